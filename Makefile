@@ -1,0 +1,53 @@
+# LukLuk POS. Two commands matter: `make run` (serve the shop) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+FLASK := $(VENV)/bin/flask --app wsgi
+
+.PHONY: run test demo bench translations catalog chromium clean
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/.installed
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@
+
+# Compiled Polish catalogue (the .mo is built, not committed).
+lukluk_pos/translations/pl/LC_MESSAGES/messages.mo: lukluk_pos/translations/pl/LC_MESSAGES/messages.po $(VENV)/.installed
+	$(VENV)/bin/pybabel compile -q -d lukluk_pos/translations
+
+catalog: lukluk_pos/translations/pl/LC_MESSAGES/messages.mo
+
+run: $(VENV)/.installed catalog
+	$(FLASK) db upgrade
+	$(PY) -m lukluk_pos.serve
+
+demo: $(VENV)/.installed catalog
+	$(FLASK) db upgrade
+	$(FLASK) demo
+
+# Debian's Chromium for the browser tests (Playwright cannot download its own browser here).
+chromium:
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+	  echo "chromium is not installed and cannot be installed here: browser tests will skip"; }
+
+test: $(VENV)/.installed-dev catalog chromium
+	$(PY) -m pytest -q
+
+bench: $(VENV)/.installed-dev catalog
+	$(PY) -m bench.run
+
+# Extract new strings and merge them into the Polish catalogue (then translate the new entries).
+translations: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o messages.pot lukluk_pos
+	$(VENV)/bin/pybabel update -i messages.pot -d lukluk_pos/translations -l pl --no-fuzzy-matching
+	rm -f messages.pot
+
+clean:
+	rm -rf $(VENV) .pytest_cache

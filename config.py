@@ -1,0 +1,56 @@
+"""Configuration for LukLuk POS.
+
+Every setting reads a ``LUKLUK_*`` environment variable with a safe default, so the counter PC needs
+no configuration at all, and a shop that grows to PostgreSQL changes one variable.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(f"LUKLUK_{name}")
+    return value if value not in (None, "") else default
+
+
+class Config:
+    """Production settings; read when the app is created, not at import time."""
+
+    TESTING = False
+
+    def __init__(self) -> None:
+        self.INSTANCE_PATH = _env("INSTANCE_PATH", str(BASE_DIR / "instance"))
+        self.SQLALCHEMY_DATABASE_URI = _env(
+            "DATABASE_URL", f"sqlite:///{Path(self.INSTANCE_PATH) / 'lukluk.db'}"
+        )
+        self.HOST = _env("HOST", "127.0.0.1")
+        self.PORT = int(_env("PORT", "5000"))
+        #: Largest request body accepted (bytes): forms and the till's JSON are tiny.
+        self.MAX_CONTENT_LENGTH = 64 * 1024
+        self.BABEL_DEFAULT_LOCALE = "pl"
+        self.BABEL_DEFAULT_TIMEZONE = _env("TIMEZONE", "Europe/Warsaw")
+        self.LANGUAGES = ("pl", "en")
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_NAME = "lukluk_session"
+        #: Hours after which a sign-in ends on its own (a till day is long, but not endless).
+        self.SIGN_IN_HOURS = int(_env("SIGN_IN_HOURS", "14"))
+        self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the sign-in
+        self.SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+        #: argon2id cost; tests lower it (hashing is deliberately slow).
+        self.ARGON2_TIME_COST = 3
+        self.ARGON2_MEMORY_COST = 64 * 1024
+
+
+class TestConfig(Config):
+    """Settings for the test suite: a throwaway instance folder given by the fixtures."""
+
+    TESTING = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ARGON2_TIME_COST = 1
+        self.ARGON2_MEMORY_COST = 8 * 1024

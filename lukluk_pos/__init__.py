@@ -1,0 +1,59 @@
+"""LukLuk POS: the till and stock system of a charity shop."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from config import Config
+
+
+def create_app(config: Config | None = None) -> Flask:
+    """Build the app: configuration, extensions, areas, error handling and CLI commands."""
+    config = config or Config()
+    instance_path = Path(config.INSTANCE_PATH).resolve()
+    app = Flask(__name__, instance_path=str(instance_path))
+    app.config.from_object(config)
+    instance_path.mkdir(parents=True, exist_ok=True)
+    app.config["SECRET_KEY"] = getattr(config, "SECRET_KEY", None) or _secret_key(instance_path)
+
+    from .core import cli, web
+    from .core.db import configure_engine
+    from .extensions import babel, csrf, db, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=web.select_locale, timezone_selector=None)
+    with app.app_context():
+        configure_engine(db.engine)
+
+    from . import api, auth, catalog, till
+    from .core.views import bp as core_bp
+
+    app.register_blueprint(core_bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(catalog.bp)
+    app.register_blueprint(till.bp)
+    app.register_blueprint(api.bp)
+
+    web.init_app(app)
+    cli.init_app(app)
+    return app
+
+
+def _secret_key(instance_path: Path) -> bytes:
+    """The session-signing key: made once on first start and kept in the instance folder."""
+    path = instance_path / "secret_key"
+    if not path.exists():
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it a moment ago
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()

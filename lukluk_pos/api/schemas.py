@@ -1,0 +1,188 @@
+"""Request and response shapes of the API (pydantic): they validate requests and make the OpenAPI doc."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+
+#: An amount: an integer of grosze, or text a person typed such as "12,50" or "12 zł".
+Money = Annotated[StrictInt | Annotated[str, Field(max_length=30)],
+                  Field(description="Grosze as an integer (1250), or typed text such as \"12,50\" or \"12 zł\".")]
+Quantity = Annotated[StrictInt, Field(ge=1, le=999)]
+Id = Annotated[StrictInt, Field(ge=1, le=2**62)]
+Reason = Annotated[str, Field(max_length=200)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ApprovalIn(Strict):
+    """A manager's PIN, when the action is beyond what the person at the till may do alone."""
+
+    manager_id: Id
+    pin: Annotated[str, Field(max_length=6)]
+
+
+class AddLineIn(Strict):
+    """Add to the basket: a scanned or typed ``code``; an ``item_id`` from search; or an open price."""
+
+    code: Annotated[str, Field(max_length=32)] | None = None
+    item_id: Id | None = None
+    category_id: Id | None = None
+    price: Money | None = None
+    description: Annotated[str, Field(max_length=200)] | None = None
+    quantity: Quantity = 1
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        given = [x is not None for x in (self.code, self.item_id, self.category_id)]
+        if sum(given) != 1:
+            raise ValueError("one_source")
+        if self.category_id is not None and self.price is None:
+            raise ValueError("price_needed")
+        return self
+
+
+class QuantityIn(Strict):
+    quantity: Quantity
+
+
+class DiscountIn(Strict):
+    """A discount as a percentage or an amount; value 0 removes it. A reason is required."""
+
+    kind: Literal["percent", "amount"]
+    value: Money
+    reason: Reason = ""
+    approval: ApprovalIn | None = None
+
+
+class PriceIn(Strict):
+    price: Money
+    reason: Reason
+    approval: ApprovalIn | None = None
+
+
+class VoidIn(Strict):
+    reason: Reason
+
+
+class PaymentSpec(Strict):
+    """Card: ``amount`` charged on the terminal (default: all that is due). Cash: ``tendered``."""
+
+    method: Literal["cash", "card"]
+    amount: Money | None = None
+    tendered: Money | None = None
+
+
+class CompleteIn(Strict):
+    """``key`` is made by the till once per attempt: repeating the request returns the same sale."""
+
+    key: Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+    payments: Annotated[list[PaymentSpec], Field(max_length=2)]
+
+
+class RefundLineSpec(Strict):
+    line_id: Id
+    quantity: Quantity = 1
+    restock: bool = True
+
+
+class RefundIn(Strict):
+    key: Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+    lines: Annotated[list[RefundLineSpec], Field(min_length=1, max_length=200)]
+    method: Literal["cash", "card"]
+    reason: Reason
+    approval: ApprovalIn | None = None
+
+
+class SearchQuery(Strict):
+    q: Annotated[str, Field(max_length=100)] = ""
+
+
+# --- responses ----------------------------------------------------------------------------------
+
+class LineOut(BaseModel):
+    id: int
+    item_id: int | None
+    code: str | None
+    description: str
+    category: str
+    kind: Literal["unique", "bulk", "open"]
+    quantity: int
+    unit_price_minor: int
+    list_price_minor: int | None
+    gross_minor: int
+    discount_minor: int
+    discount_reason: str
+    total_minor: int
+    display: dict[str, str] = Field(description="The same amounts formatted for the shop's language.")
+
+
+class BasketOut(BaseModel):
+    id: int | None
+    lines: list[LineOut]
+    subtotal_minor: int
+    discount_minor: int
+    discount_reason: str
+    total_minor: int
+    item_count: int
+    display: dict[str, str]
+
+
+class PaymentOut(BaseModel):
+    method: Literal["cash", "card"]
+    amount_minor: int
+    tendered_minor: int | None
+    change_minor: int
+
+
+class SaleOut(BaseModel):
+    id: int
+    number: int | None
+    kind: Literal["sale", "refund"]
+    status: Literal["open", "completed", "voided"]
+    completed_at: str | None
+    total_minor: int
+    discount_minor: int
+    change_minor: int
+    lines: list[LineOut]
+    payments: list[PaymentOut]
+    refundable: dict[str, int] = Field(default_factory=dict,
+                                       description="Per line id: how many pieces can still be refunded.")
+    display: dict[str, str]
+
+
+class ItemOut(BaseModel):
+    id: int
+    code: str
+    description: str
+    category: str
+    kind: Literal["unique", "bulk"]
+    status: str
+    price_minor: int
+    quantity_on_hand: int
+    display: dict[str, str]
+
+
+class ItemList(BaseModel):
+    items: list[ItemOut]
+
+
+class CategoryOut(BaseModel):
+    id: int
+    name: str
+    default_price_minor: int
+    vat_code: str
+    display: dict[str, str]
+
+
+class CategoryList(BaseModel):
+    categories: list[CategoryOut]
+
+
+class ErrorOut(BaseModel):
+    error: str
+    message: str = Field(description="In the person's language, ready to show.")
+    field: str | None = None
+    errors: dict[str, str] | None = None

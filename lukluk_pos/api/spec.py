@@ -1,0 +1,188 @@
+"""One place that turns pydantic schemas into request validation and the OpenAPI 3 document.
+
+An endpoint is declared once with ``@endpoint``: the same models validate its requests and appear
+in ``/api/v1/openapi.json``, so the document cannot drift from what the server accepts.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import wraps
+
+from flask import jsonify, request
+from flask_babel import lazy_gettext as _l
+from pydantic import BaseModel, ValidationError
+from pydantic.json_schema import models_json_schema
+
+from ..auth.access import Access
+from ..core.errors import InvalidInput
+from .schemas import ErrorOut
+
+_MESSAGES = {
+    "missing": _l("This field is required."),
+    "int_type": _l("Enter a whole number."),
+    "int_parsing": _l("Enter a whole number."),
+    "int_from_float": _l("Enter a whole number."),
+    "string_type": _l("Enter text."),
+    "bool_type": _l("Choose yes or no."),
+    "bool_parsing": _l("Choose yes or no."),
+    "list_type": _l("A list is expected here."),
+    "literal_error": _l("Choose one of the allowed values."),
+    "enum": _l("Choose one of the allowed values."),
+    "extra_forbidden": _l("This field is not expected."),
+    "string_pattern_mismatch": _l("This value has the wrong form."),
+    "model_type": _l("An object is expected here."),
+    "model_attributes_type": _l("An object is expected here."),
+    "json_invalid": _l("The request is not valid JSON."),
+    "one_source": _l("Give exactly one of: a code, an item or a category."),
+    "price_needed": _l("Type a price."),
+}
+_RANGE = {
+    "greater_than_equal": (_l("Must be at least %(limit)s."), "ge"),
+    "less_than_equal": (_l("Must be at most %(limit)s."), "le"),
+    "string_too_long": (_l("At most %(limit)s characters."), "max_length"),
+    "string_too_short": (_l("At least %(limit)s characters."), "min_length"),
+    "too_long": (_l("At most %(limit)s entries."), "max_length"),
+    "too_short": (_l("At least %(limit)s entries."), "min_length"),
+}
+
+
+def translate(error: ValidationError) -> InvalidInput:
+    """pydantic's errors as one translated message per field."""
+    errors: dict[str, str] = {}
+    for item in error.errors(include_url=False):
+        kind = item["type"]
+        if kind == "value_error":  # our model validators raise ValueError("<code>")
+            kind = str(item.get("ctx", {}).get("error", ""))
+        loc = _location(item["loc"])
+        if kind in _RANGE:
+            template, key = _RANGE[kind]
+            text = str(template) % {"limit": item.get("ctx", {}).get(key, "?")}
+        else:
+            text = str(_MESSAGES.get(kind, _l("This value is not valid.")))
+        errors.setdefault(loc, text)
+    first_field, first_text = next(iter(errors.items()))
+    return InvalidInput(_l("%(label)s: %(problem)s"), field=first_field, errors=errors,
+                        label=_field_label(first_field), problem=first_text)
+
+
+_LABELS = {
+    "code": _l("Code"), "quantity": _l("Quantity"), "price": _l("Price"), "value": _l("Value"),
+    "reason": _l("Reason"), "description": _l("Description"), "tendered": _l("Cash given"),
+    "amount": _l("Amount"), "payments": _l("Payment"), "key": _l("Request key"), "lines": _l("Lines"),
+    "method": _l("Payment method"), "kind": _l("Discount type"), "body": _l("Request"),
+    "category_id": _l("Category"), "item_id": _l("Item"), "pin": _l("PIN"), "manager_id": _l("Manager"),
+    "q": _l("Search"),
+}
+
+
+def _location(loc: tuple) -> str:
+    """A field's dotted path, without pydantic's union-branch tags (``int``, ``constrained-str``…)."""
+    parts = [str(p) for p in loc
+             if not (isinstance(p, str) and (p in ("int", "str", "bool") or "-" in p or "[" in p))]
+    return ".".join(parts) or "body"
+
+
+def _field_label(loc: str) -> str:
+    name = next((p for p in reversed(loc.split(".")) if not p.isdigit()), loc)
+    return str(_LABELS.get(name, name))
+
+
+@dataclass
+class Endpoint:
+    method: str
+    path: str
+    summary: str
+    access: Access
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    tags: list[str] = field(default_factory=list)
+
+
+ENDPOINTS: list[Endpoint] = []
+
+
+def endpoint(bp, method: str, path: str, *, summary: str, access: Access, body=None, query=None,
+             response=None, status: int = 200, tag: str = "till"):
+    """Register a JSON route whose body/query is validated by pydantic and documented in OpenAPI."""
+    spec = Endpoint(method.upper(), path, summary, access, body, query, response, status, [tag])
+    ENDPOINTS.append(spec)
+
+    def decorate(view):
+        @wraps(view)
+        def wrapper(**kwargs):
+            try:
+                if body is not None:
+                    if not request.is_json:
+                        raise InvalidInput(_l("The request is not valid JSON."), field="body")
+                    kwargs["data"] = body.model_validate_json(request.get_data(cache=True))
+                if query is not None:
+                    kwargs["params"] = query.model_validate(request.args.to_dict())
+            except ValidationError as exc:
+                raise translate(exc) from None
+            result = view(**kwargs)
+            if isinstance(result, BaseModel):
+                return jsonify(result.model_dump(mode="json")), status
+            return result
+
+        wrapper.access = access
+        bp.add_url_rule(path, view_func=wrapper, methods=[spec.method])
+        return wrapper
+
+    return decorate
+
+
+def openapi_document(prefix: str) -> dict:
+    """The OpenAPI 3.1 document of every registered endpoint."""
+    models = {m for e in ENDPOINTS for m in (e.body, e.query, e.response) if m is not None} | {ErrorOut}
+    _, defs = models_json_schema([(m, "validation") for m in sorted(models, key=lambda m: m.__name__)],
+                                 ref_template="#/components/schemas/{model}")
+    paths: dict[str, dict] = {}
+    for e in ENDPOINTS:
+        openapi_path = prefix + e.path.replace("<int:", "{").replace("<", "{").replace(">", "}")
+        operation: dict = {
+            "summary": e.summary,
+            "tags": e.tags,
+            "security": [] if e.access is Access.PUBLIC else [{"session": []}],
+            "responses": {
+                str(e.status): {"description": "OK", **({"content": {"application/json": {"schema": {
+                    "$ref": f"#/components/schemas/{e.response.__name__}"}}}} if e.response else {})},
+                "4XX": {"description": "Refused, with a translated message",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}},
+            },
+        }
+        params = [{"name": name[name.index(":") + 1 if ":" in name else 0:], "in": "path", "required": True,
+                   "schema": {"type": "integer" if name.startswith("int:") else "string"}}
+                  for name in _path_params(e.path)]
+        if e.query is not None:
+            for name, schema in e.query.model_json_schema()["properties"].items():
+                params.append({"name": name, "in": "query", "required": False, "schema": schema})
+        if params:
+            operation["parameters"] = params
+        if e.body is not None:
+            operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": {
+                "$ref": f"#/components/schemas/{e.body.__name__}"}}}}
+        paths.setdefault(openapi_path, {})[e.method.lower()] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "LukLuk POS", "version": "1",
+                 "description": "The till's JSON API. Amounts are integers of grosze (1 zł = 100)."},
+        "paths": paths,
+        "components": {
+            "schemas": defs.get("$defs", {}),
+            "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "lukluk_session",
+                                            "description": "A till sign-in; changes also need the X-CSRFToken header."}},
+        },
+    }
+
+
+def _path_params(path: str) -> list[str]:
+    out, rest = [], path
+    while "<" in rest:
+        start = rest.index("<")
+        end = rest.index(">", start)
+        out.append(rest[start + 1:end])
+        rest = rest[end + 1:]
+    return out
+

@@ -1,0 +1,161 @@
+"""The API's endpoints: thin wrappers that validate, call one service function and answer JSON."""
+from __future__ import annotations
+
+from flask import g, jsonify
+from sqlalchemy import select
+
+from ..auth.access import Access
+from ..catalog import service as catalog
+from ..core.money import format_money
+from ..extensions import db
+from ..till import queries
+from ..till import service as till
+from ..till.models import PaymentMethod, Till
+from . import bp
+from .schemas import (AddLineIn, BasketOut, CategoryList, CategoryOut, ItemList, CompleteIn, DiscountIn, ItemOut, PriceIn,
+                      QuantityIn, RefundIn, SaleOut, SearchQuery, VoidIn)
+from .spec import endpoint, openapi_document
+
+
+def _till_id() -> int:
+    """The till this sign-in works at (the device's till, else the first one)."""
+    if g.login.till_id:
+        return g.login.till_id
+    return db.session.scalar(select(Till.id).where(Till.active).order_by(Till.id).limit(1))
+
+
+def _approval(data):
+    a = getattr(data, "approval", None)
+    return till.Approval(a.manager_id, a.pin) if a else None
+
+
+def _basket() -> BasketOut:
+    return BasketOut.model_validate(queries.basket(till.open_basket(_till_id())))
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI 3 document of this API."""
+    return jsonify(openapi_document(bp.url_prefix))
+
+
+openapi.access = Access.PUBLIC
+
+
+@endpoint(bp, "GET", "/till/basket", summary="The till's open basket", access=Access.TILL, response=BasketOut)
+def get_basket():
+    return _basket()
+
+
+@endpoint(bp, "POST", "/till/basket/lines", summary="Add a scanned code, a found item or an open-price line",
+          access=Access.TILL, body=AddLineIn, response=BasketOut, status=201)
+def add_line(data: AddLineIn):
+    if data.code is not None:
+        till.add_code(_till_id(), g.user, data.code, data.quantity)
+    elif data.item_id is not None:
+        till.add_item(_till_id(), g.user, catalog.item(data.item_id), data.quantity)
+    else:
+        till.add_open_price(_till_id(), g.user, category_id=data.category_id, price=data.price,
+                            description=data.description or "", quantity=data.quantity)
+    return _basket()
+
+
+@endpoint(bp, "PATCH", "/till/basket/lines/<int:line_id>", summary="Change a line's quantity",
+          access=Access.TILL, body=QuantityIn, response=BasketOut)
+def change_quantity(line_id: int, data: QuantityIn):
+    till.set_quantity(_till_id(), g.user, line_id, data.quantity)
+    return _basket()
+
+
+@endpoint(bp, "DELETE", "/till/basket/lines/<int:line_id>", summary="Remove a line", access=Access.TILL,
+          response=BasketOut)
+def remove_line(line_id: int):
+    till.remove_line(_till_id(), g.user, line_id)
+    return _basket()
+
+
+@endpoint(bp, "POST", "/till/basket/lines/<int:line_id>/discount", summary="Discount one line",
+          access=Access.TILL, body=DiscountIn, response=BasketOut)
+def line_discount(line_id: int, data: DiscountIn):
+    till.set_line_discount(_till_id(), g.user, line_id, kind=data.kind, value=data.value, reason=data.reason,
+                           approval=_approval(data))
+    return _basket()
+
+
+@endpoint(bp, "POST", "/till/basket/lines/<int:line_id>/price", summary="Override a line's price",
+          access=Access.TILL, body=PriceIn, response=BasketOut)
+def line_price(line_id: int, data: PriceIn):
+    till.set_line_price(_till_id(), g.user, line_id, price=data.price, reason=data.reason,
+                        approval=_approval(data))
+    return _basket()
+
+
+@endpoint(bp, "POST", "/till/basket/discount", summary="Discount the whole basket", access=Access.TILL,
+          body=DiscountIn, response=BasketOut)
+def basket_discount(data: DiscountIn):
+    till.set_basket_discount(_till_id(), g.user, kind=data.kind, value=data.value, reason=data.reason,
+                             approval=_approval(data))
+    return _basket()
+
+
+@endpoint(bp, "POST", "/till/basket/void", summary="Void the open basket with a reason", access=Access.TILL,
+          body=VoidIn, response=BasketOut)
+def void_basket(data: VoidIn):
+    till.void(_till_id(), g.user, data.reason)
+    return _basket()
+
+
+@endpoint(bp, "POST", "/till/basket/complete", summary="Take payment and complete the sale (idempotent by key)",
+          access=Access.TILL, body=CompleteIn, response=SaleOut)
+def complete(data: CompleteIn):
+    from ..core.validation import money
+
+    payments = [
+        till.PaymentIn(
+            method=PaymentMethod(p.method),
+            amount_minor=money(p.amount, field="amount") if p.amount is not None else None,
+            tendered_minor=money(p.tendered, field="tendered", allow_zero=True) if p.tendered is not None else None,
+        )
+        for p in data.payments
+    ]
+    sale = till.complete(_till_id(), g.user, key=data.key, payments=payments)
+    return SaleOut.model_validate(queries.sale(sale))
+
+
+@endpoint(bp, "GET", "/sales/by-number/<number>", summary="A completed sale by its receipt number",
+          access=Access.TILL, response=SaleOut, tag="refunds")
+def sale_by_number(number: str):
+    return SaleOut.model_validate(queries.sale(till.by_number(number), with_refundable=True))
+
+
+@endpoint(bp, "POST", "/sales/<int:sale_id>/refunds", summary="Refund some or all of a sale (manager's PIN)",
+          access=Access.TILL, body=RefundIn, response=SaleOut, status=201, tag="refunds")
+def refund(sale_id: int, data: RefundIn):
+    doc = till.refund(
+        user=g.user, till_id=_till_id(), sale_id=sale_id, method=PaymentMethod(data.method), reason=data.reason,
+        approval=_approval(data), key=data.key,
+        lines=[till.RefundLineIn(line.line_id, line.quantity, line.restock) for line in data.lines],
+    )
+    return SaleOut.model_validate(queries.sale(doc))
+
+
+@endpoint(bp, "GET", "/items/search", summary="Items on sale by code or words", access=Access.TILL,
+          query=SearchQuery, response=ItemList, tag="items")
+def search(params: SearchQuery):
+    return ItemList(items=[ItemOut.model_validate(queries.item(i)) for i in catalog.search(params.q)])
+
+
+@endpoint(bp, "GET", "/items/by-code/<code>", summary="An item by its code", access=Access.TILL,
+          response=ItemOut, tag="items")
+def item_by_code(code: str):
+    return ItemOut.model_validate(queries.item(catalog.by_code(code)))
+
+
+@endpoint(bp, "GET", "/categories", summary="Active categories (the till's quick buttons)",
+          access=Access.TILL, response=CategoryList, tag="items")
+def categories():
+    return CategoryList(categories=[
+        CategoryOut(id=c.id, name=c.name, default_price_minor=c.default_price_minor, vat_code=c.vat_code,
+                    display={"default_price": format_money(c.default_price_minor)})
+        for c in catalog.categories()
+    ])

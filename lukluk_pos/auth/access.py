@@ -1,0 +1,77 @@
+"""Who may open which route: every view declares its level, and one hook enforces it.
+
+The check is default-deny: a view without a declared level answers 403 to everyone, so a new route
+cannot be left open by forgetting a decorator. ``tests/test_access.py`` walks every route × role.
+"""
+from __future__ import annotations
+
+import enum
+
+from flask import abort, current_app, g, jsonify, redirect, request, url_for
+from flask_babel import gettext as _
+
+from .models import Role, SignInMethod
+
+
+class Access(enum.IntEnum):
+    PUBLIC = 0  #: anyone (sign-in pages, static files, language switch)
+    TILL = 1  #: anyone signed in, by PIN or password
+    MANAGER = 2  #: a manager or admin signed in with their password
+    ADMIN = 3  #: an admin signed in with their password
+
+
+def access(level: Access):
+    """Declare who may open a view; enforced by ``enforce_access`` before the view runs."""
+
+    def decorate(view):
+        view.access = level
+        return view
+
+    return decorate
+
+
+def allowed(level: Access, login) -> bool:
+    """Whether a sign-in (or None) may open a view of this level."""
+    if level is Access.PUBLIC:
+        return True
+    if login is None:
+        return False
+    role = login.user.role
+    if level is Access.TILL:
+        return True
+    if login.method is not SignInMethod.PASSWORD:
+        return False
+    if level is Access.MANAGER:
+        return role.rank >= Role.MANAGER.rank
+    return role is Role.ADMIN
+
+
+def level_of(endpoint: str | None) -> Access | None:
+    """The declared level of an endpoint; None means undeclared (denied)."""
+    if endpoint is None:
+        return Access.PUBLIC  # a 404 is answered by the 404 handler
+    if endpoint == "static":
+        return Access.PUBLIC
+    view = current_app.view_functions.get(endpoint)
+    return getattr(view, "access", None)
+
+
+def enforce_access():
+    """Before every request: refuse what the signed-in person's role does not allow."""
+    level = level_of(request.endpoint)
+    if level is None:
+        abort(403)
+    login = g.get("login")
+    if allowed(level, login):
+        return None
+    is_api = request.path.startswith("/api/")
+    if login is None:
+        if is_api:
+            return jsonify(error="unauthenticated", message=_("Please sign in.")), 401
+        target = "auth.manager_sign_in" if level >= Access.MANAGER else "auth.sign_in"
+        return redirect(url_for(target, next=request.full_path if request.method == "GET" else None))
+    if level >= Access.MANAGER and login.user.role.rank >= Role.MANAGER.rank and not is_api:
+        # A manager signed in at the till by PIN: ask for the password before the back office.
+        return redirect(url_for("auth.manager_sign_in", next=request.full_path))
+    abort(403)
+

@@ -1,0 +1,86 @@
+"""Forms of the sign-in, setup, user and settings screens."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, Regexp, ValidationError
+
+from ..core.models import FiscalMode
+from .models import Role
+
+PIN = [Regexp(r"^\d{4,6}$", message=_l("The PIN must be 4 to 6 digits."))]
+PIN_INPUT = {"inputmode": "numeric", "autocomplete": "off", "pattern": r"\d{4,6}", "maxlength": 6}
+
+
+def nip_is_valid(nip: str) -> bool:
+    """Polish NIP: 10 digits whose weighted sum mod 11 is the last digit."""
+    if len(nip) != 10 or not nip.isdigit():
+        return False
+    weights = (6, 5, 7, 2, 3, 4, 5, 6, 7)
+    return sum(int(d) * w for d, w in zip(nip, weights)) % 11 == int(nip[9])
+
+
+def clean_nip(value: str | None) -> str:
+    return (value or "").replace("-", "").replace(" ", "")
+
+
+class NipField(StringField):
+    def pre_validate(self, form):
+        if self.data and not nip_is_valid(clean_nip(self.data)):
+            raise ValidationError(_l("This is not a valid NIP (10 digits)."))
+
+
+class ShopForm(FlaskForm):
+    shop_name = StringField(_l("Shop name"), validators=[DataRequired(_l("This field is required.")), Length(max=120)])
+    address = TextAreaField(_l("Address"), validators=[Optional(), Length(max=300)])
+    nip = NipField(_l("NIP (tax number)"), validators=[Optional(), Length(max=13)])
+
+
+class SetupForm(ShopForm):
+    name = StringField(_l("Your name (shown on the till)"),
+                       validators=[DataRequired(_l("This field is required.")), Length(max=60)])
+    pin = PasswordField(_l("Your till PIN (4–6 digits)"), validators=PIN, render_kw=PIN_INPUT)
+    password = PasswordField(_l("Your back-office password (at least 8 characters)"),
+                             validators=[Length(min=8, max=200, message=_l("The password must be 8 to 200 characters."))])
+    password_again = PasswordField(_l("The password again"),
+                                   validators=[EqualTo("password", message=_l("The passwords differ."))])
+    standard_categories = BooleanField(_l("Add the usual charity-shop categories"), default=True)
+
+
+class PinForm(FlaskForm):
+    pin = PasswordField(_l("PIN"), validators=PIN, render_kw=PIN_INPUT | {"autofocus": True})
+    till_id = SelectField(_l("Till"), coerce=int, validate_choice=False)
+
+
+class PasswordSignInForm(FlaskForm):
+    user_id = SelectField(_l("Name"), coerce=int, validate_choice=False)
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("This field is required.")), Length(max=200)])
+
+
+class UserForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(_l("This field is required.")), Length(max=60)])
+    role = SelectField(_l("Role"), choices=[
+        (Role.VOLUNTEER.value, _l("Volunteer (till only)")),
+        (Role.MANAGER.value, _l("Manager")),
+        (Role.ADMIN.value, _l("Admin (users and settings)")),
+    ])
+    active = BooleanField(_l("Active"), default=True)
+    pin = PasswordField(_l("PIN (4–6 digits)"), validators=[Optional()] + PIN, render_kw=PIN_INPUT)
+    password = PasswordField(_l("Password (managers and admins)"), validators=[Optional(), Length(min=8, max=200)])
+
+
+class SettingsForm(ShopForm):
+    receipt_footer = TextAreaField(_l("Receipt footer"), validators=[Optional(), Length(max=500)])
+    discount_limit_percent = IntegerField(
+        _l("Largest discount without a manager (%)"),
+        validators=[NumberRange(0, 100, message=_l("From 0 to 100."))],
+    )
+    fiscal_mode = SelectField(_l("Receipts"), choices=[
+        (FiscalMode.EXEMPT.value, _l("Exempt: non-fiscal receipts")),
+        (FiscalMode.REGISTER.value, _l("Standalone fiscal cash register")),
+    ])
+
+
+class TillForm(FlaskForm):
+    till_name = StringField(_l("New till's name"), validators=[DataRequired(_l("This field is required.")), Length(max=40)])

@@ -1,0 +1,240 @@
+"""Sign-in, PINs and passwords, lockout, and user management."""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..core import audit
+from ..core.errors import DomainError, InvalidInput, NotFound
+from ..core.models import utcnow
+from ..extensions import db
+from .models import LoginSession, Role, SignInMethod, User
+
+#: Wrong PINs in a row before the account is locked; each further one doubles the delay.
+MAX_ATTEMPTS = 5
+MAX_LOCK_MINUTES = 60
+PIN_RE = re.compile(r"^\d{4,6}$")
+MIN_PASSWORD = 8
+
+
+class WrongCredentials(DomainError):
+    status = 401
+    code = "wrong_credentials"
+    message = _l("Wrong PIN or password.")
+
+
+class AccountLocked(DomainError):
+    status = 423
+    code = "locked"
+    message = _l("Too many wrong attempts. Try again in %(minutes)d min or ask a manager.")
+
+
+def _hasher() -> PasswordHasher:
+    cfg = current_app.config
+    return PasswordHasher(time_cost=cfg["ARGON2_TIME_COST"], memory_cost=cfg["ARGON2_MEMORY_COST"])
+
+
+def hash_secret(secret: str) -> str:
+    """argon2id hash of a PIN or password."""
+    return _hasher().hash(secret)
+
+
+def check_pin_format(pin: str) -> str:
+    """A PIN is 4 to 6 digits."""
+    if not isinstance(pin, str) or not PIN_RE.match(pin):
+        raise InvalidInput(_l("The PIN must be 4 to 6 digits."), field="pin")
+    return pin
+
+
+def check_password_format(password: str) -> str:
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD or len(password) > 200:
+        raise InvalidInput(_l("The password must be 8 to 200 characters."), field="password")
+    return password
+
+
+def verify(user: User, secret: str, *, kind: SignInMethod) -> None:
+    """Check a PIN or password; count failures, lock after five, and keep every failure logged.
+
+    A failure is committed at once, before the error is raised: the request that carried the wrong
+    PIN rolls back, but the attempt must still count.
+    """
+    now = utcnow()
+    if user.locked_until and user.locked_until > now:
+        minutes = int((user.locked_until - now).total_seconds() // 60) + 1
+        raise AccountLocked(minutes=minutes)
+    stored = user.pin_hash if kind is SignInMethod.PIN else user.password_hash
+    ok = False
+    if stored and isinstance(secret, str) and 0 < len(secret) <= 200:
+        try:
+            ok = _hasher().verify(stored, secret)
+        except (VerificationError, InvalidHashError):
+            ok = False
+    if ok:
+        if user.failed_attempts or user.locked_until:
+            user.failed_attempts = 0
+            user.locked_until = None
+        return
+    user.failed_attempts += 1
+    audit.record("auth.failed", user_id=user.id, obj=user, kind=kind.value, attempt=user.failed_attempts)
+    locked_minutes = 0
+    if user.failed_attempts >= MAX_ATTEMPTS:
+        locked_minutes = min(2 ** (user.failed_attempts - MAX_ATTEMPTS), MAX_LOCK_MINUTES)
+        user.locked_until = now + timedelta(minutes=locked_minutes)
+        audit.record("auth.locked", user_id=user.id, obj=user, minutes=locked_minutes)
+    db.session.commit()
+    if locked_minutes:
+        raise AccountLocked(minutes=locked_minutes)
+    raise WrongCredentials()
+
+
+def active_user(user_id) -> User:
+    """An active user by id, or NotFound."""
+    user = db.session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not user.active:
+        raise NotFound(_l("Unknown person."))
+    return user
+
+
+def till_users() -> list[User]:
+    """Everyone who may sign in at the till, by name."""
+    return list(db.session.scalars(select(User).where(User.active).order_by(User.name)))
+
+
+def managers() -> list[User]:
+    """Active managers and admins (who can approve with their PIN)."""
+    return [u for u in till_users() if u.is_manager]
+
+
+def approve(manager_id, pin) -> User:
+    """A manager's PIN approval for a sensitive till action; returns the approving manager."""
+    try:
+        manager = active_user(int(manager_id))
+    except (TypeError, ValueError):
+        raise InvalidInput(_l("Choose the approving manager."), field="manager_id") from None
+    if not manager.is_manager:
+        raise InvalidInput(_l("Choose the approving manager."), field="manager_id")
+    verify(manager, str(pin or ""), kind=SignInMethod.PIN)
+    return manager
+
+
+def sign_in(user: User, secret: str, *, method: SignInMethod, till_id: int | None) -> str:
+    """Check the PIN or password and start a new server-side sign-in; returns the cookie token."""
+    if method is SignInMethod.PASSWORD and not user.is_manager:
+        raise WrongCredentials()
+    verify(user, secret, kind=method)
+    token = secrets.token_urlsafe(32)
+    db.session.add(LoginSession(token_hash=_digest(token), user_id=user.id, method=method, till_id=till_id))
+    audit.record("auth.sign_in", user_id=user.id, obj=user, method=method.value)
+    return token
+
+
+def sign_out(login: LoginSession) -> None:
+    """End a sign-in for good: its cookie no longer opens anything."""
+    login.ended_at = utcnow()
+    audit.record("auth.sign_out", user_id=login.user_id, obj=login.user)
+
+
+def load_login(token: str | None) -> LoginSession | None:
+    """The live sign-in behind a cookie token, or None (ended, expired, or the user deactivated)."""
+    if not token or not isinstance(token, str):
+        return None
+    since = utcnow() - timedelta(hours=current_app.config["SIGN_IN_HOURS"])
+    login = db.session.scalar(
+        select(LoginSession).where(
+            LoginSession.token_hash == _digest(token),
+            LoginSession.ended_at.is_(None),
+            LoginSession.created_at > since,
+        )
+    )
+    if login is None or not login.user.active:
+        return None
+    return login
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _check_name(name: str, *, exclude_id: int | None = None) -> str:
+    name = (name or "").strip()
+    if not name or len(name) > 60:
+        raise InvalidInput(_l("The name must be 1 to 60 characters."), field="name")
+    clash = db.session.scalar(select(User).where(db.func.lower(User.name) == name.lower()))
+    if clash is not None and clash.id != exclude_id:
+        raise InvalidInput(_l("Someone already has this name."), field="name")
+    return name
+
+
+def create_user(*, name: str, role: Role, pin: str, password: str | None, by: User | None) -> User:
+    """Add a person; managers and admins need a password for the back office."""
+    name = _check_name(name)
+    check_pin_format(pin)
+    if role.rank >= Role.MANAGER.rank:
+        check_password_format(password or "")
+    user = User(
+        name=name, role=role, pin_hash=hash_secret(pin),
+        password_hash=hash_secret(password) if role.rank >= Role.MANAGER.rank else None,
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.create", user_id=by.id if by else user.id, obj=user, role=role.value)
+    return user
+
+
+def update_user(user: User, *, by: User, name: str, role: Role, active: bool,
+                pin: str | None, password: str | None) -> None:
+    """Change a person's name, role, PIN or password; every change is audited."""
+    name = _check_name(name, exclude_id=user.id)
+    if user.id == by.id and (role is not Role.ADMIN or not active):
+        raise InvalidInput(_l("You cannot remove your own admin rights."), field="role")
+    if pin:
+        check_pin_format(pin)
+    if role.rank >= Role.MANAGER.rank and not user.password_hash and not password:
+        raise InvalidInput(_l("A manager needs a password."), field="password")
+    if password:
+        check_password_format(password)
+    changes = {}
+    if name != user.name:
+        changes["name"] = [user.name, name]
+        user.name = name
+    if role is not user.role:
+        changes["role"] = [user.role.value, role.value]
+        user.role = role
+    if active != user.active:
+        changes["active"] = [user.active, active]
+        user.active = active
+    if pin:
+        user.pin_hash = hash_secret(pin)
+        changes["pin"] = "changed"
+    if password:
+        user.password_hash = hash_secret(password)
+        changes["password"] = "changed"
+    if role is Role.VOLUNTEER and user.password_hash:
+        user.password_hash = None
+        changes["password"] = "removed"
+    if changes:
+        audit.record("user.update", user_id=by.id, obj=user, changes=changes)
+    if not active or "pin" in changes or "password" in changes or "role" in changes:
+        _end_sign_ins(user)
+
+
+def unlock(user: User, *, by: User) -> None:
+    """Lift a lockout after too many wrong PINs."""
+    user.failed_attempts = 0
+    user.locked_until = None
+    audit.record("user.unlock", user_id=by.id, obj=user)
+
+
+def _end_sign_ins(user: User) -> None:
+    for login in db.session.scalars(
+        select(LoginSession).where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
+    ):
+        login.ended_at = utcnow()

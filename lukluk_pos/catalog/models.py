@@ -1,0 +1,78 @@
+"""What there is to sell."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..core.models import utcnow
+from ..extensions import db
+
+#: VAT codes a category may carry; ``zw`` (exempt) is the small charity shop's default.
+VAT_CODES = ("zw", "23", "8", "5", "0")
+
+
+def _enum(cls, length=16):
+    return db.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
+class Category(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    #: Typical price in grosze: pre-fills open-price entries and new items.
+    default_price_minor: Mapped[int]
+    vat_code: Mapped[str] = mapped_column(String(4), default="zw")
+    active: Mapped[bool] = mapped_column(default=True)
+    position: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (CheckConstraint("default_price_minor >= 0", name="price_nonnegative"),)
+
+
+class ItemKind(str, enum.Enum):
+    UNIQUE = "unique"  #: one donated piece with its own label
+    BULK = "bulk"  #: price-point stock ("paperback 3 zł") with a quantity on hand
+
+
+class ItemStatus(str, enum.Enum):
+    IN_STOCK = "in_stock"
+    IN_SALE = "in_sale"  #: in an open basket at a till (unique items only)
+    SOLD = "sold"
+    WRITTEN_OFF = "written_off"
+
+
+class Item(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: EAN-13 from the in-store prefix (see codes.py).
+    code: Mapped[str] = mapped_column(String(13), unique=True)
+    kind: Mapped[ItemKind] = mapped_column(_enum(ItemKind), default=ItemKind.UNIQUE)
+    description: Mapped[str] = mapped_column(String(200))
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"))
+    price_minor: Mapped[int]
+    status: Mapped[ItemStatus] = mapped_column(_enum(ItemStatus), default=ItemStatus.IN_STOCK)
+    #: Bulk stock only; may go below zero when the shelf had more than the count said.
+    quantity_on_hand: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sold_at: Mapped[datetime | None]
+
+    category: Mapped[Category] = relationship(lazy="joined")
+
+    __table_args__ = (
+        CheckConstraint("price_minor >= 0", name="price_nonnegative"),
+        Index("ix_item_status_category", "status", "category_id"),
+    )
+
+
+class PriceChange(db.Model):
+    """A kept record of every price change: nothing is edited without a trace."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
+    old_price_minor: Mapped[int]
+    new_price_minor: Mapped[int]
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    reason: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user = relationship("User")

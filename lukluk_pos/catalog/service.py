@@ -1,0 +1,147 @@
+"""Categories and items: add, change price (with a kept record), find by code or words."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from ..core import audit, validation
+from ..core.errors import InvalidInput, NotFound
+from ..core.models import next_value
+from ..extensions import db
+from .codes import ean13
+from .models import VAT_CODES, Category, Item, ItemKind, ItemStatus, PriceChange
+
+SEARCH_LIMIT = 20
+
+
+def _vat(code: str) -> str:
+    if code not in VAT_CODES:
+        raise InvalidInput(_l("Unknown VAT code."), field="vat_code")
+    return code
+
+
+def category(category_id) -> Category:
+    """An active category by id, or a translated 'unknown category'."""
+    cat = db.session.get(Category, category_id) if isinstance(category_id, int) else None
+    if cat is None or not cat.active:
+        raise NotFound(_l("Unknown category."), field="category_id")
+    return cat
+
+
+def categories(*, include_inactive: bool = False) -> list[Category]:
+    """Categories in their button order."""
+    query = select(Category).order_by(Category.position, Category.name)
+    if not include_inactive:
+        query = query.where(Category.active)
+    return list(db.session.scalars(query))
+
+
+def save_category(cat: Category | None, *, name, default_price, vat_code, active=True, by) -> Category:
+    """Add or change a category (name, default price, VAT code)."""
+    name = validation.text(name, field="name", max_len=60)
+    price = validation.money(default_price, field="default_price", allow_zero=True)
+    vat_code = _vat(vat_code)
+    clash = db.session.scalar(select(Category).where(func.lower(Category.name) == name.lower()))
+    if clash is not None and clash is not cat:
+        raise InvalidInput(_l("A category with this name exists."), field="name")
+    if cat is None:
+        position = (db.session.scalar(select(func.max(Category.position))) or 0) + 1
+        cat = Category(name=name, default_price_minor=price, vat_code=vat_code, position=position)
+        db.session.add(cat)
+        db.session.flush()
+        audit.record("category.create", user_id=by.id, obj=cat)
+    else:
+        changes = {k: [getattr(cat, k), v] for k, v in
+                   (("name", name), ("default_price_minor", price), ("vat_code", vat_code), ("active", active))
+                   if getattr(cat, k) != v}
+        cat.name, cat.default_price_minor, cat.vat_code, cat.active = name, price, vat_code, active
+        if changes:
+            audit.record("category.update", user_id=by.id, obj=cat, changes=changes)
+    return cat
+
+
+def create_item(*, description, category_id, price, kind: ItemKind = ItemKind.UNIQUE,
+                quantity=1, by) -> Item:
+    """Add a donated item (or a bulk lot) and give it its in-store EAN-13 code at once."""
+    description = validation.text(description, field="description", max_len=200)
+    cat = category(category_id)
+    price_minor = validation.money(price, field="price")
+    qty = validation.quantity(quantity, maximum=9999) if kind is ItemKind.BULK else 1
+    item = Item(code=ean13(next_value("item_code")), kind=kind, description=description,
+                category_id=cat.id, price_minor=price_minor, quantity_on_hand=qty)
+    db.session.add(item)
+    db.session.flush()
+    return item
+
+
+def update_item(item: Item, *, description, category_id, price, reason, by, add_quantity=0) -> None:
+    """Change an item's text or category, and its price with a reason kept in its history."""
+    description = validation.text(description, field="description", max_len=200)
+    cat = category(category_id)
+    price_minor = validation.money(price, field="price")
+    if item.status in (ItemStatus.SOLD, ItemStatus.WRITTEN_OFF) and item.kind is ItemKind.UNIQUE:
+        raise InvalidInput(_l("A sold or written-off item cannot be changed."))
+    if price_minor != item.price_minor:
+        reason = validation.text(reason, field="reason", max_len=200)
+        db.session.add(PriceChange(item_id=item.id, old_price_minor=item.price_minor,
+                                   new_price_minor=price_minor, user_id=by.id, reason=reason))
+        audit.record("item.price_change", user_id=by.id, obj=item, reason=reason,
+                     old=item.price_minor, new=price_minor)
+        item.price_minor = price_minor
+    item.description = description
+    item.category_id = cat.id
+    if add_quantity:
+        if item.kind is not ItemKind.BULK:
+            raise InvalidInput(_l("Only bulk stock has a quantity."), field="add_quantity")
+        item.quantity_on_hand += validation.quantity(add_quantity, field="add_quantity", maximum=9999)
+        audit.record("item.restock", user_id=by.id, obj=item, added=add_quantity)
+
+
+def item(item_id: int) -> Item:
+    found = db.session.get(Item, item_id)
+    if found is None:
+        raise NotFound(_l("Unknown item."))
+    return found
+
+
+def by_code(code: str) -> Item:
+    """The item with this scanned or typed code."""
+    code = (code or "").strip()
+    found = db.session.scalar(select(Item).where(Item.code == code)) if code.isdigit() and len(code) <= 13 else None
+    if found is None:
+        raise NotFound(_l("No item has the code %(code)s."), code=code[:20], field="code")
+    return found
+
+
+def _matching(query, words: str):
+    """Narrow a query to items whose code starts with, or description contains every one of, the words."""
+    if words.isdigit():
+        return query.where(Item.code.startswith(words))
+    for word in words.split()[:5]:
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Item.description.ilike(f"%{escaped}%", escape="\\"))
+    return query
+
+
+def search(words: str, *, limit: int = SEARCH_LIMIT) -> list[Item]:
+    """Items on sale whose code starts with, or description contains, every typed word."""
+    words = (words or "").strip()[:100]
+    if not words:
+        return []
+    query = _matching(select(Item).where(Item.status == ItemStatus.IN_STOCK), words)
+    return list(db.session.scalars(query.order_by(Item.id.desc()).limit(limit)))
+
+
+def list_items(*, words: str = "", page: int = 1, per_page: int = 50):
+    """The manager's item list, newest first, optionally filtered by words or code."""
+    query = select(Item).order_by(Item.id.desc())
+    words = (words or "").strip()[:100]
+    if words:
+        query = _matching(query, words)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def price_history(item_id: int) -> list[PriceChange]:
+    return list(db.session.scalars(
+        select(PriceChange).where(PriceChange.item_id == item_id).order_by(PriceChange.id.desc())
+    ))

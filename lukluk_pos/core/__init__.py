@@ -1,0 +1,1 @@
+"""Shared foundations: database setup, money, i18n, audit log, errors, access control."""

@@ -1,0 +1,76 @@
+"""Shop-wide records: the shop's settings, gapless counters and the audit log."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, ForeignKey, String, Text, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+
+
+def utcnow() -> datetime:
+    """Timestamps are stored in UTC (naive) and shown in the shop's time zone."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class FiscalMode(str, enum.Enum):
+    EXEMPT = "exempt"  #: non-fiscal receipts ("NIEFISKALNY"), under the exemption limit
+    REGISTER = "register"  #: a standalone fiscal cash register rings every sale too
+
+
+class Shop(db.Model):
+    """The one shop this installation serves (row id 1), created by the first-start setup."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    #: Polish tax number, 10 digits, stored without dashes.
+    nip: Mapped[str] = mapped_column(String(10), default="")
+    fiscal_mode: Mapped[FiscalMode] = mapped_column(
+        db.Enum(FiscalMode, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
+        default=FiscalMode.EXEMPT,
+    )
+    receipt_footer: Mapped[str] = mapped_column(String(500), default="")
+    #: Discounts above this percentage of what they reduce need a manager's PIN.
+    discount_limit_percent: Mapped[int] = mapped_column(default=20)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Counter(db.Model):
+    """A gapless sequence (receipt numbers, item codes): incremented inside the writing transaction.
+
+    The row update takes the row lock (PostgreSQL) or runs under the immediate write lock (SQLite),
+    so two tills never get the same number, and a rolled-back sale gives its number back.
+    """
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)
+
+
+def next_value(name: str, count: int = 1) -> int:
+    """Take the next ``count`` numbers of a counter; returns the first of them."""
+    result = db.session.execute(
+        update(Counter).where(Counter.name == name).values(value=Counter.value + count)
+        .returning(Counter.value)
+    ).scalar_one_or_none()
+    if result is None:
+        db.session.add(Counter(name=name, value=count))
+        db.session.flush()
+        result = count
+    return result - count + 1
+
+
+class AuditEvent(db.Model):
+    """Who did what sensitive thing, when, to which record, and why. Never updated or deleted."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    #: Dotted action name, e.g. ``sale.void``, ``auth.pin_failed``.
+    action: Mapped[str] = mapped_column(String(60), index=True)
+    object_type: Mapped[str] = mapped_column(String(40), default="")
+    object_id: Mapped[int | None]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict] = mapped_column(JSON, default=dict)

@@ -1,0 +1,53 @@
+"""Checks shared by every service: text fields and amounts, with translated messages."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from .errors import InvalidInput
+from .money import MAX_MINOR, MoneyError, format_money, parse_money
+
+_MONEY_MESSAGES = {
+    "empty": _l("Enter an amount."),
+    "format": _l("Enter an amount like 12,50."),
+    "negative": _l("The amount cannot be negative."),
+}
+
+
+def text(value, *, field: str, max_len: int, required: bool = True) -> str:
+    """A trimmed text field of at most ``max_len`` characters."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise InvalidInput(_l("Enter text."), field=field)
+    value = " ".join(value.split())
+    if required and not value:
+        raise InvalidInput(_l("This field is required."), field=field)
+    if len(value) > max_len:
+        raise InvalidInput(_l("At most %(count)d characters."), field=field, count=max_len)
+    return value
+
+
+def money(value, *, field: str, allow_zero: bool = False) -> int:
+    """An amount typed or sent by the till, in grosze, between 0,01 zł (or 0) and 100 000 zł."""
+    try:
+        minor = parse_money(value)
+    except MoneyError as exc:
+        if exc.code == "too_large":
+            raise InvalidInput(
+                _l("The amount cannot be more than %(max)s."), field=field, max=format_money(MAX_MINOR)
+            ) from None
+        raise InvalidInput(_MONEY_MESSAGES[exc.code], field=field) from None
+    if minor == 0 and not allow_zero:
+        raise InvalidInput(_l("The amount must be more than zero."), field=field)
+    return minor
+
+
+def quantity(value, *, field: str = "quantity", maximum: int = 999) -> int:
+    """A whole number of pieces from 1 to ``maximum``."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidInput(_l("Enter a whole number."), field=field)
+    if not 1 <= value <= maximum:
+        raise InvalidInput(_l("The quantity must be from 1 to %(max)d."), field=field, max=maximum)
+    return value

@@ -1,0 +1,32 @@
+"""The start page and the language switch."""
+from __future__ import annotations
+
+from flask import Blueprint, g, make_response, redirect, request, url_for
+
+from ..auth.access import Access, access
+from .web import LANG_COOKIE
+
+bp = Blueprint("core", __name__, template_folder="../templates")
+
+
+@bp.get("/")
+@access(Access.PUBLIC)
+def index():
+    """Send people where they work: the till if signed in, else the sign-in page."""
+    if g.get("user") is None:
+        return redirect(url_for("auth.sign_in"))
+    return redirect(url_for("till.till_page"))
+
+
+@bp.post("/language")
+@access(Access.PUBLIC)
+def set_language():
+    """Switch between Polish and English; the choice stays on this device."""
+    lang = request.form.get("lang")
+    target = request.form.get("next") or ""
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("core.index")
+    response = make_response(redirect(target))
+    if lang in ("pl", "en"):
+        response.set_cookie(LANG_COOKIE, lang, max_age=5 * 365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response

@@ -1,0 +1,129 @@
+"""Request plumbing: who is signed in, the language, one commit per request, errors, headers."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import format_datetime, get_locale
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+
+from ..extensions import db
+from .db import set_read_only
+from .errors import DomainError
+from .models import Shop
+from .money import format_money
+
+log = logging.getLogger(__name__)
+
+LANG_COOKIE = "lukluk_lang"
+TILL_COOKIE = "lukluk_till"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Reachable before the shop is set up.
+SETUP_ENDPOINTS = frozenset({"auth.setup", "static", "core.set_language"})
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def select_locale() -> str:
+    """Polish unless the person chose English (kept in a cookie, so it survives signing out)."""
+    lang = request.cookies.get(LANG_COOKIE)
+    return lang if lang in ("pl", "en") else "pl"
+
+
+def is_api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def shop() -> Shop | None:
+    """The shop's settings (one row), cached for the request."""
+    if "shop" not in g:
+        g.shop = db.session.scalar(select(Shop).limit(1))
+    return g.shop
+
+
+def init_app(app: Flask) -> None:
+    from ..auth.access import enforce_access
+    from ..auth.service import load_login
+
+    @app.before_request
+    def _load_person():
+        set_read_only(request.method in SAFE_METHODS)
+        if not app.extensions.get("lukluk_set_up"):
+            if shop() is None:
+                if request.endpoint not in SETUP_ENDPOINTS:
+                    if is_api():
+                        return jsonify(error="not_set_up", message=_("The shop is not set up yet.")), 503
+                    return redirect(url_for("auth.setup"))
+            else:
+                app.extensions["lukluk_set_up"] = True
+        g.login = load_login(session.get("sid"))
+        g.user = g.login.user if g.login else None
+        return enforce_access()
+
+    @app.after_request
+    def _commit_and_headers(response):
+        if request.method not in SAFE_METHODS and response.status_code < 400:
+            db.session.commit()
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        if request.endpoint != "static":
+            headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError):
+        db.session.rollback()
+        if is_api():
+            return jsonify(exc.to_json()), exc.status
+        return render_template("error.html", message=exc.describe(), status=exc.status), exc.status
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc):
+        db.session.rollback()
+        message = _("The page has expired or the form was not sent from this till. Reload the page and try again.")
+        if is_api():
+            return jsonify(error="csrf", message=message), 400
+        return render_template("error.html", message=message, status=400), 400
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        db.session.rollback()
+        messages = {
+            400: _("The request could not be understood."),
+            401: _("Please sign in."),
+            403: _("You are not allowed to open this page."),
+            404: _("This page does not exist."),
+            405: _("This action is not possible here."),
+            413: _("What was sent is too large."),
+        }
+        message = messages.get(exc.code, _("Something went wrong."))
+        if is_api():
+            return jsonify(error=exc.name.lower().replace(" ", "_"), message=message), exc.code
+        return render_template("error.html", message=message, status=exc.code), exc.code
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc):
+        db.session.rollback()
+        log.exception("Unexpected error on %s %s", request.method, request.path)
+        message = _("Something went wrong. Nothing was saved. Try again, and tell the manager if it repeats.")
+        if is_api():
+            return jsonify(error="internal", message=message), 500
+        return render_template("error.html", message=message, status=500), 500
+
+    @app.context_processor
+    def _template_globals():
+        return {"current_user": g.get("user"), "current_login": g.get("login"), "shop": shop(),
+                "current_locale": str(get_locale())}
+
+    app.add_template_filter(format_money, "money")
+    app.add_template_filter(lambda value: format_datetime(value, "short") if value else "", "datetime")

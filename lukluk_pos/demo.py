@@ -1,0 +1,131 @@
+"""A realistic demo shop: the usual categories, a few hundred donated items, a week of sales.
+
+People are created with random PINs printed once (no default accounts). Sales go through the same
+services as the till, so every invariant holds; only their timestamps are set to the simulated day.
+"""
+from __future__ import annotations
+
+import random
+import secrets
+from datetime import datetime, time, timedelta
+
+import click
+from sqlalchemy import select
+
+from .auth import service as auth
+from .auth.models import Role, User
+from .auth.setup import is_set_up, set_up_shop
+from .catalog import service as catalog
+from .catalog.models import Category, ItemKind, ItemStatus
+from .core.models import utcnow
+from .extensions import db
+from .till import service as till
+from .till.models import PaymentMethod, Till
+
+#: Description parts per category: (things, qualities).
+WORDS = {
+    "Odzież damska": (["Sukienka", "Bluzka", "Spódnica", "Żakiet", "Sweter", "Płaszcz", "Spodnie"],
+                      ["letnia w kwiaty", "wełniana", "lniana", "w paski", "czarna", "granatowa", "vintage"]),
+    "Odzież męska": (["Koszula", "Marynarka", "Sweter", "Kurtka", "Spodnie", "Kamizelka"],
+                     ["w kratę", "bawełniana", "wełniana", "skórzana", "sztruksowa", "szara"]),
+    "Odzież dziecięca": (["Body", "Bluza", "Kurtka zimowa", "Spodenki", "Sukienka"],
+                         ["z misiem", "różowa", "niebieska", "w gwiazdki", "polarowa"]),
+    "Obuwie": (["Botki", "Półbuty", "Sandały", "Kozaki", "Trampki"], ["skórzane", "zamszowe", "czarne", "brązowe"]),
+    "Torebki i dodatki": (["Torebka", "Szal", "Pasek", "Portfel", "Kapelusz"], ["skórzana", "jedwabny", "retro"]),
+    "Biżuteria": (["Naszyjnik", "Bransoletka", "Kolczyki", "Broszka"], ["z bursztynem", "srebrzysta", "korale"]),
+    "Książki": (["Powieść", "Album", "Poradnik", "Książka kucharska", "Kryminał"],
+                ["w twardej oprawie", "Wydawnictwo Literackie", "PWN", "jak nowa", "z dedykacją"]),
+    "Płyty i winyle": (["Płyta winylowa", "Płyta CD", "Kaseta"], ["Czesław Niemen", "Maanam", "jazz", "muzyka klasyczna"]),
+    "Zabawki i gry": (["Puzzle 1000 el.", "Gra planszowa", "Klocki", "Pluszowy miś", "Lalka"], ["kompletne", "w pudełku"]),
+    "Porcelana i szkło": (["Filiżanka z podstawką", "Wazon", "Talerz deserowy", "Komplet kieliszków", "Dzbanek"],
+                          ["Ćmielów", "kryształowy", "Włocławek", "w kobaltowy wzór"]),
+    "Dom i dekoracje": (["Lampa stołowa", "Rama na zdjęcia", "Świecznik", "Lustro", "Zegar ścienny"],
+                        ["mosiężny", "drewniana", "PRL", "ceramiczny"]),
+    "Tekstylia domowe": (["Obrus", "Pościel", "Zasłony", "Koc", "Narzuta"], ["lniany", "haftowany", "w kratę"]),
+    "AGD i elektronika": (["Czajnik elektryczny", "Radio", "Mikser", "Lampka biurkowa", "Toster"], ["sprawny", "jak nowy"]),
+    "Meble": (["Krzesło", "Stolik kawowy", "Półka", "Taboret", "Komoda"], ["dębowa", "sosnowy", "z lat 70."]),
+    "Sport i rekreacja": (["Rakieta tenisowa", "Kijki trekkingowe", "Hulajnoga", "Piłka", "Łyżwy"], ["mało używane", "dziecięce"]),
+}
+SIZES = ["XS", "S", "M", "L", "XL", "36", "38", "40", "42"]
+VOLUNTEERS = ["Ania", "Bartek", "Celina", "Darek", "Ewa", "Franek"]
+
+
+def _pin() -> str:
+    return f"{secrets.randbelow(10**4):04d}"
+
+
+def build_demo(*, items: int, days: int, seed: int, echo=print) -> None:
+    """Create (or add to) the demo shop; prints progress and any new people's PINs."""
+    rng = random.Random(seed)
+    if not is_set_up():
+        pin, password = _pin(), secrets.token_urlsafe(9)
+        set_up_shop(shop_name="LukLuk — sklep charytatywny", address="ul. Bohaterów Monte Cassino 1, 81-767 Sopot",
+                    nip="5851234568", name="Kierowniczka Magda", pin=pin, password=password,
+                    standard_categories=True)
+        db.session.flush()
+        echo(f"Kierowniczka Magda (admin): PIN {pin}, hasło {password}")
+    manager = db.session.scalar(select(User).where(User.role != Role.VOLUNTEER).order_by(User.id))
+    people = [manager]
+    for name in VOLUNTEERS:
+        user = db.session.scalar(select(User).where(User.name == name))
+        if user is None:
+            pin = _pin()
+            user = auth.create_user(name=name, role=Role.VOLUNTEER, pin=pin, password=None, by=manager)
+            echo(f"{name} (wolontariusz/ka): PIN {pin}")
+        people.append(user)
+    db.session.commit()
+
+    cats = {c.name: c for c in db.session.scalars(select(Category))}
+    made = []
+    with click.progressbar(range(items), label="Przedmioty z darów", file=None) as bar:
+        for n in bar:
+            name = rng.choice(list(WORDS))
+            cat = cats.get(name) or rng.choice(list(cats.values()))
+            things, qualities = WORDS.get(name, (["Przedmiot"], ["różny"]))
+            text = f"{rng.choice(things)} {rng.choice(qualities)}"
+            if name.startswith("Odzież") or name == "Obuwie":
+                text += f", rozm. {rng.choice(SIZES)}"
+            price = max(200, round(cat.default_price_minor * rng.uniform(0.5, 2.0) / 100) * 100)
+            made.append(catalog.create_item(description=text, category_id=cat.id, price=price, by=manager))
+            if n % 50 == 49:
+                db.session.commit()
+    for text, cat_name, price, qty in (("Książka kieszonkowa", "Książki", 300, 120),
+                                       ("Płyta CD (kosz)", "Płyty i winyle", 500, 60)):
+        made.append(catalog.create_item(description=text, category_id=cats[cat_name].id, price=price,
+                                        kind=ItemKind.BULK, quantity=qty, by=manager))
+    db.session.commit()
+
+    till_id = db.session.scalar(select(Till.id).order_by(Till.id))
+    today = utcnow().date()
+    for day_index in range(days, 0, -1):
+        day = today - timedelta(days=day_index)
+        if day.weekday() == 6:  # closed on Sundays
+            continue
+        count = rng.randint(25, 45)
+        with click.progressbar(range(count), label=f"Sprzedaż {day.isoformat()}") as bar:
+            for n in bar:
+                moment = datetime.combine(day, time(9)) + timedelta(minutes=int(n * 480 / count))
+                _one_sale(rng, till_id, rng.choice(people), made, cats, moment)
+    db.session.commit()
+    echo("Gotowe: sklep demonstracyjny jest w bazie.")
+
+
+def _one_sale(rng, till_id, person, made, cats, moment) -> None:
+    available = [i for i in made if i.kind is ItemKind.BULK or i.status is ItemStatus.IN_STOCK]
+    for item in rng.sample(available, k=min(len(available), rng.choice([1, 1, 1, 2, 2, 3]))):
+        till.add_item(till_id, person, item, rng.choice([1, 1, 2]) if item.kind is ItemKind.BULK else 1)
+    if rng.random() < 0.3:
+        cat = rng.choice(list(cats.values()))
+        till.add_open_price(till_id, person, category_id=cat.id, price=rng.choice([200, 500, 1000, 1500]))
+    total = till.totals(till.open_basket(till_id)).total_minor
+    if rng.random() < 0.35:
+        payments = [till.PaymentIn(PaymentMethod.CARD)]
+    else:
+        tendered = next((n for n in (1000, 2000, 5000, 10000, 20000) if n >= total), total)
+        payments = [till.PaymentIn(PaymentMethod.CASH, tendered_minor=rng.choice([total, tendered]))]
+    sale = till.complete(till_id, person, key=secrets.token_hex(16), payments=payments)
+    sale.opened_at = moment - timedelta(minutes=2)
+    sale.completed_at = moment
+    for payment in sale.payments:
+        payment.created_at = moment
+    db.session.commit()

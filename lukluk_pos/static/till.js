@@ -1,0 +1,382 @@
+// LukLuk POS till: the project's own small script (no framework, no build step).
+// The basket lives on the server; this page only shows it and sends what the person does.
+(function () {
+  "use strict";
+
+  var root = document.getElementById("till");
+  if (!root) return;
+  var API = root.getAttribute("data-api");
+  var CSRF = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
+  var data = JSON.parse(document.getElementById("till-data").textContent);
+  var T = data.strings;
+  var basket = data.basket;
+  var payKey = null; // one key per payment attempt: a retry reuses it, so a sale is never doubled
+  var $ = function (id) { return document.getElementById(id); };
+  var scan = $("scan");
+
+  function fmt(template, values) {
+    return template.replace(/%\((\w+)\)s/g, function (_, k) { return values[k]; });
+  }
+
+  function newKey() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  function say(text, kind) {
+    var box = $("message");
+    box.textContent = text || "";
+    box.className = "till-message" + (kind ? " " + kind : "");
+  }
+
+  function anyDialogOpen() {
+    return document.querySelector("dialog[open]") !== null;
+  }
+
+  function refocus() {
+    if (!anyDialogOpen()) scan.focus();
+  }
+
+  // Every call: JSON in and out, the CSRF header, a time limit, and a translated message on failure.
+  function call(method, path, body) {
+    var controller = new AbortController();
+    var timer = setTimeout(function () { controller.abort(); }, 15000);
+    var options = { method: method, headers: { "Accept": "application/json", "X-CSRFToken": CSRF },
+                    credentials: "same-origin", signal: controller.signal };
+    if (body !== undefined) {
+      options.headers["Content-Type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    return fetch(API + path, options).then(function (response) {
+      clearTimeout(timer);
+      return response.json().catch(function () { return {}; }).then(function (json) {
+        if (response.status === 401) { window.location.reload(); }
+        if (!response.ok) {
+          var error = new Error(json.message || T.offline);
+          error.code = json.error; error.status = response.status;
+          throw error;
+        }
+        return json;
+      });
+    }, function () {
+      clearTimeout(timer);
+      var error = new Error(T.offline); error.code = "offline";
+      throw error;
+    });
+  }
+
+  // Send a change; if a manager must approve, ask for the PIN and send it again with it.
+  function change(method, path, body) {
+    return call(method, path, body).catch(function (error) {
+      if (error.code !== "approval_required") throw error;
+      return askApproval().then(function (approval) {
+        var withApproval = Object.assign({}, body, { approval: approval });
+        return call(method, path, withApproval);
+      });
+    });
+  }
+
+  function showBasket(next) {
+    basket = next;
+    var tbody = $("lines");
+    tbody.textContent = "";
+    basket.lines.forEach(function (line) { tbody.appendChild(lineRow(line)); });
+    $("empty").hidden = basket.lines.length > 0;
+    $("total").textContent = basket.display.total;
+    $("discount-note").textContent = basket.discount_minor > 0 ?
+      fmt(T.discountNote, { amount: basket.display.discount }) : "";
+  }
+
+  function button(label, className, onClick, aria) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.className = className;
+    b.textContent = label;
+    if (aria) b.setAttribute("aria-label", aria);
+    b.addEventListener("click", onClick);
+    return b;
+  }
+
+  function lineRow(line) {
+    var tr = document.createElement("tr");
+    var name = document.createElement("td");
+    name.textContent = line.description;
+    var meta = document.createElement("span");
+    meta.className = "line-meta";
+    meta.textContent = " " + line.display.unit_price +
+      (line.display.list_price ? " (" + fmt(T.was, { price: line.display.list_price }) + ")" : "") +
+      (line.discount_minor > 0 ? " −" + line.display.discount + (line.discount_reason ? " · " + line.discount_reason : "") : "");
+    name.appendChild(meta);
+    var qty = document.createElement("td");
+    qty.className = "num qty";
+    if (line.kind !== "unique") {
+      qty.appendChild(button("−", "small", function () { setQuantity(line, line.quantity - 1); }, T.less + ": " + line.description));
+    }
+    var q = document.createElement("span");
+    q.textContent = " " + line.quantity + " ";
+    qty.appendChild(q);
+    if (line.kind !== "unique") {
+      qty.appendChild(button("+", "small", function () { setQuantity(line, line.quantity + 1); }, T.more + ": " + line.description));
+    }
+    var total = document.createElement("td");
+    total.className = "num";
+    total.textContent = line.display.total;
+    var actions = document.createElement("td");
+    actions.className = "line-actions";
+    actions.appendChild(button(T.discount, "small secondary", function () { openDiscount(line); }, T.discount + ": " + line.description));
+    actions.appendChild(button(T.price, "small secondary", function () { openPrice(line); }, T.price + ": " + line.description));
+    actions.appendChild(button(T.remove, "small danger", function () { removeLine(line); }, T.remove + ": " + line.description));
+    tr.appendChild(name); tr.appendChild(qty); tr.appendChild(total); tr.appendChild(actions);
+    return tr;
+  }
+
+  function act(promise, successText) {
+    return promise.then(function (next) {
+      hideDone();
+      if (next && next.lines) showBasket(next);
+      payKey = null;
+      if (successText !== null) say(successText || "", "ok");
+    }).catch(function (error) {
+      say(error.message, "error");
+    }).then(refocus);
+  }
+
+  function hideDone() { $("done").hidden = true; }
+
+  function setQuantity(line, quantity) {
+    if (quantity < 1) return removeLine(line);
+    act(call("PATCH", "/till/basket/lines/" + line.id, { quantity: quantity }));
+  }
+
+  function removeLine(line) {
+    act(call("DELETE", "/till/basket/lines/" + line.id));
+  }
+
+  // --- scanning and searching -------------------------------------------------------------------
+  $("scan-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = scan.value.trim();
+    if (!text) return;
+    scan.value = "";
+    $("results").textContent = "";
+    if (/^\d+$/.test(text)) {
+      act(call("POST", "/till/basket/lines", { code: text }).then(function (next) {
+        var last = next.lines[next.lines.length - 1];
+        say(fmt(T.added, { item: last ? last.description : text }), "ok");
+        return next;
+      }), null);
+    } else {
+      call("GET", "/items/search?q=" + encodeURIComponent(text)).then(showResults)
+        .catch(function (error) { say(error.message, "error"); });
+    }
+  });
+
+  function showResults(result) {
+    var box = $("results");
+    box.textContent = "";
+    if (!result.items.length) { say(T.noResults, "error"); return; }
+    say("");
+    var list = document.createElement("ul");
+    result.items.forEach(function (item) {
+      var li = document.createElement("li");
+      li.appendChild(button(item.description + " · " + item.display.price + " · " + item.code, "result", function () {
+        box.textContent = "";
+        act(call("POST", "/till/basket/lines", { item_id: item.id }), fmt(T.added, { item: item.description }));
+      }));
+      list.appendChild(li);
+    });
+    box.appendChild(list);
+    list.querySelector("button").focus();
+  }
+
+  // --- open price (quick buttons) ---------------------------------------------------------------
+  var openCategory = null;
+  Array.prototype.forEach.call(document.querySelectorAll(".quick-button"), function (b) {
+    b.addEventListener("click", function () {
+      openCategory = b.getAttribute("data-category");
+      $("open-price-title").textContent = b.getAttribute("data-name");
+      $("op-price").value = b.getAttribute("data-price-text").replace(/[^\d,]/g, "");
+      $("op-qty").value = "1";
+      $("op-desc").value = "";
+      $("open-price").showModal();
+      $("op-price").select();
+    });
+  });
+  $("open-price-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var qty = parseInt($("op-qty").value, 10);
+    var body = { category_id: parseInt(openCategory, 10), price: $("op-price").value,
+                 quantity: isNaN(qty) ? 0 : qty };
+    if ($("op-desc").value.trim()) body.description = $("op-desc").value;
+    call("POST", "/till/basket/lines", body).then(function (next) {
+      $("open-price").close();
+      act(Promise.resolve(next));
+    }).catch(function (error) { say(error.message, "error"); });
+  });
+
+  // --- discounts and price overrides ------------------------------------------------------------
+  var discountLine = null;
+  function openDiscount(line) {
+    discountLine = line;
+    $("discount-title").textContent = line ? fmt(T.lineDiscount, { item: line.description }) : T.basketDiscount;
+    $("d-value").value = "";
+    $("d-reason").value = "";
+    $("discount").showModal();
+    $("d-value").focus();
+  }
+  $("basket-discount").addEventListener("click", function () { openDiscount(null); });
+  $("discount-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var kind = document.querySelector('input[name="dkind"]:checked').value;
+    var raw = $("d-value").value.trim();
+    var value = kind === "percent" && /^\d+$/.test(raw) ? parseInt(raw, 10) : raw;
+    var path = discountLine ? "/till/basket/lines/" + discountLine.id + "/discount" : "/till/basket/discount";
+    change("POST", path, { kind: kind, value: value, reason: $("d-reason").value }).then(function (next) {
+      $("discount").close();
+      act(Promise.resolve(next));
+    }).catch(function (error) { say(error.message, "error"); });
+  });
+
+  var priceLine = null;
+  function openPrice(line) {
+    priceLine = line;
+    $("p-value").value = "";
+    $("p-reason").value = "";
+    $("price").showModal();
+    $("p-value").focus();
+  }
+  $("price-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    change("POST", "/till/basket/lines/" + priceLine.id + "/price",
+           { price: $("p-value").value, reason: $("p-reason").value }).then(function (next) {
+      $("price").close();
+      act(Promise.resolve(next));
+    }).catch(function (error) { say(error.message, "error"); });
+  });
+
+  // --- manager approval -------------------------------------------------------------------------
+  var approvalWaiter = null;
+  function askApproval() {
+    return new Promise(function (resolve, reject) {
+      approvalWaiter = { resolve: resolve, reject: reject };
+      $("a-pin").value = "";
+      $("approval").showModal();
+      $("a-pin").focus();
+    });
+  }
+  $("approval-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var waiter = approvalWaiter; approvalWaiter = null;
+    $("approval").close();
+    if (waiter) waiter.resolve({ manager_id: parseInt($("a-manager").value, 10), pin: $("a-pin").value });
+  });
+  $("approval").addEventListener("close", function () {
+    if (approvalWaiter) {
+      var waiter = approvalWaiter; approvalWaiter = null;
+      var error = new Error(""); error.code = "cancelled";
+      waiter.reject(error);
+    }
+  });
+
+  // --- void -------------------------------------------------------------------------------------
+  $("void").addEventListener("click", function () {
+    if (!basket.lines.length) { say(T.emptyBasket, "error"); refocus(); return; }
+    $("v-reason").value = "";
+    $("void-dialog").showModal();
+    $("v-reason").focus();
+  });
+  $("void-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    call("POST", "/till/basket/void", { reason: $("v-reason").value }).then(function (next) {
+      $("void-dialog").close();
+      act(Promise.resolve(next), T.voided);
+    }).catch(function (error) { say(error.message, "error"); });
+  });
+
+  // --- payment ----------------------------------------------------------------------------------
+  function openPay(focusCard) {
+    if (!basket.lines.length) { say(T.emptyBasket, "error"); refocus(); return; }
+    if (!payKey) payKey = newKey();
+    $("pay-total").textContent = basket.display.total;
+    $("tendered").value = "";
+    $("card-amount").value = "";
+    $("pay").showModal();
+    (focusCard ? $("pay-card-submit") : $("tendered")).focus();
+  }
+  $("pay-cash").addEventListener("click", function () { openPay(false); });
+  $("pay-card").addEventListener("click", function () { openPay(true); });
+
+  function complete(payments) {
+    if (!payKey) payKey = newKey();
+    var buttons = document.querySelectorAll("#pay button");
+    Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
+    return call("POST", "/till/basket/complete", { key: payKey, payments: payments }).then(function (sale) {
+      payKey = null;
+      $("pay").close();
+      showDone(sale);
+      return call("GET", "/till/basket").then(showBasket);
+    }).catch(function (error) {
+      // The key is kept: pressing again after a lost answer cannot make a second sale.
+      say(error.message, "error");
+    }).then(function () {
+      Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
+      refocus();
+    });
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll(".cash-quick"), function (b) {
+    b.addEventListener("click", function () {
+      var payment = { method: "cash" };
+      if (!b.hasAttribute("data-exact")) payment.tendered = parseInt(b.getAttribute("data-tendered"), 10);
+      complete([payment]);
+    });
+  });
+  $("pay-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var tendered = $("tendered").value.trim();
+    complete([tendered ? { method: "cash", tendered: tendered } : { method: "cash" }]);
+  });
+  $("pay-card-submit").addEventListener("click", function () {
+    var amount = $("card-amount").value.trim();
+    complete([amount ? { method: "card", amount: amount } : { method: "card" }]);
+  });
+  $("pay-split-submit").addEventListener("click", function () {
+    var amount = $("card-amount").value.trim();
+    var tendered = $("tendered").value.trim();
+    var cash = tendered ? { method: "cash", tendered: tendered } : { method: "cash" };
+    complete([{ method: "card", amount: amount || "0" }, cash]);
+  });
+
+  function showDone(sale) {
+    var cash = sale.payments.filter(function (p) { return p.method === "cash"; })[0];
+    $("done-change").textContent = sale.display.change;
+    $("done-detail").textContent = cash ?
+      fmt(T.tendered, { tendered: sale.display.tendered, number: sale.number }) :
+      fmt(T.paidCard, { number: sale.number });
+    $("done").hidden = false;
+    say("");
+  }
+  $("done-close").addEventListener("click", function () { hideDone(); refocus(); });
+
+  // Dialogs' cancel buttons; closing any dialog brings the focus back to the scan field.
+  Array.prototype.forEach.call(document.querySelectorAll("[data-close]"), function (b) {
+    b.addEventListener("click", function () { b.closest("dialog").close(); });
+  });
+  Array.prototype.forEach.call(document.querySelectorAll("dialog"), function (d) {
+    d.addEventListener("close", function () { setTimeout(refocus, 0); });
+  });
+
+  // A scanner types digits and Enter wherever the focus is: keep it in the scan field.
+  document.addEventListener("keydown", function (event) {
+    if (anyDialogOpen() || event.ctrlKey || event.altKey || event.metaKey) return;
+    var target = event.target;
+    var typing = target.tagName === "INPUT" || target.tagName === "SELECT" || target.tagName === "TEXTAREA";
+    if (!typing && /^[0-9]$/.test(event.key)) { scan.focus(); }
+    if (event.key === "F2") { event.preventDefault(); openPay(false); }
+    if (event.key === "F4") { event.preventDefault(); openPay(true); }
+  });
+
+  showBasket(basket);
+  refocus();
+})();

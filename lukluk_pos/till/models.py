@@ -1,0 +1,152 @@
+"""Sales and refunds as documents: an open basket becomes a completed sale or a voided one."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..core.errors import DomainError
+from ..core.models import utcnow
+from ..extensions import db
+
+
+def _enum(cls, length=16):
+    return db.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
+class Till(db.Model):
+    """A counter (PC or tablet) that keeps one basket open at a time."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class SaleKind(str, enum.Enum):
+    SALE = "sale"
+    REFUND = "refund"  #: a new document linked to the sale it refunds; amounts are positive
+
+
+class SaleStatus(str, enum.Enum):
+    OPEN = "open"  #: a basket at the till, stored from its first line
+    COMPLETED = "completed"
+    VOIDED = "voided"
+
+
+#: The only moves a sale's status may make.
+TRANSITIONS: dict[SaleStatus, frozenset[SaleStatus]] = {
+    SaleStatus.OPEN: frozenset({SaleStatus.COMPLETED, SaleStatus.VOIDED}),
+    SaleStatus.COMPLETED: frozenset(),
+    SaleStatus.VOIDED: frozenset(),
+}
+
+
+class IllegalTransition(DomainError):
+    code = "illegal_transition"
+    message = _l("This sale is already finished.")
+
+
+def transition(sale: "Sale", new: SaleStatus) -> None:
+    """Move a sale to a new status, or raise if the move is not allowed."""
+    if new not in TRANSITIONS[sale.status]:
+        raise IllegalTransition()
+    sale.status = new
+
+
+class PaymentMethod(str, enum.Enum):
+    CASH = "cash"
+    CARD = "card"  #: taken on the separate card terminal; recorded here
+
+
+class Sale(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[SaleKind] = mapped_column(_enum(SaleKind), default=SaleKind.SALE)
+    status: Mapped[SaleStatus] = mapped_column(_enum(SaleStatus), default=SaleStatus.OPEN)
+    till_id: Mapped[int] = mapped_column(ForeignKey("till.id"))
+    opened_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    #: Who completed (or voided) it.
+    cashier_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    #: Receipt number: sequential across all tills, given at completion, no gaps.
+    number: Mapped[int | None] = mapped_column(unique=True)
+    #: The till's client-generated key: a repeated completion returns this same sale.
+    completion_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(index=True)
+    voided_at: Mapped[datetime | None]
+    void_reason: Mapped[str] = mapped_column(String(200), default="")
+    refund_of_id: Mapped[int | None] = mapped_column(ForeignKey("sale.id"), index=True)
+    refund_reason: Mapped[str] = mapped_column(String(200), default="")
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    #: Basket discount as asked for: a percentage or an amount in grosze (not both).
+    discount_percent: Mapped[int | None]
+    discount_amount_minor: Mapped[int | None]
+    discount_reason: Mapped[str] = mapped_column(String(200), default="")
+    #: Snapshots taken at completion (grosze): lines after line discounts, basket discount, total.
+    subtotal_minor: Mapped[int] = mapped_column(default=0)
+    discount_minor: Mapped[int] = mapped_column(default=0)
+    total_minor: Mapped[int] = mapped_column(default=0)
+
+    lines: Mapped[list["SaleLine"]] = relationship(
+        back_populates="sale", order_by="SaleLine.position", cascade="all, delete-orphan"
+    )
+    payments: Mapped[list["Payment"]] = relationship(back_populates="sale", order_by="Payment.id")
+    till: Mapped[Till] = relationship()
+    cashier = relationship("User", foreign_keys=[cashier_id])
+    refund_of: Mapped["Sale | None"] = relationship(remote_side=[id])
+
+    __table_args__ = (Index("ix_sale_till_status", "till_id", "status"),)
+
+
+class SaleLine(db.Model):
+    """A line copies what was sold (description, price, VAT code) so later edits change nothing."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sale.id"), index=True)
+    position: Mapped[int]
+    #: None for an open-price line (unlabelled goods rung up by category).
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("item.id"), index=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("category.id"))
+    description: Mapped[str] = mapped_column(String(200))
+    vat_code: Mapped[str] = mapped_column(String(4))
+    unit_price_minor: Mapped[int]
+    #: The item's own price when the till overrode it (None: not overridden).
+    list_price_minor: Mapped[int | None]
+    quantity: Mapped[int] = mapped_column(default=1)
+    discount_percent: Mapped[int | None]
+    discount_amount_minor: Mapped[int | None]
+    discount_reason: Mapped[str] = mapped_column(String(200), default="")
+    #: This line's share of the basket discount, fixed at completion.
+    basket_discount_minor: Mapped[int] = mapped_column(default=0)
+    #: What the customer paid for this line (refunds: what was paid back), fixed at completion.
+    total_minor: Mapped[int] = mapped_column(default=0)
+    refund_of_line_id: Mapped[int | None] = mapped_column(ForeignKey("sale_line.id"), index=True)
+    #: Refund lines: whether the item went back to stock (else written off).
+    restock: Mapped[bool | None]
+
+    sale: Mapped[Sale] = relationship(back_populates="lines")
+    item = relationship("Item")
+    category = relationship("Category")
+
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("unit_price_minor >= 0", name="price_nonnegative"),
+    )
+
+
+class Payment(db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sale.id"), index=True)
+    method: Mapped[PaymentMethod] = mapped_column(_enum(PaymentMethod))
+    #: What this payment settles (sale) or pays back (refund), in grosze.
+    amount_minor: Mapped[int]
+    #: Cash handed over by the customer, and the change given back (cash sales only).
+    tendered_minor: Mapped[int | None]
+    change_minor: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    sale: Mapped[Sale] = relationship(back_populates="payments")
+
+    __table_args__ = (CheckConstraint("amount_minor >= 0", name="amount_nonnegative"),)

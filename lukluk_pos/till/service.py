@@ -1,0 +1,516 @@
+"""What happens at the till: every state change of a basket, a sale or a refund.
+
+Each function takes plain values, flushes, and leaves the commit to the request (one transaction per
+action). Unique items are reserved with a conditional UPDATE the moment they are scanned, so two
+tills racing for the same piece get one success and one clear message, on SQLite and PostgreSQL.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..auth.models import User
+from ..auth.service import approve
+from ..catalog import service as catalog
+from ..catalog.models import Item, ItemKind, ItemStatus
+from ..core import audit, validation
+from ..core.errors import ApprovalRequired, DomainError, InvalidInput, NotFound
+from ..core.models import Shop, next_value, utcnow
+from ..core.money import format_money, percent_of
+from ..extensions import db
+from . import pricing
+from .models import (Payment, PaymentMethod, Sale, SaleKind, SaleLine, SaleStatus, Till,
+                     transition)
+
+KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+MAX_LINES = 200
+
+
+class ItemUnavailable(DomainError):
+    code = "item_unavailable"
+
+
+class BasketEmpty(DomainError):
+    code = "basket_empty"
+    message = _l("The basket is empty.")
+
+
+class PaymentShort(DomainError):
+    status = 422
+    code = "payment_short"
+
+
+@dataclass(frozen=True)
+class PaymentIn:
+    method: PaymentMethod
+    amount_minor: int | None = None  #: card: the amount charged on the terminal
+    tendered_minor: int | None = None  #: cash: what the customer handed over
+
+
+@dataclass(frozen=True)
+class Approval:
+    manager_id: int
+    pin: str
+
+
+@dataclass(frozen=True)
+class RefundLineIn:
+    line_id: int
+    quantity: int
+    restock: bool = True
+
+
+# --- the basket ---------------------------------------------------------------------------------
+
+def till(till_id: int) -> Till:
+    found = db.session.get(Till, till_id) if isinstance(till_id, int) else None
+    if found is None or not found.active:
+        raise NotFound(_l("This till is not set up."))
+    return found
+
+
+def open_basket(till_id: int, *, lock: bool = False) -> Sale | None:
+    """The till's open basket, if any (locked for update when about to change it)."""
+    query = select(Sale).where(Sale.till_id == till_id, Sale.status == SaleStatus.OPEN)
+    if lock:
+        query = query.with_for_update()
+    return db.session.scalar(query)
+
+
+def _basket_for_change(till_id: int, user: User, *, create: bool) -> Sale:
+    sale = open_basket(till_id, lock=True)
+    if sale is None:
+        if not create:
+            raise BasketEmpty()
+        # Lock the till row so two requests from one till cannot open two baskets (PostgreSQL;
+        # SQLite's immediate transaction already serialises them).
+        db.session.scalar(select(Till).where(Till.id == till(till_id).id).with_for_update())
+        sale = open_basket(till_id, lock=True)
+        if sale is None:
+            sale = Sale(till_id=till_id, opened_by_id=user.id)
+            db.session.add(sale)
+            db.session.flush()
+    return sale
+
+
+def _new_line(sale: Sale, **fields) -> SaleLine:
+    if len(sale.lines) >= MAX_LINES:
+        raise InvalidInput(_l("A basket holds at most %(count)d lines."), count=MAX_LINES)
+    position = max((line.position for line in sale.lines), default=0) + 1
+    line = SaleLine(position=position, **fields)
+    sale.lines.append(line)
+    db.session.flush()
+    return line
+
+
+def _line(sale: Sale, line_id) -> SaleLine:
+    for line in sale.lines:
+        if line.id == line_id:
+            return line
+    raise NotFound(_l("This line is not in the basket."), field="line_id")
+
+
+def add_code(till_id: int, user: User, code: str, quantity=1) -> SaleLine:
+    """Add a scanned or typed code to the basket."""
+    return add_item(till_id, user, catalog.by_code(code), quantity)
+
+
+def add_item(till_id: int, user: User, item: Item, quantity=1) -> SaleLine:
+    """Put an item in the basket; a unique item is reserved for this basket at once."""
+    quantity = validation.quantity(quantity)
+    sale = _basket_for_change(till_id, user, create=True)
+    if item.kind is ItemKind.BULK:
+        if item.status is ItemStatus.WRITTEN_OFF:
+            raise ItemUnavailable(_l("%(item)s has been written off and cannot be sold."), item=item.description)
+        for line in sale.lines:
+            if line.item_id == item.id and line.unit_price_minor == item.price_minor and not line.discount_reason:
+                line.quantity = validation.quantity(line.quantity + quantity)
+                db.session.flush()
+                return line
+    else:
+        if quantity != 1:
+            raise InvalidInput(_l("A unique item is sold one at a time."), field="quantity")
+        if any(line.item_id == item.id for line in sale.lines):
+            raise ItemUnavailable(_l("%(item)s is already in this basket."), item=item.description)
+        reserved = db.session.execute(
+            update(Item).where(Item.id == item.id, Item.status == ItemStatus.IN_STOCK)
+            .values(status=ItemStatus.IN_SALE).execution_options(synchronize_session=False)
+        ).rowcount
+        if reserved != 1:
+            db.session.refresh(item)
+            raise ItemUnavailable(_UNAVAILABLE.get(item.status, _l("%(item)s cannot be sold.")),
+                                  item=item.description)
+        db.session.refresh(item)
+    return _new_line(sale, item_id=item.id, category_id=item.category_id, description=item.description,
+                     vat_code=item.category.vat_code, unit_price_minor=item.price_minor, quantity=quantity)
+
+
+_UNAVAILABLE = {
+    ItemStatus.SOLD: _l("%(item)s has already been sold."),
+    ItemStatus.IN_SALE: _l("%(item)s is in another till's basket right now."),
+    ItemStatus.WRITTEN_OFF: _l("%(item)s has been written off and cannot be sold."),
+}
+
+
+def add_open_price(till_id: int, user: User, *, category_id, price, description="", quantity=1) -> SaleLine:
+    """Ring up unlabelled goods by category with a typed price."""
+    cat = catalog.category(category_id)
+    price_minor = validation.money(price, field="price")
+    description = validation.text(description, field="description", max_len=200, required=False) or cat.name
+    quantity = validation.quantity(quantity)
+    sale = _basket_for_change(till_id, user, create=True)
+    return _new_line(sale, item_id=None, category_id=cat.id, description=description,
+                     vat_code=cat.vat_code, unit_price_minor=price_minor, quantity=quantity)
+
+
+def set_quantity(till_id: int, user: User, line_id, quantity) -> SaleLine:
+    """Change how many of a bulk or open-price line are sold."""
+    quantity = validation.quantity(quantity)
+    sale = _basket_for_change(till_id, user, create=False)
+    line = _line(sale, line_id)
+    if line.item_id is not None and line.item.kind is ItemKind.UNIQUE and quantity != 1:
+        raise InvalidInput(_l("A unique item is sold one at a time."), field="quantity")
+    line.quantity = quantity
+    db.session.flush()
+    return line
+
+
+def remove_line(till_id: int, user: User, line_id) -> None:
+    """Take a line off the basket; a unique item goes back to stock."""
+    sale = _basket_for_change(till_id, user, create=False)
+    line = _line(sale, line_id)
+    _release([line])
+    audit.record("sale.line_removed", user_id=user.id, obj=sale, description=line.description,
+                 price=line.unit_price_minor, quantity=line.quantity)
+    sale.lines.remove(line)
+    db.session.flush()
+
+
+def _release(lines) -> None:
+    ids = [line.item_id for line in lines if line.item_id is not None]
+    if ids:
+        db.session.execute(
+            update(Item).where(Item.id.in_(ids), Item.status == ItemStatus.IN_SALE)
+            .values(status=ItemStatus.IN_STOCK).execution_options(synchronize_session=False)
+        )
+
+
+def _authorise(user: User, approval: Approval | None) -> User:
+    """The manager answering for a sensitive action: the signed-in manager, or one who typed a PIN."""
+    if user.is_manager:
+        return user
+    if approval is None:
+        raise ApprovalRequired()
+    return approve(approval.manager_id, approval.pin)
+
+
+def _discount_values(kind: str, value) -> tuple[int | None, int | None]:
+    if kind == "percent":
+        if isinstance(value, str) and value.strip().rstrip("%").strip().isdigit():
+            value = int(value.strip().rstrip("%"))
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100:
+            raise InvalidInput(_l("The discount must be from 0 to 100 %%."), field="value")
+        return (value or None), None
+    if kind == "amount":
+        amount = validation.money(value, field="value", allow_zero=True)
+        return None, (amount or None)
+    raise InvalidInput(_l("Choose a percentage or an amount."), field="kind")
+
+
+def _over_limit(base_minor: int, discount_minor: int) -> bool:
+    limit = db.session.scalar(select(Shop.discount_limit_percent)) or 0
+    return discount_minor > percent_of(base_minor, limit)
+
+
+def set_line_discount(till_id: int, user: User, line_id, *, kind: str, value, reason="",
+                      approval: Approval | None = None) -> SaleLine:
+    """Give (or take away, with 0) a discount on one line; above the limit a manager approves."""
+    percent, amount = _discount_values(kind, value)
+    sale = _basket_for_change(till_id, user, create=False)
+    line = _line(sale, line_id)
+    gross = line.unit_price_minor * line.quantity
+    if amount is not None and amount > gross:
+        raise InvalidInput(_l("The discount cannot be more than the line (%(max)s)."), field="value",
+                           max=format_money(gross))
+    discount = pricing.discount_amount(gross, percent, amount)
+    _apply_discount(line, sale, user, approval, percent, amount, reason, base=gross, discount=discount,
+                    scope="line")
+    return line
+
+
+def set_basket_discount(till_id: int, user: User, *, kind: str, value, reason="",
+                        approval: Approval | None = None) -> Sale:
+    """Give (or take away, with 0) a discount on the whole basket."""
+    percent, amount = _discount_values(kind, value)
+    sale = _basket_for_change(till_id, user, create=False)
+    subtotal = totals(sale).subtotal_minor
+    if amount is not None and amount > subtotal:
+        raise InvalidInput(_l("The discount cannot be more than the basket (%(max)s)."), field="value",
+                           max=format_money(subtotal))
+    discount = pricing.discount_amount(subtotal, percent, amount)
+    _apply_discount(sale, sale, user, approval, percent, amount, reason, base=subtotal, discount=discount,
+                    scope="basket")
+    return sale
+
+
+def _apply_discount(target, sale, user, approval, percent, amount, reason, *, base, discount, scope):
+    if percent is None and amount is None:
+        if target.discount_percent or target.discount_amount_minor:
+            audit.record("sale.discount_removed", user_id=user.id, obj=sale, scope=scope)
+        target.discount_percent = target.discount_amount_minor = None
+        target.discount_reason = ""
+        db.session.flush()
+        return
+    reason = validation.text(reason, field="reason", max_len=200)
+    approver = _authorise(user, approval) if _over_limit(base, discount) else None
+    target.discount_percent, target.discount_amount_minor, target.discount_reason = percent, amount, reason
+    audit.record("sale.discount", user_id=user.id, obj=sale, reason=reason, scope=scope,
+                 percent=percent, amount=amount, discount=discount,
+                 approved_by=approver.id if approver else None)
+    db.session.flush()
+
+
+def set_line_price(till_id: int, user: User, line_id, *, price, reason, approval: Approval | None = None
+                   ) -> SaleLine:
+    """Override a line's price (a flaw found at the counter); a cut above the limit needs a manager."""
+    price_minor = validation.money(price, field="price", allow_zero=True)
+    reason = validation.text(reason, field="reason", max_len=200)
+    sale = _basket_for_change(till_id, user, create=False)
+    line = _line(sale, line_id)
+    original = line.list_price_minor if line.list_price_minor is not None else line.unit_price_minor
+    approver = None
+    if price_minor < original and _over_limit(original, original - price_minor):
+        approver = _authorise(user, approval)
+    audit.record("sale.price_override", user_id=user.id, obj=sale, reason=reason, line=line.id,
+                 old=line.unit_price_minor, new=price_minor, approved_by=approver.id if approver else None)
+    line.list_price_minor = original if price_minor != original else None
+    line.unit_price_minor = price_minor
+    db.session.flush()
+    return line
+
+
+def totals(sale: Sale) -> pricing.Totals:
+    """The basket's figures, from its lines and discounts."""
+    return pricing.price(
+        [pricing.LineIn(line.unit_price_minor, line.quantity, line.discount_percent, line.discount_amount_minor)
+         for line in sale.lines],
+        sale.discount_percent, sale.discount_amount_minor,
+    )
+
+
+def void(till_id: int, user: User, reason) -> Sale:
+    """Cancel the open basket with a reason; its items go back to stock."""
+    reason = validation.text(reason, field="reason", max_len=200)
+    sale = _basket_for_change(till_id, user, create=False)
+    _release(sale.lines)
+    transition(sale, SaleStatus.VOIDED)
+    sale.voided_at = utcnow()
+    sale.void_reason = reason
+    sale.cashier_id = user.id
+    figures = totals(sale)
+    audit.record("sale.void", user_id=user.id, obj=sale, reason=reason, lines=len(sale.lines),
+                 total=figures.total_minor)
+    db.session.flush()
+    return sale
+
+
+# --- completion ---------------------------------------------------------------------------------
+
+def _check_key(key) -> str:
+    if not isinstance(key, str) or not KEY_RE.match(key):
+        raise InvalidInput(_l("The till sent no valid request key; reload the page."), field="key")
+    return key
+
+
+def _by_key(key: str) -> Sale | None:
+    return db.session.scalar(select(Sale).where(Sale.completion_key == key))
+
+
+def complete(till_id: int, user: User, *, key, payments: list[PaymentIn]) -> Sale:
+    """Take payment and complete the basket in one transaction; the same key returns the same sale."""
+    key = _check_key(key)
+    done = _by_key(key)
+    if done is not None:
+        return done
+    sale = open_basket(till_id, lock=True)
+    if sale is None:
+        done = _by_key(key)  # a twin request completed it while we waited for the lock
+        if done is not None:
+            return done
+        raise BasketEmpty()
+    if not sale.lines:
+        raise BasketEmpty()
+    figures = totals(sale)
+    rows = _settle(figures.total_minor, payments)
+
+    unique_ids = [line.item_id for line in sale.lines if line.item_id and line.item.kind is ItemKind.UNIQUE]
+    now = utcnow()
+    if unique_ids:
+        sold = db.session.execute(
+            update(Item).where(Item.id.in_(unique_ids), Item.status == ItemStatus.IN_SALE)
+            .values(status=ItemStatus.SOLD, sold_at=now).execution_options(synchronize_session=False)
+        ).rowcount
+        if sold != len(unique_ids):
+            raise ItemUnavailable(_l("An item in this basket is no longer available; remove it and try again."))
+    for line in sale.lines:
+        if line.item_id and line.item.kind is ItemKind.BULK:
+            db.session.execute(
+                update(Item).where(Item.id == line.item_id)
+                .values(quantity_on_hand=Item.quantity_on_hand - line.quantity)
+                .execution_options(synchronize_session=False)
+            )
+    for line, share, line_total in zip(sale.lines, figures.basket_shares, figures.line_totals):
+        line.basket_discount_minor = share
+        line.total_minor = line_total
+    for row in rows:
+        sale.payments.append(row)
+    sale.subtotal_minor = figures.subtotal_minor
+    sale.discount_minor = figures.discount_minor
+    sale.total_minor = figures.total_minor
+    sale.cashier_id = user.id
+    sale.completion_key = key
+    sale.completed_at = now
+    sale.number = next_value("receipt")
+    transition(sale, SaleStatus.COMPLETED)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same key, completed by a twin on another connection
+        db.session.rollback()
+        done = _by_key(key)
+        if done is None:
+            raise
+        return done
+    db.session.expire(sale, ["lines"])
+    return sale
+
+
+def _settle(total_minor: int, payments: list[PaymentIn]) -> list[Payment]:
+    """Turn the till's payments into records: card amounts first, cash covers the rest with change."""
+    cash = [p for p in payments if p.method is PaymentMethod.CASH]
+    card = [p for p in payments if p.method is PaymentMethod.CARD]
+    if len(cash) > 1 or len(card) > 1:
+        raise InvalidInput(_l("Use at most one cash and one card payment."), field="payments")
+    if not payments and total_minor > 0:
+        raise PaymentShort(_l("Choose how the customer pays."), field="payments")
+    rows = []
+    card_minor = 0
+    if card:
+        card_minor = card[0].amount_minor if card[0].amount_minor is not None else total_minor
+        if card_minor > total_minor:
+            raise InvalidInput(_l("The card amount is more than the total (%(total)s)."), field="amount",
+                               total=format_money(total_minor))
+        if card_minor == 0:
+            raise InvalidInput(_l("The card amount must be more than zero."), field="amount")
+        rows.append(Payment(method=PaymentMethod.CARD, amount_minor=card_minor, tendered_minor=None))
+    cash_due = total_minor - card_minor
+    if cash:
+        if cash_due == 0 and card:
+            raise InvalidInput(_l("The card already covers the whole total."), field="tendered")
+        tendered = cash[0].tendered_minor if cash[0].tendered_minor is not None else cash_due
+        if tendered < cash_due:
+            raise PaymentShort(_l("Not enough cash: %(missing)s more is needed."), field="tendered",
+                               missing=format_money(cash_due - tendered))
+        rows.append(Payment(method=PaymentMethod.CASH, amount_minor=cash_due, tendered_minor=tendered,
+                            change_minor=tendered - cash_due))
+    elif cash_due > 0:
+        raise PaymentShort(_l("%(missing)s is still to be paid."), field="payments",
+                           missing=format_money(cash_due))
+    return rows
+
+
+# --- refunds ------------------------------------------------------------------------------------
+
+def by_number(number) -> Sale:
+    """A completed sale by its receipt number (scanned from the receipt's barcode or typed)."""
+    if isinstance(number, str):
+        number = number.strip().lstrip("#")
+        number = int(number) if number.isdigit() and len(number) < 12 else None
+    sale = db.session.scalar(select(Sale).where(Sale.number == number)) if isinstance(number, int) else None
+    if sale is None or sale.kind is not SaleKind.SALE:
+        raise NotFound(_l("No sale has the receipt number %(number)s."), field="number", number=number or "?")
+    return sale
+
+
+def refunded_so_far(sale: Sale) -> dict[int, tuple[int, int]]:
+    """Per original line: quantity and amount already refunded."""
+    rows = db.session.execute(
+        select(SaleLine.refund_of_line_id, func.sum(SaleLine.quantity), func.sum(SaleLine.total_minor))
+        .join(Sale, Sale.id == SaleLine.sale_id)
+        .where(Sale.refund_of_id == sale.id, Sale.status == SaleStatus.COMPLETED)
+        .group_by(SaleLine.refund_of_line_id)
+    )
+    return {line_id: (int(qty), int(amount)) for line_id, qty, amount in rows}
+
+
+def refund_amount(line: SaleLine, quantity: int, already: tuple[int, int]) -> int:
+    """What ``quantity`` pieces of a sold line pay back: pro rata, the last pieces take the remainder."""
+    done_qty, done_amount = already
+    if done_qty + quantity == line.quantity:
+        return line.total_minor - done_amount
+    return line.total_minor * quantity // line.quantity
+
+
+def refund(*, user: User, till_id: int, sale_id: int, lines: list[RefundLineIn], method: PaymentMethod,
+           reason, approval: Approval | None, key) -> Sale:
+    """Refund some or all of a completed sale as a new document; items go back to stock or are written off."""
+    key = _check_key(key)
+    done = _by_key(key)
+    if done is not None:
+        return done
+    reason = validation.text(reason, field="reason", max_len=200)
+    original = db.session.scalar(select(Sale).where(Sale.id == sale_id).with_for_update())
+    if original is None or original.kind is not SaleKind.SALE or original.status is not SaleStatus.COMPLETED:
+        raise NotFound(_l("Only a completed sale can be refunded."))
+    if not lines:
+        raise InvalidInput(_l("Choose what to refund."), field="lines")
+    approver = user if user.is_manager else _authorise(user, approval)
+    already = refunded_so_far(original)
+    by_id = {line.id: line for line in original.lines}
+    seen = set()
+    doc = Sale(kind=SaleKind.REFUND, status=SaleStatus.COMPLETED, till_id=till(till_id).id,
+               opened_by_id=user.id, cashier_id=user.id, refund_of_id=original.id, refund_reason=reason,
+               approved_by_id=approver.id, completion_key=key, completed_at=utcnow())
+    position = 0
+    for wanted in lines:
+        line = by_id.get(wanted.line_id)
+        if line is None or wanted.line_id in seen:
+            raise InvalidInput(_l("This line is not on the receipt."), field="lines")
+        seen.add(wanted.line_id)
+        quantity = validation.quantity(wanted.quantity)
+        done_qty, done_amount = already.get(line.id, (0, 0))
+        if quantity > line.quantity - done_qty:
+            raise InvalidInput(_l("%(item)s: at most %(count)d can still be refunded."), field="lines",
+                               item=line.description, count=line.quantity - done_qty)
+        amount = refund_amount(line, quantity, (done_qty, done_amount))
+        position += 1
+        doc.lines.append(SaleLine(
+            position=position, item_id=line.item_id, category_id=line.category_id,
+            description=line.description, vat_code=line.vat_code, unit_price_minor=line.unit_price_minor,
+            quantity=quantity, total_minor=amount, refund_of_line_id=line.id, restock=bool(wanted.restock),
+        ))
+        _return_item(line, quantity, bool(wanted.restock))
+    doc.total_minor = doc.subtotal_minor = sum(line.total_minor for line in doc.lines)
+    doc.payments.append(Payment(method=method, amount_minor=doc.total_minor, tendered_minor=None))
+    doc.number = next_value("receipt")
+    db.session.add(doc)
+    db.session.flush()
+    audit.record("sale.refund", user_id=user.id, obj=doc, reason=reason, refund_of=original.number,
+                 total=doc.total_minor, method=method.value, approved_by=approver.id)
+    return doc
+
+
+def _return_item(line: SaleLine, quantity: int, restock: bool) -> None:
+    if line.item_id is None:
+        return
+    item = line.item
+    if item.kind is ItemKind.BULK:
+        if restock:
+            item.quantity_on_hand += quantity
+    elif restock:
+        item.status, item.sold_at = ItemStatus.IN_STOCK, None
+    else:
+        item.status = ItemStatus.WRITTEN_OFF

@@ -1,0 +1,91 @@
+"""The till page and the refund page."""
+from __future__ import annotations
+
+import secrets
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from ..api.schemas import RefundIn
+from ..api.spec import translate
+from ..auth.access import Access, access
+from ..auth.service import managers
+from ..catalog import service as catalog
+from ..core.errors import DomainError
+from ..core.money import format_money
+from ..extensions import db
+from . import bp, queries, service
+from .models import PaymentMethod, Till
+
+
+def _till() -> Till:
+    till_id = g.login.till_id or db.session.scalar(select(Till.id).where(Till.active).order_by(Till.id).limit(1))
+    return service.till(till_id)
+
+
+@bp.get("/till")
+@access(Access.TILL)
+def till_page():
+    """The till: scan, quick buttons, basket, total and payment on one page."""
+    current = _till()
+    return render_template(
+        "till/till.html", till=current, categories=catalog.categories(),
+        basket=queries.basket(service.open_basket(current.id)), managers=managers(),
+        quick_cash=[1000, 2000, 5000, 10000, 20000],
+    )
+
+
+@bp.get("/till/refund")
+@access(Access.TILL)
+def refund_page():
+    """Find a sale by its receipt number and choose what to refund."""
+    number = request.args.get("number", "").strip()
+    sale = None
+    if number:
+        try:
+            sale = queries.sale(service.by_number(number), with_refundable=True)
+        except DomainError as exc:
+            flash(exc.describe(), "error")
+    return render_template("till/refund.html", number=number, sale=sale, managers=managers(),
+                           key=secrets.token_hex(16)), 200 if sale or not number else 404
+
+
+@bp.post("/till/refund/<int:sale_id>")
+@access(Access.TILL)
+def refund(sale_id: int):
+    """Refund the chosen lines as a new document linked to the sale."""
+    form = request.form
+    lines = []
+    for name, value in form.items():
+        if name.startswith("qty-") and value.strip() not in ("", "0"):
+            line_id = name[4:]
+            lines.append({"line_id": int(line_id) if line_id.isdigit() else 0,
+                          "quantity": int(value) if value.strip().isdigit() else -1,
+                          "restock": form.get(f"restock-{line_id}") == "1"})
+    approval = None
+    if form.get("manager_id"):
+        approval = {"manager_id": int(form["manager_id"]) if form["manager_id"].isdigit() else 0,
+                    "pin": form.get("pin", "")[:6]}
+    number = form.get("number", "")
+    try:
+        data = RefundIn.model_validate({"key": form.get("key", ""), "lines": lines, "method": form.get("method", ""),
+                                        "reason": form.get("reason", ""), "approval": approval})
+    except ValidationError as exc:
+        flash(translate(exc).describe(), "error")
+        return redirect(url_for("till.refund_page", number=number)), 303
+    try:
+        doc = service.refund(
+            user=g.user, till_id=_till().id, sale_id=sale_id, method=PaymentMethod(data.method),
+            reason=data.reason, approval=service.Approval(data.approval.manager_id, data.approval.pin)
+            if data.approval else None, key=data.key,
+            lines=[service.RefundLineIn(x.line_id, x.quantity, x.restock) for x in data.lines])
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.describe(), "error")
+        return redirect(url_for("till.refund_page", number=number)), 303
+    flash(_("Refund no. %(number)s: pay back %(amount)s (%(method)s).", number=doc.number,
+            amount=format_money(doc.total_minor),
+            method=_("cash") if doc.payments[0].method is PaymentMethod.CASH else _("card")), "success")
+    return redirect(url_for("till.till_page"))

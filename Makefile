@@ -45,8 +45,8 @@ bench: $(VENV)/.installed-dev catalog
 
 # Extract new strings and merge them into the Polish catalogue (then translate the new entries).
 translations: $(VENV)/.installed
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o messages.pot lukluk_pos
-	$(VENV)/bin/pybabel update -i messages.pot -d lukluk_pos/translations -l pl --no-fuzzy-matching
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l --no-location -o messages.pot lukluk_pos
+	$(VENV)/bin/pybabel update -i messages.pot -d lukluk_pos/translations -l pl --no-fuzzy-matching --no-location --width 100
 	rm -f messages.pot
 
 clean:

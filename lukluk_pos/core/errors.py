@@ -16,11 +16,14 @@ class DomainError(Exception):
     message = _l("This cannot be done.")
 
     def __init__(self, message=None, *, field: str | None = None, **params):
-        super().__init__(str(message or self.message))
+        super().__init__(self.code)
         if message is not None:
             self.message = message
         self.field = field
         self.params = params
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.describe()}"
 
     def describe(self) -> str:
         text = str(self.message)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, jsonify, redirect, render_template, request, session, url_for
+from flask import Flask, g, has_request_context, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -33,6 +33,8 @@ CSP = (
 
 def select_locale() -> str:
     """Polish unless the person chose English (kept in a cookie, so it survives signing out)."""
+    if not has_request_context():
+        return "pl"  # CLI commands and background work speak the shop's language
     lang = request.cookies.get(LANG_COOKIE)
     return lang if lang in ("pl", "en") else "pl"
 

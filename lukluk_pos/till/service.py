@@ -213,7 +213,7 @@ def _discount_values(kind: str, value) -> tuple[int | None, int | None]:
         if isinstance(value, str) and value.strip().rstrip("%").strip().isdigit():
             value = int(value.strip().rstrip("%"))
         if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100:
-            raise InvalidInput(_l("The discount must be from 0 to 100 %%."), field="value")
+            raise InvalidInput(_l("The discount must be from 0 to 100 percent."), field="value")
         return (value or None), None
     if kind == "amount":
         amount = validation.money(value, field="value", allow_zero=True)

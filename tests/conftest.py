@@ -1,0 +1,177 @@
+"""Fixtures: the app on a real SQLite file and on the PostgreSQL server, clients, people, factories.
+
+Every test that takes ``app`` runs twice, once per database. The schema comes from the migrations
+(never ``create_all``), built once per session; each test gets a fresh copy (SQLite: a copy of the
+migrated file; PostgreSQL: the migrated database with every table emptied).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from contextlib import nullcontext
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from flask import has_app_context
+
+from config import TestConfig
+from lukluk_pos import create_app
+from lukluk_pos.extensions import db
+
+PG_ADMIN_URL = os.environ.get("LUKLUK_TEST_POSTGRES", "postgresql+psycopg://root@127.0.0.1:5432/test")
+REQUIRE_PG = os.environ.get("LUKLUK_REQUIRE_POSTGRES") == "1"
+
+PINS = {"Magda": "1234", "Ania": "1111", "Marek": "2222"}
+PASSWORDS = {"Magda": "tajnehaslo1", "Marek": "haslomarka1"}
+
+
+def _config(instance, url, *, csrf: bool) -> TestConfig:
+    config = TestConfig()
+    config.INSTANCE_PATH = str(instance)
+    config.SQLALCHEMY_DATABASE_URI = url
+    config.WTF_CSRF_ENABLED = csrf
+    return config
+
+
+def _migrate(url: str, instance) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app(_config(instance, url, csrf=False))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("template")
+    path = folder / "template.db"
+    _migrate(f"sqlite:///{path}", folder / "instance")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url(tmp_path_factory):
+    """A fresh PostgreSQL database for this run, migrated; dropped at the end."""
+    name = f"lukluk_test_{uuid.uuid4().hex[:8]}"
+    try:
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 — any failure means: no server to test against
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL is required here but not reachable at {PG_ADMIN_URL}: {exc}")
+        pytest.skip(f"no PostgreSQL server reachable at {PG_ADMIN_URL} ({type(exc).__name__})")
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    _migrate(url, tmp_path_factory.mktemp("pg-instance"))
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _empty_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        tables = [r[0] for r in conn.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"))]
+        conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request):
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend, request, tmp_path):
+    if backend == "sqlite":
+        path = tmp_path / "lukluk.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgres_url")
+    _empty_postgres(url)
+    return url
+
+
+@pytest.fixture
+def app(database_url, tmp_path, request):
+    csrf = request.node.get_closest_marker("csrf") is not None
+    application = create_app(_config(tmp_path / "instance", database_url, csrf=csrf))
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def in_app(app):
+    """The app's context: the current one if a test already holds it (one session, no self-lock)."""
+    return nullcontext() if has_app_context() else app.app_context()
+
+
+@pytest.fixture
+def ctx(app):
+    """An app context for calling services directly."""
+    with app.app_context():
+        yield
+        db.session.rollback()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def shop(app):
+    """A set-up shop: admin Magda, manager Marek, volunteer Ania; the usual categories; one till."""
+    from lukluk_pos.auth import service as auth
+    from lukluk_pos.auth.models import Role
+    from lukluk_pos.auth.setup import set_up_shop
+
+    with in_app(app):
+        magda = set_up_shop(shop_name="LukLuk", address="ul. Morska 1, Sopot", nip="5851234568", name="Magda",
+                            pin=PINS["Magda"], password=PASSWORDS["Magda"], standard_categories=True)
+        marek = auth.create_user(name="Marek", role=Role.MANAGER, pin=PINS["Marek"],
+                                 password=PASSWORDS["Marek"], by=magda)
+        ania = auth.create_user(name="Ania", role=Role.VOLUNTEER, pin=PINS["Ania"], password=None, by=magda)
+        db.session.commit()
+        ids = {"Magda": magda.id, "Marek": marek.id, "Ania": ania.id}
+    return ids
+
+
+@pytest.fixture
+def sign_in(client, shop):
+    """Sign the test client in: ``sign_in("Ania")`` by PIN, ``sign_in("Marek", password=True)``."""
+
+    def _sign_in(name: str, *, password: bool = False, target=None):
+        target = target or client
+        if password:
+            response = target.post("/sign-in/manager", data={"user_id": shop[name], "password": PASSWORDS[name]})
+        else:
+            response = target.post(f"/sign-in/{shop[name]}", data={"pin": PINS[name], "till_id": ""})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response
+
+    return _sign_in
+
+
+@pytest.fixture
+def make_item(app, shop):
+    """``make_item(price_minor=500, description=..., category="Książki", kind="unique", quantity=1)``."""
+    from lukluk_pos.catalog import service as catalog
+    from lukluk_pos.catalog.models import Category, ItemKind
+    from lukluk_pos.auth.models import User
+
+    def _make(price_minor=1500, description="Sukienka lniana", category="Odzież damska", kind="unique", quantity=1):
+        with in_app(app):
+            cat = db.session.scalar(db.select(Category).where(Category.name == category))
+            item = catalog.create_item(description=description, category_id=cat.id, price=price_minor,
+                                       kind=ItemKind(kind), quantity=quantity, by=db.session.get(User, shop["Magda"]))
+            db.session.commit()
+            return {"id": item.id, "code": item.code, "price_minor": item.price_minor}
+
+    return _make

@@ -19,7 +19,7 @@ $(VENV)/.installed-dev: requirements-dev.txt requirements.txt $(VENV)/.installed
 
 # Compiled Polish catalogue (the .mo is built, not committed).
 lukluk_pos/translations/pl/LC_MESSAGES/messages.mo: lukluk_pos/translations/pl/LC_MESSAGES/messages.po $(VENV)/.installed
-	$(VENV)/bin/pybabel compile -q -d lukluk_pos/translations
+	$(VENV)/bin/pybabel -q compile -d lukluk_pos/translations
 
 catalog: lukluk_pos/translations/pl/LC_MESSAGES/messages.mo
 
@@ -46,8 +46,9 @@ bench: $(VENV)/.installed-dev catalog
 # Extract new strings and merge them into the Polish catalogue (then translate the new entries).
 translations: $(VENV)/.installed
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l --no-location -o messages.pot lukluk_pos
-	$(VENV)/bin/pybabel update -i messages.pot -d lukluk_pos/translations -l pl --no-fuzzy-matching --no-location --width 100
+	$(VENV)/bin/pybabel update -i messages.pot -d lukluk_pos/translations -l pl --no-fuzzy-matching --width 100
 	rm -f messages.pot
+	@echo "Now translate the new (empty) entries in lukluk_pos/translations/pl/LC_MESSAGES/messages.po"
 
 clean:
 	rm -rf $(VENV) .pytest_cache

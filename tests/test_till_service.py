@@ -278,6 +278,9 @@ def test_wrong_pins_lock_the_account_with_a_growing_delay(ania):
     assert first_lock is not None
     failures = db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "auth.failed"))
     assert failures == 6
+    refused = db.session.scalar(select(func.count()).select_from(AuditEvent)
+                                .where(AuditEvent.action == "auth.refused_locked"))
+    assert refused == 1
     ania.locked_until = None
     db.session.commit()
     auth.verify(ania, "1111", kind=SignInMethod.PIN)

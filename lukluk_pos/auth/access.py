@@ -46,6 +46,15 @@ def allowed(level: Access, login) -> bool:
     return role is Role.ADMIN
 
 
+class _as_password_sign_in:
+    """The same person as if signed in with their password (to decide whether to ask for it)."""
+
+    method = SignInMethod.PASSWORD
+
+    def __init__(self, login):
+        self.user = login.user
+
+
 def level_of(endpoint: str | None) -> Access | None:
     """The declared level of an endpoint; None means undeclared (denied)."""
     if endpoint is None:
@@ -70,8 +79,9 @@ def enforce_access():
             return jsonify(error="unauthenticated", message=_("Please sign in.")), 401
         target = "auth.manager_sign_in" if level >= Access.MANAGER else "auth.sign_in"
         return redirect(url_for(target, next=request.full_path if request.method == "GET" else None))
-    if level >= Access.MANAGER and login.user.role.rank >= Role.MANAGER.rank and not is_api:
-        # A manager signed in at the till by PIN: ask for the password before the back office.
+    if (login.method is SignInMethod.PIN and not is_api
+            and allowed(level, _as_password_sign_in(login))):
+        # A manager signed in at the till by PIN: their password would open this page.
         return redirect(url_for("auth.manager_sign_in", next=request.full_path))
     abort(403)
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import SelectChoice, BooleanField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, Regexp, ValidationError
 
+from ..core.validation import longest
 from ..core.models import FiscalMode
 from .models import Role
 
@@ -32,14 +33,14 @@ class NipField(StringField):
 
 
 class ShopForm(FlaskForm):
-    shop_name = StringField(_l("Shop name"), validators=[DataRequired(_l("This field is required.")), Length(max=120)])
-    address = TextAreaField(_l("Address"), validators=[Optional(), Length(max=300)])
-    nip = NipField(_l("NIP (tax number)"), validators=[Optional(), Length(max=13)])
+    shop_name = StringField(_l("Shop name"), validators=[DataRequired(_l("This field is required.")), longest(120)])
+    address = TextAreaField(_l("Address"), validators=[Optional(), longest(300)])
+    nip = NipField(_l("NIP (tax number)"), validators=[Optional(), longest(13)])
 
 
 class SetupForm(ShopForm):
     name = StringField(_l("Your name (shown on the till)"),
-                       validators=[DataRequired(_l("This field is required.")), Length(max=60)])
+                       validators=[DataRequired(_l("This field is required.")), longest(60)])
     pin = PasswordField(_l("Your till PIN (4–6 digits)"), validators=PIN, render_kw=PIN_INPUT)
     password = PasswordField(_l("Your back-office password (at least 8 characters)"),
                              validators=[Length(min=8, max=200, message=_l("The password must be 8 to 200 characters."))])
@@ -48,22 +49,29 @@ class SetupForm(ShopForm):
     standard_categories = BooleanField(_l("Add the usual charity-shop categories"), default=True)
 
 
+def optional_int(value):
+    """A select's value as an int, or None when empty or not a number (the view picks a default)."""
+    if isinstance(value, int):
+        return value
+    return int(value) if isinstance(value, str) and value.isdigit() else None
+
+
 class PinForm(FlaskForm):
     pin = PasswordField(_l("PIN"), validators=PIN, render_kw=PIN_INPUT | {"autofocus": True})
-    till_id = SelectField(_l("Till"), coerce=int, validate_choice=False)
+    till_id = SelectField(_l("Till"), coerce=optional_int, validate_choice=False)
 
 
 class PasswordSignInForm(FlaskForm):
-    user_id = SelectField(_l("Name"), coerce=int, validate_choice=False)
-    password = PasswordField(_l("Password"), validators=[DataRequired(_l("This field is required.")), Length(max=200)])
+    user_id = SelectField(_l("Name"), coerce=optional_int, validate_choice=False)
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("This field is required.")), longest(200)])
 
 
 class UserForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(_l("This field is required.")), Length(max=60)])
+    name = StringField(_l("Name"), validators=[DataRequired(_l("This field is required.")), longest(60)])
     role = SelectField(_l("Role"), choices=[
-        (Role.VOLUNTEER.value, _l("Volunteer (till only)")),
-        (Role.MANAGER.value, _l("Manager")),
-        (Role.ADMIN.value, _l("Admin (users and settings)")),
+        SelectChoice(Role.VOLUNTEER.value, _l("Volunteer (till only)")),
+        SelectChoice(Role.MANAGER.value, _l("Manager")),
+        SelectChoice(Role.ADMIN.value, _l("Admin (users and settings)")),
     ])
     active = BooleanField(_l("Active"), default=True)
     pin = PasswordField(_l("PIN (4–6 digits)"), validators=[Optional()] + PIN, render_kw=PIN_INPUT)
@@ -71,16 +79,16 @@ class UserForm(FlaskForm):
 
 
 class SettingsForm(ShopForm):
-    receipt_footer = TextAreaField(_l("Receipt footer"), validators=[Optional(), Length(max=500)])
+    receipt_footer = TextAreaField(_l("Receipt footer"), validators=[Optional(), longest(500)])
     discount_limit_percent = IntegerField(
         _l("Largest discount without a manager (%)"),
         validators=[NumberRange(0, 100, message=_l("From 0 to 100."))],
     )
     fiscal_mode = SelectField(_l("Receipts"), choices=[
-        (FiscalMode.EXEMPT.value, _l("Exempt: non-fiscal receipts")),
-        (FiscalMode.REGISTER.value, _l("Standalone fiscal cash register")),
+        SelectChoice(FiscalMode.EXEMPT.value, _l("Exempt: non-fiscal receipts")),
+        SelectChoice(FiscalMode.REGISTER.value, _l("Standalone fiscal cash register")),
     ])
 
 
 class TillForm(FlaskForm):
-    till_name = StringField(_l("New till's name"), validators=[DataRequired(_l("This field is required.")), Length(max=40)])
+    till_name = StringField(_l("New till's name"), validators=[DataRequired(_l("This field is required.")), longest(40)])

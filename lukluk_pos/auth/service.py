@@ -69,6 +69,8 @@ def verify(user: User, secret: str, *, kind: SignInMethod) -> None:
     now = utcnow()
     if user.locked_until and user.locked_until > now:
         minutes = int((user.locked_until - now).total_seconds() // 60) + 1
+        audit.record("auth.refused_locked", user_id=user.id, obj=user, kind=kind.value)
+        db.session.commit()
         raise AccountLocked(minutes=minutes)
     stored = user.pin_hash if kind is SignInMethod.PIN else user.password_hash
     ok = False

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import (current_app, flash, g, make_response, redirect, render_template, request, session,
                    url_for)
+from wtforms import SelectChoice
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -80,7 +81,7 @@ def pin_sign_in(user_id: int):
     user = service.active_user(user_id)
     tills = _tills()
     form = PinForm()
-    form.till_id.choices = [(t.id, t.name) for t in tills]
+    form.till_id.choices = [SelectChoice(t.id, t.name) for t in tills]
     if request.method == "GET":
         form.till_id.data = _device_till(tills)
     status = 200
@@ -108,7 +109,7 @@ def pin_sign_in(user_id: int):
 def manager_sign_in():
     """The back office's sign-in: a manager's name and password."""
     form = PasswordSignInForm()
-    form.user_id.choices = [(u.id, u.name) for u in service.managers()]
+    form.user_id.choices = [SelectChoice(u.id, u.name) for u in service.managers()]
     if request.method == "GET" and g.get("user") is not None and g.user.is_manager:
         form.user_id.data = g.user.id
     status = 200

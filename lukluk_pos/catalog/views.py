@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
+from wtforms import SelectChoice
 from flask_babel import gettext as _
 
 from ..auth.access import Access, access
@@ -62,7 +63,7 @@ def items():
 
 
 def _category_choices(form):
-    form.category_id.choices = [(c.id, c.name) for c in service.categories()]
+    form.category_id.choices = [SelectChoice(c.id, c.name) for c in service.categories()]
 
 
 @bp.route("/items/new", methods=["GET", "POST"])

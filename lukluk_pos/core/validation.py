@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
+from wtforms.validators import Length
 
 from .errors import InvalidInput
 from .money import MAX_MINOR, MoneyError, format_money, parse_money
@@ -51,3 +52,8 @@ def quantity(value, *, field: str = "quantity", maximum: int = 999) -> int:
     if not 1 <= value <= maximum:
         raise InvalidInput(_l("The quantity must be from 1 to %(max)d."), field=field, max=maximum)
     return value
+
+
+def longest(count: int) -> Length:
+    """A form's length check with the shop's own translated message."""
+    return Length(max=count, message=_l("At most %(max)d characters."))

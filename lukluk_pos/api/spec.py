@@ -35,7 +35,10 @@ _MESSAGES = {
     "json_invalid": _l("The request is not valid JSON."),
     "one_source": _l("Give exactly one of: a code, an item or a category."),
     "price_needed": _l("Type a price."),
+    "money": _l("Enter an amount like 12,50."),
 }
+#: Fields that carry money: a wrong type there gets the amount message, not "a whole number".
+_MONEY_FIELDS = frozenset({"price", "value", "amount", "tendered"})
 _RANGE = {
     "greater_than_equal": (_l("Must be at least %(limit)s."), "ge"),
     "less_than_equal": (_l("Must be at most %(limit)s."), "le"),
@@ -54,6 +57,8 @@ def translate(error: ValidationError) -> InvalidInput:
         if kind == "value_error":  # our model validators raise ValueError("<code>")
             kind = str(item.get("ctx", {}).get("error", ""))
         loc = _location(item["loc"])
+        if loc.rsplit(".", 1)[-1] in _MONEY_FIELDS and kind.endswith(("_type", "_parsing", "_from_float")):
+            kind = "money"
         if kind in _RANGE:
             template, key = _RANGE[kind]
             text = str(template) % {"limit": item.get("ctx", {}).get(key, "?")}

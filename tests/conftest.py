@@ -7,6 +7,7 @@ migrated file; PostgreSQL: the migrated database with every table emptied).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import uuid
 from contextlib import nullcontext
@@ -175,3 +176,56 @@ def make_item(app, shop):
             return {"id": item.id, "code": item.code, "price_minor": item.price_minor}
 
     return _make
+
+
+# --- the browser ----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright (its own browser download is not used)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM_ARGS, chromium_path
+
+    executable = chromium_path()
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def live_server(app):
+    from tests.browser import LiveServer
+
+    with LiveServer(app) as server:
+        yield server
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1024, "height": 768}, locale="pl-PL")
+    context.set_default_timeout(10_000)
+    tab = context.new_page()
+    errors = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    # A refused request (4xx) is an expected answer the page shows; anything else logged as an error is not.
+    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" and not re.match(
+        r"Failed to load resource: the server responded with a status of 4\d\d", msg.text) else None)
+    yield tab
+    context.close()
+    assert not errors, f"the page reported errors: {errors}"
+
+
+@pytest.fixture
+def axe_check():
+    """Run axe-core on the page and fail with its report on any violation."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+
+    def _check(tab, label=""):
+        results = axe.run(tab)
+        assert results.violations_count == 0, f"{label} {tab.url}\n{results.generate_report()}"
+
+    return _check

@@ -1,0 +1,204 @@
+"""End-to-end in headless Chromium: the volunteer's sale and the manager's refund, keyboard and touch."""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.csrf]
+
+
+def sign_in_by_pin(page, name, pin):
+    page.goto("/sign-in")
+    page.get_by_role("link", name=name, exact=True).click()
+    page.get_by_label("PIN").fill(pin)
+    page.get_by_role("button", name="Zaloguj").click()
+    expect(page).to_have_url(re.compile(r"/till$"))
+
+
+def test_first_start_in_the_browser(page, axe_check):
+    page.goto("/")
+    expect(page.get_by_role("heading", name="Konfiguracja sklepu")).to_be_visible()
+    axe_check(page, "setup")
+    page.get_by_label("Nazwa sklepu").fill("LukLuk")
+    page.get_by_label("NIP").fill("585-123-45-68")
+    page.get_by_label("Twoje imię (widoczne na kasie)").fill("Magda")
+    page.get_by_label("Twój PIN do kasy (4–6 cyfr)").fill("1234")
+    page.get_by_label("Twoje hasło do zaplecza (co najmniej 8 znaków)").fill("tajnehaslo1")
+    page.get_by_label("Powtórz hasło").fill("tajnehaslo1")
+    page.get_by_role("button", name="Utwórz sklep").click()
+    expect(page).to_have_url(re.compile(r"/till$"))
+    expect(page.locator("#total")).to_have_text("0,00\u00a0zł")
+    expect(page.get_by_role("button", name="Książki")).to_be_visible()
+
+
+def test_volunteer_sells_a_scanned_item_and_an_open_price_book_and_manager_refunds(page, make_item, axe_check):
+    dress = make_item(price_minor=2500, description="Sukienka lniana")
+    sign_in_by_pin(page, "Ania", "1111")
+    # The scanner types digits and Enter into the focused scan field.
+    expect(page.locator("#scan")).to_be_focused()
+    page.keyboard.type(dress["code"])
+    page.keyboard.press("Enter")
+    expect(page.locator("#lines")).to_contain_text("Sukienka lniana")
+    expect(page.locator("#total")).to_have_text("25,00\u00a0zł")
+    expect(page.locator("#scan")).to_be_focused()
+    # An unlabelled book: the category's quick button and a typed price.
+    page.get_by_role("button", name="Książki").click()
+    page.locator("#op-price").fill("4,50")
+    page.keyboard.press("Enter")
+    expect(page.locator("#total")).to_have_text("29,50\u00a0zł")
+    axe_check(page, "till with a basket")
+    # Cash: 50 zł given, 20,50 zł change in large type.
+    page.get_by_role("button", name="Gotówka", exact=True).click()
+    page.locator("#tendered").fill("50")
+    page.get_by_role("button", name="Przyjmij gotówkę").click()
+    expect(page.locator("#done-change")).to_have_text("20,50\u00a0zł")
+    expect(page.locator("#done-detail")).to_contain_text("paragon nr 1")
+    expect(page.locator("#total")).to_have_text("0,00\u00a0zł")
+    axe_check(page, "till after a sale")
+    # The manager refunds the dress by its receipt number.
+    page.get_by_role("link", name="Zmień osobę").click()
+    sign_in_by_pin(page, "Marek", "2222")
+    page.get_by_role("navigation").get_by_role("link", name="Zwrot").click()
+    page.get_by_label("Numer paragonu").fill("1")
+    page.get_by_role("button", name="Znajdź sprzedaż").click()
+    expect(page.get_by_role("heading", name=re.compile("Paragon nr 1"))).to_be_visible()
+    axe_check(page, "refund")
+    page.get_by_label("Ile zwrócić: Sukienka lniana").fill("1")
+    page.get_by_label("Powód").fill("Za mała")
+    page.get_by_role("button", name="Zwrot", exact=True).click()
+    expect(page.locator(".flashes")).to_contain_text("Zwrot nr 2: oddaj 25,00\u00a0zł (gotówka)")
+
+
+def test_a_whole_sale_with_the_keyboard_alone(page, make_item):
+    item = make_item(price_minor=1200, description="Wazon kryształowy", category="Porcelana i szkło")
+    page.goto("/sign-in")
+    page.get_by_role("link", name="Ania", exact=True).focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_label("PIN")).to_be_focused()
+    page.keyboard.type("1111")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/till$"))
+    page.keyboard.type("wazon")
+    page.keyboard.press("Enter")
+    expect(page.locator("#results button")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#total")).to_have_text("12,00\u00a0zł")
+    page.keyboard.press("F2")
+    expect(page.locator("#tendered")).to_be_focused()
+    page.keyboard.type("20")
+    page.keyboard.press("Enter")
+    expect(page.locator("#done-change")).to_have_text("8,00\u00a0zł")
+    expect(page.locator("#scan")).to_be_focused()
+    assert item["code"]
+
+
+def test_a_sale_survives_a_reload_and_a_double_click_makes_one_sale(page, make_item, app):
+    from sqlalchemy import func, select
+
+    from lukluk_pos.extensions import db
+    from lukluk_pos.till.models import Sale
+
+    item = make_item(price_minor=900)
+    sign_in_by_pin(page, "Ania", "1111")
+    page.keyboard.type(item["code"])
+    page.keyboard.press("Enter")
+    expect(page.locator("#total")).to_have_text("9,00\u00a0zł")
+    page.reload()
+    expect(page.locator("#total")).to_have_text("9,00\u00a0zł")
+    page.get_by_role("button", name="Karta", exact=True).click()
+    page.get_by_role("button", name="Zapłacono kartą").dblclick()
+    expect(page.locator("#done-detail")).to_contain_text("Zapłacono kartą, paragon nr 1")
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Sale)) == 1
+
+
+def test_bad_price_shows_a_clear_message_at_the_till(page, shop):
+    sign_in_by_pin(page, "Ania", "1111")
+    page.get_by_role("button", name="Książki").click()
+    page.locator("#op-price").fill("abc")
+    page.keyboard.press("Enter")
+    expect(page.locator("#message")).to_have_text("Wpisz kwotę, np. 12,50.")
+    page.keyboard.press("Escape")
+    page.keyboard.type("2999999999999")
+    page.keyboard.press("Enter")
+    expect(page.locator("#message")).to_have_text("Żaden towar nie ma kodu 2999999999999.")
+
+
+@pytest.mark.parametrize("width, height", [(1024, 768), (768, 1024)])
+def test_sizes_for_people_at_the_counter(page, make_item, width, height):
+    page.set_viewport_size({"width": width, "height": height})
+    sign_in_by_pin(page, "Ania", "1111")
+    page.keyboard.type(make_item()["code"])
+    page.keyboard.press("Enter")
+    expect(page.locator("#lines tr")).to_have_count(1)
+    sizes = page.evaluate("""() => {
+        const visible = el => el.offsetParent !== null;
+        const small = [...document.querySelectorAll('button, a.button, .person, input:not([type=hidden]), select')]
+          .filter(visible).filter(el => !el.closest('dialog'))
+          .map(el => [el.textContent.trim() || el.id, el.getBoundingClientRect()])
+          .filter(([, r]) => r.width < 44 || r.height < 44).map(([n]) => n);
+        return {
+          small: small,
+          body: parseFloat(getComputedStyle(document.body).fontSize),
+          total: parseFloat(getComputedStyle(document.getElementById('total')).fontSize),
+          overflow: document.documentElement.scrollWidth > window.innerWidth,
+        };
+    }""")
+    assert sizes["small"] == []
+    assert sizes["body"] >= 16 and sizes["total"] >= 32
+    assert not sizes["overflow"]
+
+
+def test_every_back_office_page_passes_axe(page, make_item, axe_check, shop):
+    item = make_item()
+    page.goto("/sign-in")
+    axe_check(page, "sign-in")
+    page.get_by_role("link", name="Ania", exact=True).click()
+    axe_check(page, "PIN")
+    page.goto("/sign-in/manager")
+    axe_check(page, "manager sign-in")
+    page.get_by_label("Hasło").fill("tajnehaslo1")
+    page.get_by_label("Imię i nazwa").select_option(label="Magda")
+    page.get_by_role("button", name="Zaloguj").click()
+    for path in ["/manage/items", f"/manage/items/{item['id']}", "/manage/items/new", "/manage/categories",
+                 "/manage/categories/1", "/manage/categories/new", "/admin/users", f"/admin/users/{shop['Ania']}",
+                 "/admin/users/new", "/admin/settings", "/till", "/till/refund", "/till/refund?number=77",
+                 "/no-such-page"]:
+        page.goto(path)
+        axe_check(page, path)
+    # A form with errors, too.
+    page.goto(f"/manage/items/{item['id']}")
+    page.get_by_label("Cena (zł)").fill("abc")
+    page.get_by_role("button", name="Zapisz").click()
+    expect(page.locator(".error-text")).to_have_text("Wpisz kwotę, np. 12,50.")
+    axe_check(page, "item form with an error")
+    page.get_by_label("Cena (zł)").fill("19,99")
+    page.get_by_label("Powód zmiany ceny").fill("Lepszy stan niż sądziliśmy")
+    page.get_by_role("button", name="Zapisz").click()
+    expect(page.locator("table")).to_contain_text("Lepszy stan niż sądziliśmy")
+
+
+def test_till_dialogs_pass_axe(page, make_item, axe_check):
+    sign_in_by_pin(page, "Ania", "1111")
+    page.keyboard.type(make_item(price_minor=10_000)["code"])
+    page.keyboard.press("Enter")
+    expect(page.locator("#lines tr")).to_have_count(1)
+    page.get_by_role("button", name="Gotówka", exact=True).click()
+    axe_check(page, "payment dialog")
+    page.keyboard.press("Escape")
+    page.get_by_role("button", name="Rabat na koszyk").click()
+    page.locator("#d-value").fill("50")
+    page.locator("#d-reason").fill("Plama")
+    page.get_by_role("button", name="Zastosuj").click()
+    expect(page.get_by_role("heading", name="Zgoda kierownika")).to_be_visible()
+    axe_check(page, "approval dialog")
+    page.locator("#a-manager").select_option(label="Marek")
+    page.locator("#a-pin").fill("2222")
+    page.get_by_role("button", name="Zatwierdź").click()
+    expect(page.locator("#total")).to_have_text("50,00\u00a0zł")
+    page.get_by_role("button", name="Anuluj koszyk").click()
+    axe_check(page, "void dialog")
+    page.locator("#v-reason").fill("Klient zmienił zdanie")
+    page.locator("#void-form").get_by_role("button", name="Anuluj koszyk").click()
+    expect(page.locator("#message")).to_have_text("Koszyk został anulowany.")
+    expect(page.locator("#total")).to_have_text("0,00\u00a0zł")

@@ -9,7 +9,7 @@ from ..core.errors import InvalidInput, NotFound
 from ..core.models import next_value
 from ..extensions import db
 from .codes import ean13
-from .models import VAT_CODES, Category, Item, ItemKind, ItemStatus, PriceChange
+from .models import IN_STOCK_SQL, VAT_CODES, Category, Item, ItemKind, ItemStatus, PriceChange
 
 SEARCH_LIMIT = 20
 
@@ -128,7 +128,7 @@ def search(words: str, *, limit: int = SEARCH_LIMIT) -> list[Item]:
     words = (words or "").strip()[:100]
     if not words:
         return []
-    query = _matching(select(Item).where(Item.status == ItemStatus.IN_STOCK), words)
+    query = _matching(select(Item).where(Item.status == IN_STOCK_SQL), words)
     return list(db.session.scalars(query.order_by(Item.id.desc()).limit(limit)))
 
 

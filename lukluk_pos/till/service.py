@@ -23,7 +23,7 @@ from ..core.models import Shop, next_value, utcnow
 from ..core.money import format_money, percent_of
 from ..extensions import db
 from . import pricing
-from .models import (Payment, PaymentMethod, Sale, SaleKind, SaleLine, SaleStatus, Till,
+from .models import (OPEN_SQL, Payment, PaymentMethod, Sale, SaleKind, SaleLine, SaleStatus, Till,
                      transition)
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
@@ -75,7 +75,7 @@ def till(till_id: int) -> Till:
 
 def open_basket(till_id: int, *, lock: bool = False) -> Sale | None:
     """The till's open basket, if any (locked for update when about to change it)."""
-    query = select(Sale).where(Sale.till_id == till_id, Sale.status == SaleStatus.OPEN)
+    query = select(Sale).where(Sale.till_id == till_id, Sale.status == OPEN_SQL)
     if lock:
         query = query.with_for_update()
     return db.session.scalar(query)

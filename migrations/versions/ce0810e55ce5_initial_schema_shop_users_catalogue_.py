@@ -1,8 +1,8 @@
 """initial schema: shop, users, catalogue, sales
 
-Revision ID: 4057da68dbe8
+Revision ID: ce0810e55ce5
 Revises: 
-Create Date: 2026-11-28 02:57:02.025600
+Create Date: 2026-11-28 03:36:06.806325
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '4057da68dbe8'
+revision = 'ce0810e55ce5'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -99,6 +99,7 @@ def upgrade():
     sa.UniqueConstraint('code', name=op.f('uq_item_code'))
     )
     with op.batch_alter_table('item', schema=None) as batch_op:
+        batch_op.create_index('ix_item_in_stock', ['id'], unique=False, sqlite_where=sa.text("status = 'in_stock'"), postgresql_where=sa.text("status = 'in_stock'"))
         batch_op.create_index('ix_item_status_category', ['status', 'category_id'], unique=False)
 
     op.create_table('login_session',
@@ -150,8 +151,8 @@ def upgrade():
     )
     with op.batch_alter_table('sale', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sale_completed_at'), ['completed_at'], unique=False)
+        batch_op.create_index('ix_sale_open_basket', ['till_id'], unique=False, sqlite_where=sa.text("status = 'open'"), postgresql_where=sa.text("status = 'open'"))
         batch_op.create_index(batch_op.f('ix_sale_refund_of_id'), ['refund_of_id'], unique=False)
-        batch_op.create_index('ix_sale_till_status', ['till_id', 'status'], unique=False)
 
     op.create_table('payment',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -234,8 +235,8 @@ def downgrade():
 
     op.drop_table('payment')
     with op.batch_alter_table('sale', schema=None) as batch_op:
-        batch_op.drop_index('ix_sale_till_status')
         batch_op.drop_index(batch_op.f('ix_sale_refund_of_id'))
+        batch_op.drop_index('ix_sale_open_basket', sqlite_where=sa.text("status = 'open'"), postgresql_where=sa.text("status = 'open'"))
         batch_op.drop_index(batch_op.f('ix_sale_completed_at'))
 
     op.drop_table('sale')
@@ -245,6 +246,7 @@ def downgrade():
     op.drop_table('login_session')
     with op.batch_alter_table('item', schema=None) as batch_op:
         batch_op.drop_index('ix_item_status_category')
+        batch_op.drop_index('ix_item_in_stock', sqlite_where=sa.text("status = 'in_stock'"), postgresql_where=sa.text("status = 'in_stock'"))
 
     op.drop_table('item')
     with op.batch_alter_table('audit_event', schema=None) as batch_op:

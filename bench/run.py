@@ -1,0 +1,309 @@
+"""Measure scan, complete-sale and search through the app's HTTP interface (waitress on loopback).
+
+Two shops in throwaway SQLite files: an empty one and one with five years of history (over 200 000
+sales and 500 000 items, bulk-loaded). Each operation is timed from a client on another thread over a
+kept-alive HTTP connection, beside a bare Flask route in the same app, and the table is printed and
+written to ``bench-results.json``. Loops are bounded; nothing leaves 127.0.0.1.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import random
+import re
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+from sqlalchemy import insert, select, text
+
+from config import Config
+from lukluk_pos import create_app
+from lukluk_pos.auth.access import Access
+from lukluk_pos.extensions import db
+
+DESCRIPTIONS = ["Sukienka lniana", "Koszula w kratę", "Powieść kryminalna", "Wazon kryształowy", "Filiżanka Ćmielów",
+                "Płyta winylowa jazz", "Puzzle 1000 el.", "Lampa stołowa", "Sweter wełniany", "Botki skórzane",
+                "Torebka retro", "Obrus haftowany", "Czajnik elektryczny", "Gra planszowa", "Kurtka zimowa"]
+COLOURS = ["zielona", "czarna", "niebieska", "czerwona", "szara", "biała", "brązowa", "beżowa"]
+SEARCH_WORDS = ["lniana", "kryształowy", "wełniany", "ćmielów", "planszowa", "zimowa", "retro", "jazz"]
+PIN = "4321"
+
+
+def progress(label: str, done: int, total: int) -> None:
+    width = 30
+    filled = int(width * done / max(total, 1))
+    print(f"\r  {label:<28} [{'#' * filled}{'.' * (width - filled)}] {done:>8,}/{total:,}", end="", flush=True)
+    if done >= total:
+        print(flush=True)
+
+
+def build_app(folder: Path):
+    config = Config()
+    config.INSTANCE_PATH = str(folder / "instance")
+    config.SQLALCHEMY_DATABASE_URI = f"sqlite:///{folder / 'bench.db'}"
+    app = create_app(config)
+
+    @app.get("/bench/bare")
+    def bare():
+        return "ok"
+
+    bare.access = Access.PUBLIC
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    return app
+
+
+def set_up(app) -> None:
+    from lukluk_pos.auth import service as auth
+    from lukluk_pos.auth.models import Role
+    from lukluk_pos.auth.setup import set_up_shop
+
+    with app.app_context():
+        admin = set_up_shop(shop_name="Bench", address="", nip="", name="Admin", pin="9999",
+                            password="bench-password", standard_categories=True)
+        auth.create_user(name="Wolontariusz", role=Role.VOLUNTEER, pin=PIN, password=None, by=admin)
+        db.session.commit()
+
+
+def load_history(app, *, items: int, sales: int, seed: int = 5) -> None:
+    """Five years of a busy shop, bulk-inserted straight into the tables (progress shown)."""
+    from lukluk_pos.catalog.codes import ean13
+    from lukluk_pos.catalog.models import Item
+    from lukluk_pos.core.models import Counter
+    from lukluk_pos.till.models import Payment, Sale, SaleLine
+
+    rng = random.Random(seed)
+    start = datetime(2021, 11, 1, 9, 0)
+    span = timedelta(days=5 * 365)
+    with app.app_context():
+        user_id = db.session.scalar(text("SELECT id FROM user WHERE name = 'Wolontariusz'"))
+        categories = [row[0] for row in db.session.execute(text("SELECT id FROM category"))]
+        chunk = 20_000
+        sold_items = min(items - 20_000, sales * 5 // 2)
+        conn = db.session.connection()
+        for first in range(0, items, chunk):
+            rows = []
+            for n in range(first, min(first + chunk, items)):
+                created = start + span * (n / items)
+                sold = n < sold_items
+                rows.append({
+                    "id": n + 1, "code": ean13(n + 1), "kind": "unique",
+                    "description": f"{rng.choice(DESCRIPTIONS)} {rng.choice(COLOURS)} #{n}",
+                    "category_id": rng.choice(categories), "price_minor": rng.choice([300, 500, 800, 1200, 1500, 2500]),
+                    "status": "sold" if sold else "in_stock", "quantity_on_hand": 1, "created_at": created,
+                    "sold_at": created + timedelta(days=rng.randint(1, 40)) if sold else None,
+                })
+            conn.execute(insert(Item), rows)
+            progress("items", min(first + chunk, items), items)
+        item_cursor = 1
+        line_id = 1
+        for first in range(0, sales, chunk):
+            sale_rows, line_rows, pay_rows = [], [], []
+            for n in range(first, min(first + chunk, sales)):
+                moment = start + span * (n / sales)
+                lines = rng.choice([1, 2, 2, 3, 4]) if item_cursor < sold_items else 0
+                total = 0
+                for position in range(1, lines + 1):
+                    if item_cursor > sold_items:
+                        break
+                    price = rng.choice([300, 500, 800, 1200, 1500])
+                    total += price
+                    line_rows.append({"id": line_id, "sale_id": n + 1, "position": position, "item_id": item_cursor,
+                                      "category_id": rng.choice(categories), "description": "Towar",
+                                      "vat_code": "zw", "unit_price_minor": price, "quantity": 1,
+                                      "discount_reason": "", "basket_discount_minor": 0, "total_minor": price})
+                    item_cursor += 1
+                    line_id += 1
+                if total == 0:
+                    total = 500
+                    line_rows.append({"id": line_id, "sale_id": n + 1, "position": 1, "item_id": None,
+                                      "category_id": categories[0], "description": "Cena otwarta", "vat_code": "zw",
+                                      "unit_price_minor": 500, "quantity": 1, "discount_reason": "",
+                                      "basket_discount_minor": 0, "total_minor": 500})
+                    line_id += 1
+                sale_rows.append({"id": n + 1, "kind": "sale", "status": "completed", "till_id": 1,
+                                  "opened_by_id": user_id, "cashier_id": user_id, "number": n + 1,
+                                  "completion_key": f"history-{n + 1:08d}", "opened_at": moment, "completed_at": moment,
+                                  "void_reason": "", "refund_reason": "", "discount_reason": "",
+                                  "subtotal_minor": total, "discount_minor": 0, "total_minor": total})
+                cash = rng.random() < 0.6
+                tendered = max(total, rng.choice([1000, 2000, 5000])) if cash else None
+                pay_rows.append({"sale_id": n + 1, "method": "cash" if cash else "card", "amount_minor": total,
+                                 "tendered_minor": tendered, "change_minor": (tendered - total) if cash else 0,
+                                 "created_at": moment})
+            conn.execute(insert(Sale), sale_rows)
+            conn.execute(insert(SaleLine), line_rows)
+            conn.execute(insert(Payment), pay_rows)
+            progress("sales (with lines, payments)", min(first + chunk, sales), sales)
+        conn.execute(insert(Counter), [{"name": "item_code", "value": items}, {"name": "receipt", "value": sales}])
+        db.session.commit()
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+
+
+def fresh_stock(app, count: int) -> list[str]:
+    """Items to scan during the measurement, added the way the manager adds them."""
+    from lukluk_pos.auth.models import User
+    from lukluk_pos.catalog import service as catalog
+
+    with app.app_context():
+        admin = db.session.scalar(select(User).where(User.name == "Admin"))
+        codes = []
+        for n in range(count):
+            item = catalog.create_item(description=f"{random.choice(DESCRIPTIONS)} do skanowania {n}",
+                                       category_id=1, price=1500, by=admin)
+            codes.append(item.code)
+        db.session.commit()
+        return codes
+
+
+class Client:
+    """One kept-alive HTTP connection with the till's cookie and CSRF header."""
+
+    def __init__(self, port: int):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.cookie = ""
+        self.csrf = ""
+
+    def request(self, method: str, path: str, body=None, form=None) -> tuple[int, bytes]:
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        payload = None
+        if body is not None:
+            payload = json.dumps(body)
+            headers |= {"Content-Type": "application/json", "X-CSRFToken": self.csrf}
+        elif form is not None:
+            payload = urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        self.conn.request(method, path, body=payload, headers=headers)
+        response = self.conn.getresponse()
+        data = response.read()
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie" and value.startswith("lukluk_session="):
+                self.cookie = value.split(";", 1)[0]
+        return response.status, data
+
+    def sign_in(self, user_id: int) -> None:
+        status, page = self.request("GET", f"/sign-in/{user_id}")
+        token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1).decode()
+        status, _ = self.request("POST", f"/sign-in/{user_id}", form={"pin": PIN, "csrf_token": token})
+        assert status == 302, status
+        status, page = self.request("GET", "/till")
+        self.csrf = re.search(rb'name="csrf-token" content="([^"]+)"', page).group(1).decode()
+
+
+def timed(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1000
+
+
+def summarise(samples: list[float]) -> dict:
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+    return {"n": len(samples), "p50_ms": round(statistics.median(ordered), 2), "p99_ms": round(p99, 2),
+            "max_ms": round(ordered[-1], 2)}
+
+
+def measure(app, label: str, *, rounds: int) -> dict:
+    from waitress.server import create_server
+
+    from lukluk_pos.auth.models import User
+
+    codes = fresh_stock(app, rounds + 20)
+    with app.app_context():
+        user_id = db.session.scalar(select(User.id).where(User.name == "Wolontariusz"))
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        client = Client(server.effective_port)
+        client.sign_in(user_id)
+        samples = {"bare": [], "scan": [], "complete_sale": [], "search": []}
+        rng = random.Random(7)
+
+        def check(expected):
+            def run(method, path, body=None):
+                status, data = client.request(method, path, body)
+                if status != expected:
+                    raise SystemExit(f"{method} {path} answered {status}: {data[:300]!r}")
+            return run
+
+        ok, created = check(200), check(201)
+        for n, code in enumerate(codes):
+            warm = n < 20
+            bare = timed(lambda: ok("GET", "/bench/bare"))
+            scan = timed(lambda: created("POST", "/api/v1/till/basket/lines", {"code": code}))
+            key = f"bench-{label}-{n:06d}"
+            done = timed(lambda: ok("POST", "/api/v1/till/basket/complete",
+                                     {"key": key, "payments": [{"method": "cash", "tendered": 2000}]}))
+            word = rng.choice(SEARCH_WORDS)
+            search = timed(lambda: ok("GET", f"/api/v1/items/search?q={quote(word)}"))
+            if not warm:
+                samples["bare"].append(bare)
+                samples["scan"].append(scan)
+                samples["complete_sale"].append(done)
+                samples["search"].append(search)
+            if n % 25 == 0 or n == len(codes) - 1:
+                progress(f"measuring ({label})", n + 1, len(codes))
+    finally:
+        server.close()
+    results = {op: summarise(values) for op, values in samples.items()}
+    bare_p99 = results["bare"]["p99_ms"]
+    for op in ("scan", "complete_sale", "search"):
+        results[op]["ratio_to_bare"] = round(results[op]["p99_ms"] / bare_p99, 2) if bare_p99 else None
+    return results
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--items", type=int, default=520_000)
+    parser.add_argument("--sales", type=int, default=210_000)
+    parser.add_argument("--rounds", type=int, default=400, help="timed sales per shop (each: scan, complete, search)")
+    parser.add_argument("--out", default="bench-results.json")
+    args = parser.parse_args(argv)
+
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="lukluk-bench-") as tmp:
+        print("Empty shop:", flush=True)
+        empty = build_app(Path(tmp) / "empty")
+        set_up(empty)
+        results["empty"] = measure(empty, "empty", rounds=args.rounds)
+        print(f"Five-year shop ({args.items:,} items, {args.sales:,} sales):", flush=True)
+        started = time.perf_counter()
+        big = build_app(Path(tmp) / "five_year")
+        set_up(big)
+        load_history(big, items=args.items, sales=args.sales)
+        print(f"  loaded in {time.perf_counter() - started:.0f} s", flush=True)
+        results["five_year"] = measure(big, "five_year", rounds=args.rounds)
+        with big.app_context():
+            counts = {name: db.session.scalar(text(f"SELECT count(*) FROM {name}")) for name in ("item", "sale")}
+        results["meta"] = {"database": "sqlite", "rows": counts, "rounds": args.rounds,
+                           "python": sys.version.split()[0], "when": datetime.now().isoformat(timespec="seconds")}
+
+    print()
+    print(f"{'shop':<10} {'operation':<14} {'p50 ms':>8} {'p99 ms':>8} {'p99/bare':>9}")
+    for shop in ("empty", "five_year"):
+        for op in ("bare", "scan", "complete_sale", "search"):
+            r = results[shop][op]
+            ratio = f"{r['ratio_to_bare']:.2f}" if "ratio_to_bare" in r else "-"
+            print(f"{shop:<10} {op:<14} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {ratio:>9}")
+    growth = {op: round(results["five_year"][op]["p99_ms"] / results["empty"][op]["p99_ms"], 2)
+              for op in ("scan", "complete_sale", "search")}
+    results["meta"]["p99_five_year_over_empty"] = growth
+    print("p99 five-year / empty:", growth)
+    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    print(f"written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

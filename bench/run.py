@@ -15,7 +15,6 @@ import re
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -95,9 +94,10 @@ def load_history(app, *, items: int, sales: int, seed: int = 5) -> None:
             for n in range(first, min(first + chunk, items)):
                 created = start + span * (n / items)
                 sold = n < sold_items
+                description = f"{rng.choice(DESCRIPTIONS)} {rng.choice(COLOURS)} #{n}"
                 rows.append({
                     "id": n + 1, "code": ean13(n + 1), "kind": "unique",
-                    "description": f"{rng.choice(DESCRIPTIONS)} {rng.choice(COLOURS)} #{n}",
+                    "description": description, "search_text": description.casefold(),
                     "category_id": rng.choice(categories), "price_minor": rng.choice([300, 500, 800, 1200, 1500, 2500]),
                     "status": "sold" if sold else "in_stock", "quantity_on_hand": 1, "created_at": created,
                     "sold_at": created + timedelta(days=rng.randint(1, 40)) if sold else None,
@@ -214,18 +214,14 @@ def summarise(samples: list[float]) -> dict:
 
 
 def measure(app, label: str, *, rounds: int) -> dict:
-    from waitress.server import create_server
-
     from lukluk_pos.auth.models import User
+    from lukluk_pos.serve import background_server
 
     codes = fresh_stock(app, rounds + 20)
     with app.app_context():
         user_id = db.session.scalar(select(User.id).where(User.name == "Wolontariusz"))
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        client = Client(server.effective_port)
+    with background_server(app) as url:
+        client = Client(int(url.rsplit(":", 1)[1]))
         client.sign_in(user_id)
         samples = {"bare": [], "scan": [], "complete_sale": [], "search": []}
         rng = random.Random(7)
@@ -254,8 +250,6 @@ def measure(app, label: str, *, rounds: int) -> dict:
                 samples["search"].append(search)
             if n % 25 == 0 or n == len(codes) - 1:
                 progress(f"measuring ({label})", n + 1, len(codes))
-    finally:
-        server.close()
     results = {op: summarise(values) for op, values in samples.items()}
     bare_p99 = results["bare"]["p99_ms"]
     for op in ("scan", "complete_sale", "search"):

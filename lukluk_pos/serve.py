@@ -1,9 +1,36 @@
 """Serve the shop with waitress (works the same on the counter's Linux or Windows PC)."""
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
+
 from waitress import serve
+from waitress.server import create_server
 
 from . import create_app
+
+
+@contextmanager
+def background_server(app, *, threads: int = 4):
+    """Serve ``app`` on a free port of 127.0.0.1 in a thread (tests and the benchmark); yields the URL."""
+    server = create_server(app, host="127.0.0.1", port=0, threads=threads, ident="LukLuk POS")
+    closing = threading.Event()
+
+    def run():
+        try:
+            server.run()
+        except (OSError, ValueError):
+            if not closing.is_set():  # closing the sockets under the loop is how it stops
+                raise
+
+    thread = threading.Thread(target=run, name="lukluk-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        closing.set()
+        server.close()
+        thread.join(5)
 
 
 def main() -> None:

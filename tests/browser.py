@@ -1,9 +1,8 @@
-"""Helpers for the end-to-end tests: a live waitress server and Debian's Chromium via Playwright."""
+"""Helpers for the end-to-end tests: Debian's Chromium via Playwright."""
 from __future__ import annotations
 
 import os
 import shutil
-import threading
 
 import pytest
 
@@ -20,22 +19,3 @@ def chromium_path() -> str:
             pytest.fail(message)
         pytest.skip(message)
     return path
-
-
-class LiveServer:
-    """The app served by waitress on a free loopback port, in a background thread."""
-
-    def __init__(self, app):
-        from waitress.server import create_server
-
-        self.server = create_server(app, host="127.0.0.1", port=0, threads=4, ident="test")
-        self.url = f"http://127.0.0.1:{self.server.effective_port}"
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.close()
-        self.thread.join(5)

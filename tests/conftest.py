@@ -196,15 +196,16 @@ def browser():
 
 @pytest.fixture
 def live_server(app):
-    from tests.browser import LiveServer
+    """The app served by waitress on a free loopback port; yields its URL."""
+    from lukluk_pos.serve import background_server
 
-    with LiveServer(app) as server:
-        yield server
+    with background_server(app) as url:
+        yield url
 
 
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1024, "height": 768}, locale="pl-PL")
+    context = browser.new_context(base_url=live_server, viewport={"width": 1024, "height": 768}, locale="pl-PL")
     context.set_default_timeout(10_000)
     tab = context.new_page()
     errors = []

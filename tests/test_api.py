@@ -121,6 +121,9 @@ def test_search_finds_items_on_sale_by_words_or_code(till, make_item):
     by_prefix = till.get("/api/v1/items/search", query_string={"q": dress["code"][:8]}).json["items"]
     assert len(by_prefix) == 2 and by_prefix[1]["id"] == dress["id"]
     assert till.get("/api/v1/items/search", query_string={"q": "100%_"}).json["items"] == []
+    skates = make_item(description="Łyżwy figurowe ŻÓŁTE", category="Sport i rekreacja")
+    found = till.get("/api/v1/items/search", query_string={"q": "łyżwy żółte"}).json["items"]
+    assert [i["id"] for i in found] == [skates["id"]]
 
 
 def test_openapi_document_describes_every_api_route(app, client):

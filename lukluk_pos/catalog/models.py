@@ -30,6 +30,11 @@ class Category(db.Model):
     __table_args__ = (CheckConstraint("default_price_minor >= 0", name="price_nonnegative"),)
 
 
+def fold(text: str) -> str:
+    """Lower-case text for searching (Polish letters included)."""
+    return text.casefold()
+
+
 class ItemKind(str, enum.Enum):
     UNIQUE = "unique"  #: one donated piece with its own label
     BULK = "bulk"  #: price-point stock ("paperback 3 zł") with a quantity on hand
@@ -52,6 +57,9 @@ class Item(db.Model):
     code: Mapped[str] = mapped_column(String(13), unique=True)
     kind: Mapped[ItemKind] = mapped_column(_enum(ItemKind), default=ItemKind.UNIQUE)
     description: Mapped[str] = mapped_column(String(200))
+    #: The description folded to lower case in Python, so "łyżwy" finds "Łyżwy" on SQLite too
+    #: (whose LIKE folds ASCII only); kept in step by ``set_description``.
+    search_text: Mapped[str] = mapped_column(String(200), default="")
     category_id: Mapped[int] = mapped_column(ForeignKey("category.id"))
     price_minor: Mapped[int]
     status: Mapped[ItemStatus] = mapped_column(_enum(ItemStatus), default=ItemStatus.IN_STOCK)
@@ -61,6 +69,10 @@ class Item(db.Model):
     sold_at: Mapped[datetime | None]
 
     category: Mapped[Category] = relationship(lazy="joined")
+
+    def set_description(self, text: str) -> None:
+        self.description = text
+        self.search_text = fold(text)
 
     __table_args__ = (
         CheckConstraint("price_minor >= 0", name="price_nonnegative"),

@@ -9,7 +9,7 @@ from ..core.errors import InvalidInput, NotFound
 from ..core.models import next_value
 from ..extensions import db
 from .codes import ean13
-from .models import IN_STOCK_SQL, VAT_CODES, Category, Item, ItemKind, ItemStatus, PriceChange
+from .models import IN_STOCK_SQL, VAT_CODES, Category, Item, ItemKind, ItemStatus, PriceChange, fold
 
 SEARCH_LIMIT = 20
 
@@ -67,8 +67,9 @@ def create_item(*, description, category_id, price, kind: ItemKind = ItemKind.UN
     cat = category(category_id)
     price_minor = validation.money(price, field="price")
     qty = validation.quantity(quantity, maximum=9999) if kind is ItemKind.BULK else 1
-    item = Item(code=ean13(next_value("item_code")), kind=kind, description=description,
-                category_id=cat.id, price_minor=price_minor, quantity_on_hand=qty)
+    item = Item(code=ean13(next_value("item_code")), kind=kind, category_id=cat.id, price_minor=price_minor,
+                quantity_on_hand=qty)
+    item.set_description(description)
     db.session.add(item)
     db.session.flush()
     return item
@@ -88,7 +89,7 @@ def update_item(item: Item, *, description, category_id, price, reason, by, add_
         audit.record("item.price_change", user_id=by.id, obj=item, reason=reason,
                      old=item.price_minor, new=price_minor)
         item.price_minor = price_minor
-    item.description = description
+    item.set_description(description)
     item.category_id = cat.id
     if add_quantity:
         if item.kind is not ItemKind.BULK:
@@ -117,9 +118,9 @@ def _matching(query, words: str):
     """Narrow a query to items whose code starts with, or description contains every one of, the words."""
     if words.isdigit():
         return query.where(Item.code.startswith(words))
-    for word in words.split()[:5]:
+    for word in fold(words).split()[:5]:
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(Item.description.ilike(f"%{escaped}%", escape="\\"))
+        query = query.where(Item.search_text.like(f"%{escaped}%", escape="\\"))
     return query
 
 

@@ -1,8 +1,8 @@
 """initial schema: shop, users, catalogue, sales
 
-Revision ID: ce0810e55ce5
+Revision ID: 2785b0957067
 Revises: 
-Create Date: 2026-11-28 03:36:06.806325
+Create Date: 2026-11-28 03:39:10.967099
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'ce0810e55ce5'
+revision = '2785b0957067'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -87,6 +87,7 @@ def upgrade():
     sa.Column('code', sa.String(length=13), nullable=False),
     sa.Column('kind', sa.Enum('unique', 'bulk', name='itemkind', native_enum=False, length=16), nullable=False),
     sa.Column('description', sa.String(length=200), nullable=False),
+    sa.Column('search_text', sa.String(length=200), nullable=False),
     sa.Column('category_id', sa.Integer(), nullable=False),
     sa.Column('price_minor', sa.Integer(), nullable=False),
     sa.Column('status', sa.Enum('in_stock', 'in_sale', 'sold', 'written_off', name='itemstatus', native_enum=False, length=16), nullable=False),

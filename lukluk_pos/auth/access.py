@@ -30,29 +30,19 @@ def access(level: Access):
     return decorate
 
 
-def allowed(level: Access, login) -> bool:
-    """Whether a sign-in (or None) may open a view of this level."""
+def allowed(level: Access, role: Role | None, method: SignInMethod | None) -> bool:
+    """Whether a person of this role, signed in this way (None: nobody), may open a view of this level."""
     if level is Access.PUBLIC:
         return True
-    if login is None:
+    if role is None:
         return False
-    role = login.user.role
     if level is Access.TILL:
         return True
-    if login.method is not SignInMethod.PASSWORD:
+    if method is not SignInMethod.PASSWORD:
         return False
     if level is Access.MANAGER:
         return role.rank >= Role.MANAGER.rank
     return role is Role.ADMIN
-
-
-class _as_password_sign_in:
-    """The same person as if signed in with their password (to decide whether to ask for it)."""
-
-    method = SignInMethod.PASSWORD
-
-    def __init__(self, login):
-        self.user = login.user
 
 
 def level_of(endpoint: str | None) -> Access | None:
@@ -71,7 +61,8 @@ def enforce_access():
     if level is None:
         abort(403)
     login = g.get("login")
-    if allowed(level, login):
+    role, method = (login.user.role, login.method) if login else (None, None)
+    if allowed(level, role, method):
         return None
     is_api = request.path.startswith("/api/")
     if login is None:
@@ -79,8 +70,7 @@ def enforce_access():
             return jsonify(error="unauthenticated", message=_("Please sign in.")), 401
         target = "auth.manager_sign_in" if level >= Access.MANAGER else "auth.sign_in"
         return redirect(url_for(target, next=request.full_path if request.method == "GET" else None))
-    if (login.method is SignInMethod.PIN and not is_api
-            and allowed(level, _as_password_sign_in(login))):
+    if method is SignInMethod.PIN and not is_api and allowed(level, role, SignInMethod.PASSWORD):
         # A manager signed in at the till by PIN: their password would open this page.
         return redirect(url_for("auth.manager_sign_in", next=request.full_path))
     abort(403)

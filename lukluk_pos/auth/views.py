@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from flask import (current_app, flash, g, make_response, redirect, render_template, request, session,
                    url_for)
-from wtforms import SelectChoice
 from flask_babel import gettext as _
 from sqlalchemy import select
+from wtforms import SelectChoice
 
+from ..core import audit
 from ..core.errors import DomainError
+from ..core.models import FiscalMode
 from ..core.web import TILL_COOKIE
+from ..core.web import shop as current_shop
 from ..extensions import db
 from ..till.models import Till
 from . import bp, service
@@ -202,10 +205,6 @@ def unlock_user(user_id: int):
 @access(Access.ADMIN)
 def settings():
     """The shop's name, address, NIP, receipt footer, discount limit, receipts mode and tills."""
-    from ..core.models import FiscalMode
-    from ..core.web import shop as current_shop
-    from ..core import audit
-
     shop = current_shop()
     form = SettingsForm(obj=None if request.method == "POST" else shop)
     if request.method == "GET":

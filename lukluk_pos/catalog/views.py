@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 from wtforms import SelectChoice
 from flask_babel import gettext as _
+from wtforms import SelectChoice
 
 from ..auth.access import Access, access
 from ..core.errors import DomainError

@@ -9,21 +9,10 @@ transaction handling is switched off and the BEGIN is emitted in the ``begin`` e
 from __future__ import annotations
 
 import contextvars
-from contextlib import contextmanager
 
 from sqlalchemy import Engine, event
 
 _read_only = contextvars.ContextVar("lukluk_sqlite_read_only", default=False)
-
-
-@contextmanager
-def read_only_transactions():
-    """Within this block SQLite transactions start deferred (reads only, never block writers)."""
-    token = _read_only.set(True)
-    try:
-        yield
-    finally:
-        _read_only.reset(token)
 
 
 def set_read_only(value: bool) -> None:
@@ -50,9 +39,3 @@ def configure_engine(engine: Engine) -> None:
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN" if _read_only.get() else "BEGIN IMMEDIATE")
 
-
-def is_postgresql() -> bool:
-    """True when the app runs on PostgreSQL (row locks instead of SQLite's immediate BEGIN)."""
-    from ..extensions import db
-
-    return db.engine.dialect.name == "postgresql"

@@ -69,6 +69,10 @@ def init_app(app: Flask) -> None:
         g.user = g.login.user if g.login else None
         return enforce_access()
 
+    @app.teardown_request
+    def _back_to_writing(_exc):
+        set_read_only(False)  # CLI work and services called outside requests write by default
+
     @app.after_request
     def _commit_and_headers(response):
         if request.method not in SAFE_METHODS and response.status_code < 400:

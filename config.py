@@ -40,6 +40,8 @@ class Config:
         self.SIGN_IN_HOURS = int(_env("SIGN_IN_HOURS", "14"))
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the sign-in
         self.SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+        #: The receipt printer for this machine (overrides the admin's setting); see printing/devices.py.
+        self.PRINTER = _env("PRINTER")
         #: argon2id cost; tests lower it (hashing is deliberately slow).
         self.ARGON2_TIME_COST = 3
         self.ARGON2_MEMORY_COST = 64 * 1024
@@ -54,3 +56,4 @@ class TestConfig(Config):
         super().__init__()
         self.ARGON2_TIME_COST = 1
         self.ARGON2_MEMORY_COST = 8 * 1024
+        self.PRINTER = None  # tests choose their printer explicitly

@@ -31,17 +31,21 @@ def create_app(config: Config | None = None) -> Flask:
     with app.app_context():
         configure_engine(db.engine)
 
-    from . import api, auth, catalog, till
+    from . import api, auth, catalog, printing, till
     from .core.views import bp as core_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(catalog.bp)
     app.register_blueprint(till.bp)
+    app.register_blueprint(printing.bp)
     app.register_blueprint(api.bp)
 
     web.init_app(app)
     cli.init_app(app)
+    from .printing.cli import printer
+
+    app.cli.add_command(printer)
     return app
 
 

@@ -34,10 +34,17 @@ def background_server(app, *, threads: int = 4):
 
 
 def main() -> None:
+    from .printing.worker import PrintWorker
+
     app = create_app()
     host, port = app.config["HOST"], app.config["PORT"]
+    worker = PrintWorker(app)
+    worker.start()  # prints receipts from the queue, outside every web request
     print(f"LukLuk POS: http://{host}:{port}/  (Ctrl+C stops it)", flush=True)
-    serve(app, host=host, port=port, threads=8, ident="LukLuk POS")
+    try:
+        serve(app, host=host, port=port, threads=8, ident="LukLuk POS")
+    finally:
+        worker.stop()
 
 
 if __name__ == "__main__":

@@ -46,6 +46,14 @@ EXPECTED = {
     "api.search": TILL,
     "api.item_by_code": TILL,
     "api.categories": TILL,
+    "api.reprint": TILL,
+    "api.open_drawer": TILL,
+    "api.printer_status": TILL,
+    "printing.receipt": TILL,
+    "printing.reprint": TILL,
+    "printing.printer": ADMIN,
+    "printing.test_page": ADMIN,
+    "printing.retry": ADMIN,
 }
 
 #: Who is asking: (name, signed in with password?) or None for nobody.

@@ -202,3 +202,51 @@ def test_till_dialogs_pass_axe(page, make_item, axe_check):
     page.locator("#void-form").get_by_role("button", name="Anuluj koszyk").click()
     expect(page.locator("#message")).to_have_text("Koszyk został anulowany.")
     expect(page.locator("#total")).to_have_text("0,00\u00a0zł")
+
+
+def test_a_sale_with_the_printer_offline_then_a_reprint(page, app, make_item, axe_check, monkeypatch):
+    from sqlalchemy import select
+
+    from lukluk_pos.core.models import Shop
+    from lukluk_pos.extensions import db
+    from lukluk_pos.printing import devices
+    from lukluk_pos.printing.worker import PrintWorker
+    from tests.fake_printer import FakePrinter
+
+    monkeypatch.setattr(devices, "CONNECT_TIMEOUT", 0.5)
+    monkeypatch.setattr(devices, "IO_TIMEOUT", 0.5)
+    fake = FakePrinter()
+    fake.mode = "refuse"
+    with app.app_context():
+        db.session.scalar(select(Shop)).printer = fake.spec
+        db.session.commit()
+    worker = PrintWorker(app, interval=0.1)
+    worker.start()
+    try:
+        item = make_item(price_minor=1800, description="Filiżanka Ćmielów")
+        sign_in_by_pin(page, "Ania", "1111")
+        page.keyboard.type(item["code"])
+        page.keyboard.press("Enter")
+        expect(page.locator("#total")).to_have_text("18,00\u00a0zł")
+        page.get_by_role("button", name="Gotówka", exact=True).click()
+        page.get_by_role("button", name="Odliczona kwota").click()
+        expect(page.locator("#done-change")).to_have_text("0,00\u00a0zł")
+        expect(page.locator("#printer-banner")).to_have_text("Drukarka niedostępna — paragon czeka (1).", timeout=15_000)
+        axe_check(page, "till with the printer banner")
+        page.get_by_role("button", name="Drukuj kopię").click()
+        expect(page.locator("#message")).to_have_text("Kopia paragonu jest w drodze do drukarki.")
+        fake.mode = "accept"
+        page.get_by_role("link", name="Paragon", exact=True).click()
+        expect(page.locator(".paper")).to_contain_text("Filiżanka Ćmielów")
+        expect(page.locator(".paper")).to_contain_text("NIEFISKALNY")
+        axe_check(page, "HTML receipt")
+    finally:
+        worker.stop()
+        fake.close()
+    page.goto("/sign-in/manager")
+    page.get_by_label("Imię i nazwa").select_option(label="Magda")
+    page.get_by_label("Hasło").fill("tajnehaslo1")
+    page.get_by_role("button", name="Zaloguj").click()
+    page.goto("/admin/printer")
+    expect(page.get_by_role("heading", name="Drukarka", exact=True)).to_be_visible()
+    axe_check(page, "printer page")

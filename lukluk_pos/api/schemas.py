@@ -96,6 +96,11 @@ class RefundIn(Strict):
     approval: ApprovalIn | None = None
 
 
+class DrawerIn(Strict):
+    reason: Reason
+    approval: ApprovalIn | None = None
+
+
 class SearchQuery(Strict):
     q: Annotated[str, Field(max_length=100)] = ""
 
@@ -179,6 +184,18 @@ class CategoryOut(BaseModel):
 
 class CategoryList(BaseModel):
     categories: list[CategoryOut]
+
+
+class PrinterStatusOut(BaseModel):
+    printer: str = Field(description="The printer in use, e.g. network:192.168.1.50:9100, or preview.")
+    preview: bool
+    waiting: int = Field(description="Jobs waiting because the printer failed.")
+    last_error: str
+
+
+class JobOut(BaseModel):
+    id: int
+    status: str
 
 
 class ErrorOut(BaseModel):

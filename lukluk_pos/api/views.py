@@ -10,10 +10,12 @@ from ..core.money import format_money
 from ..extensions import db
 from ..till import queries
 from ..till import service as till
-from ..till.models import PaymentMethod, Till
+from ..printing import service as printing
+from ..till.models import PaymentMethod, Sale, SaleStatus, Till
 from . import bp
-from .schemas import (AddLineIn, BasketOut, CategoryList, CategoryOut, ItemList, CompleteIn, DiscountIn, ItemOut, PriceIn,
-                      QuantityIn, RefundIn, SaleOut, SearchQuery, VoidIn)
+from .schemas import (AddLineIn, BasketOut, CategoryList, CategoryOut, CompleteIn, DiscountIn, DrawerIn, ItemList,
+                      ItemOut, JobOut, PrinterStatusOut, PriceIn, QuantityIn, RefundIn, SaleOut, SearchQuery,
+                      VoidIn)
 from .spec import endpoint, openapi_document
 
 
@@ -119,6 +121,7 @@ def complete(data: CompleteIn):
         for p in data.payments
     ]
     sale = till.complete(_till_id(), g.user, key=data.key, payments=payments)
+    printing.queue_receipt(sale, user_id=g.user.id)  # printed after the commit, by the print worker
     return SaleOut.model_validate(queries.sale(sale))
 
 
@@ -136,7 +139,37 @@ def refund(sale_id: int, data: RefundIn):
         approval=_approval(data), key=data.key,
         lines=[till.RefundLineIn(line.line_id, line.quantity, line.restock) for line in data.lines],
     )
+    printing.queue_receipt(doc, user_id=g.user.id)
     return SaleOut.model_validate(queries.sale(doc))
+
+
+@endpoint(bp, "POST", "/sales/<int:sale_id>/reprint", summary="Print a copy (KOPIA) of a receipt",
+          access=Access.TILL, response=JobOut, status=201, tag="printing")
+def reprint(sale_id: int):
+    sale = db.session.get(Sale, sale_id)
+    if sale is None or sale.status is not SaleStatus.COMPLETED:
+        from ..core.errors import NotFound
+
+        raise NotFound()
+    job = printing.reprint(sale, user_id=g.user.id)
+    return JobOut(id=job.id, status=job.status.value)
+
+
+@endpoint(bp, "POST", "/till/drawer", summary="Open the cash drawer with a reason (a manager's)",
+          access=Access.TILL, body=DrawerIn, response=JobOut, status=201, tag="printing")
+def open_drawer(data: DrawerIn):
+    from ..core.validation import text
+
+    reason = text(data.reason, field="reason", max_len=200)
+    approver = till.authorise(g.user, _approval(data))
+    job = printing.open_drawer(user_id=g.user.id, reason=reason, approved_by=approver.id)
+    return JobOut(id=job.id, status=job.status.value)
+
+
+@endpoint(bp, "GET", "/printer/status", summary="What waits for the printer", access=Access.TILL,
+          response=PrinterStatusOut, tag="printing")
+def printer_status():
+    return PrinterStatusOut.model_validate(printing.status())
 
 
 @endpoint(bp, "GET", "/items/search", summary="Items on sale by code or words", access=Access.TILL,

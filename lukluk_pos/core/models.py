@@ -35,6 +35,13 @@ class Shop(db.Model):
     receipt_footer: Mapped[str] = mapped_column(String(500), default="")
     #: Discounts above this percentage of what they reduce need a manager's PIN.
     discount_limit_percent: Mapped[int] = mapped_column(default=20)
+    #: The receipt printer (printing/devices.py); empty means preview. LUKLUK_PRINTER overrides it.
+    printer: Mapped[str] = mapped_column(String(200), default="")
+    #: A profile from python-escpos' capabilities database: it decides code pages and columns.
+    printer_profile: Mapped[str] = mapped_column(String(40), default="TM-T20II")
+    paper_mm: Mapped[int] = mapped_column(default=80)
+    #: Send FS . first (cheap clones that start in Chinese mode).
+    printer_fs_dot: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -131,7 +131,11 @@
     return tr;
   }
 
+  // The last basket change still on its way: paying waits for it, so "scan, then pay at once" works.
+  var busy = Promise.resolve();
+
   function act(promise, successText) {
+    busy = promise.catch(function () {});
     return promise.then(function (next) {
       hideDone();
       if (next && next.lines) showBasket(next);
@@ -296,6 +300,11 @@
 
   // --- payment ----------------------------------------------------------------------------------
   function openPay(focusCard) {
+    busy.then(function () { showPay(focusCard); });
+  }
+
+  function showPay(focusCard) {
+    if (anyDialogOpen()) return;
     if (!basket.lines.length) { say(T.emptyBasket, "error"); refocus(); return; }
     if (!payKey) payKey = newKey();
     $("pay-total").textContent = basket.display.total;
@@ -315,6 +324,7 @@
       payKey = null;
       $("pay").close();
       showDone(sale);
+      setTimeout(checkPrinter, 1500);
       return call("GET", "/till/basket").then(showBasket);
     }).catch(function (error) {
       // The key is kept: pressing again after a lost answer cannot make a second sale.
@@ -348,7 +358,10 @@
     complete([{ method: "card", amount: amount || "0" }, cash]);
   });
 
+  var lastSale = null;
   function showDone(sale) {
+    lastSale = sale;
+    $("done-receipt").href = root.getAttribute("data-receipts") + sale.id;
     var cash = sale.payments.filter(function (p) { return p.method === "cash"; })[0];
     $("done-change").textContent = sale.display.change;
     $("done-detail").textContent = cash ?
@@ -358,6 +371,36 @@
     say("");
   }
   $("done-close").addEventListener("click", function () { hideDone(); refocus(); });
+  $("done-reprint").addEventListener("click", function () {
+    if (!lastSale) return;
+    call("POST", "/sales/" + lastSale.id + "/reprint", {}).then(function () { say(T.copyQueued, "ok"); checkPrinter(); })
+      .catch(function (error) { say(error.message, "error"); }).then(refocus);
+  });
+
+  // --- the cash drawer and the printer ----------------------------------------------------------
+  $("drawer").addEventListener("click", function () {
+    $("dr-reason").value = "";
+    $("drawer-dialog").showModal();
+    $("dr-reason").focus();
+  });
+  $("drawer-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    change("POST", "/till/drawer", { reason: $("dr-reason").value }).then(function () {
+      $("drawer-dialog").close();
+      say(T.drawerOpened, "ok");
+    }).catch(function (error) { say(error.message, "error"); });
+  });
+
+  // The sale never waits for the printer; this banner says when receipts are waiting for it.
+  function checkPrinter() {
+    call("GET", "/printer/status").then(function (status) {
+      var banner = $("printer-banner");
+      banner.hidden = !status.waiting;
+      banner.textContent = status.waiting ? fmt(T.printerWaiting, { count: status.waiting }) : "";
+    }).catch(function () {});
+  }
+  setInterval(checkPrinter, 5000);
+  checkPrinter();
 
   // Dialogs' cancel buttons; closing any dialog brings the focus back to the scan field.
   Array.prototype.forEach.call(document.querySelectorAll("[data-close]"), function (b) {

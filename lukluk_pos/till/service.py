@@ -199,7 +199,7 @@ def _release(lines) -> None:
         )
 
 
-def _authorise(user: User, approval: Approval | None) -> User:
+def authorise(user: User, approval: Approval | None) -> User:
     """The manager answering for a sensitive action: the signed-in manager, or one who typed a PIN."""
     if user.is_manager:
         return user
@@ -266,7 +266,7 @@ def _apply_discount(target, sale, user, approval, percent, amount, reason, *, ba
         db.session.flush()
         return
     reason = validation.text(reason, field="reason", max_len=200)
-    approver = _authorise(user, approval) if _over_limit(base, discount) else None
+    approver = authorise(user, approval) if _over_limit(base, discount) else None
     target.discount_percent, target.discount_amount_minor, target.discount_reason = percent, amount, reason
     audit.record("sale.discount", user_id=user.id, obj=sale, reason=reason, scope=scope,
                  percent=percent, amount=amount, discount=discount,
@@ -284,7 +284,7 @@ def set_line_price(till_id: int, user: User, line_id, *, price, reason, approval
     original = line.list_price_minor if line.list_price_minor is not None else line.unit_price_minor
     approver = None
     if price_minor < original and _over_limit(original, original - price_minor):
-        approver = _authorise(user, approval)
+        approver = authorise(user, approval)
     audit.record("sale.price_override", user_id=user.id, obj=sale, reason=reason, line=line.id,
                  old=line.unit_price_minor, new=price_minor, approved_by=approver.id if approver else None)
     line.list_price_minor = original if price_minor != original else None
@@ -467,7 +467,7 @@ def refund(*, user: User, till_id: int, sale_id: int, lines: list[RefundLineIn],
         raise NotFound(_l("Only a completed sale can be refunded."))
     if not lines:
         raise InvalidInput(_l("Choose what to refund."), field="lines")
-    approver = user if user.is_manager else _authorise(user, approval)
+    approver = user if user.is_manager else authorise(user, approval)
     already = refunded_so_far(original)
     by_id = {line.id: line for line in original.lines}
     seen = set()

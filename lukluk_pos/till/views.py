@@ -16,6 +16,7 @@ from ..catalog import service as catalog
 from ..core.errors import DomainError
 from ..core.money import format_money
 from ..extensions import db
+from ..printing import service as printing
 from . import bp, queries, service
 from .models import PaymentMethod, Till
 
@@ -85,6 +86,7 @@ def refund(sale_id: int):
         db.session.rollback()
         flash(exc.describe(), "error")
         return redirect(url_for("till.refund_page", number=number)), 303
+    printing.queue_receipt(doc, user_id=g.user.id)
     flash(_("Refund no. %(number)s: pay back %(amount)s (%(method)s).", number=doc.number,
             amount=format_money(doc.total_minor),
             method=_("cash") if doc.payments[0].method is PaymentMethod.CASH else _("card")), "success")

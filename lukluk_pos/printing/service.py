@@ -1,0 +1,206 @@
+"""The print queue: make jobs in the sale's own transaction, print them later, retry, report status."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import func, or_, select, update
+
+from ..core import audit
+from ..core.db import set_read_only
+from ..core.models import Shop, utcnow
+from ..extensions import db
+from ..till.models import PaymentMethod, Sale
+from . import devices, document, render
+from .models import JobKind, JobStatus, PrintJob
+
+log = logging.getLogger(__name__)
+
+#: After this many failed tries a job stops retrying by itself (it can be retried by hand).
+MAX_ATTEMPTS = 30
+MAX_BACKOFF_SECONDS = 60
+
+
+@dataclass(frozen=True)
+class PrinterSettings:
+    spec: devices.PrinterSpec
+    profile: str
+    paper_mm: int
+    fs_dot: bool
+    #: True when LUKLUK_PRINTER fixes the printer for this machine (the admin's setting is ignored).
+    from_environment: bool
+
+    @property
+    def columns(self) -> int:
+        return render.columns(self.profile, self.paper_mm)
+
+
+def _shop() -> Shop | None:
+    return db.session.scalar(select(Shop).limit(1))
+
+
+def settings() -> PrinterSettings:
+    """The printer in force: LUKLUK_PRINTER if the machine sets it, else the admin's setting."""
+    shop = _shop()
+    env = current_app.config.get("PRINTER")
+    text = env or (shop.printer if shop and shop.printer else "preview")
+    try:
+        spec = devices.parse(text)
+    except ValueError:
+        log.error("Printer setting %r is not valid; printing to preview", text)
+        spec = devices.parse("preview")
+    return PrinterSettings(spec=spec, profile=(shop.printer_profile if shop else None) or "TM-T20II",
+                           paper_mm=shop.paper_mm if shop else 80, fs_dot=bool(shop and shop.printer_fs_dot),
+                           from_environment=bool(env))
+
+
+def _job(kind: JobKind, blocks: list[dict], *, user_id: int | None, sale_id: int | None = None,
+         copy: bool = False, config: PrinterSettings | None = None) -> PrintJob:
+    config = config or settings()
+    job = PrintJob(kind=kind, document=blocks, requested_by_id=user_id, sale_id=sale_id, copy=copy,
+                   printer=str(config.spec),
+                   status=JobStatus.PREVIEW if config.spec.kind == "preview" else JobStatus.PENDING)
+    db.session.add(job)
+    db.session.flush()
+    return job
+
+
+def queue_receipt(sale: Sale, *, user_id: int | None) -> PrintJob:
+    """The receipt of a just-completed sale or refund, printed once: a repeated completion request
+    finds the job already made. Cash opens the drawer."""
+    existing = db.session.scalar(select(PrintJob).where(
+        PrintJob.sale_id == sale.id, PrintJob.kind == JobKind.RECEIPT, PrintJob.copy.is_(False)))
+    if existing is not None:
+        return existing
+    config = settings()
+    cash = any(p.method is PaymentMethod.CASH for p in sale.payments)
+    blocks = document.receipt(sale, _shop(), config.columns, open_drawer=cash)
+    return _job(JobKind.RECEIPT, blocks, user_id=user_id, sale_id=sale.id, config=config)
+
+
+def reprint(sale: Sale, *, user_id: int) -> PrintJob:
+    """A copy of a receipt (marked KOPIA, no drawer), audited."""
+    config = settings()
+    job = _job(JobKind.RECEIPT, document.receipt(sale, _shop(), config.columns, copy=True), user_id=user_id,
+               sale_id=sale.id, copy=True, config=config)
+    audit.record("receipt.reprint", user_id=user_id, obj=sale, number=sale.number)
+    return job
+
+
+def open_drawer(*, user_id: int, reason: str, approved_by: int | None) -> PrintJob:
+    """Open the cash drawer outside a sale, with the reason in the audit log."""
+    job = _job(JobKind.DRAWER, document.drawer(), user_id=user_id)
+    audit.record("drawer.open", user_id=user_id, obj=job, reason=reason, approved_by=approved_by)
+    return job
+
+
+def queue_test_page(*, user_id: int | None) -> PrintJob:
+    config = settings()
+    return _job(JobKind.TEST, document.test_page(_shop(), config.columns, str(config.spec)), user_id=user_id,
+                config=config)
+
+
+def queue_document(kind: JobKind, blocks: list[dict], *, user_id: int | None) -> PrintJob:
+    """Any other document (the day report, price labels) through the same queue, retries and status."""
+    return _job(kind, blocks, user_id=user_id)
+
+
+def receipt_document(sale: Sale) -> tuple[list[dict], int]:
+    """What the paper receipt said (the first job's document), or what it would say; and its width."""
+    job = db.session.scalar(select(PrintJob).where(
+        PrintJob.sale_id == sale.id, PrintJob.kind == JobKind.RECEIPT, PrintJob.copy.is_(False)))
+    if job is not None:
+        width = next((b["width"] for b in job.document if b["t"] == "rule"), settings().columns)
+        return job.document, width
+    width = settings().columns
+    return document.receipt(sale, _shop(), width), width
+
+
+def render_job(job: PrintJob, config: PrinterSettings) -> bytes:
+    return render.escpos_bytes(job.document, profile=config.profile, fs_dot=config.fs_dot)
+
+
+# --- the worker's side --------------------------------------------------------------------------
+
+def recover_interrupted() -> int:
+    """Jobs left 'printing' by a crash go back to the queue (at worst a receipt prints twice)."""
+    count = db.session.execute(update(PrintJob).where(PrintJob.status == JobStatus.PRINTING)
+                               .values(status=JobStatus.PENDING)).rowcount
+    db.session.commit()
+    return count
+
+
+def process_due(*, limit: int = 20) -> int:
+    """Print what is due, oldest first; stop at the first failure (the printer is down). Returns how
+    many printed. Each job is claimed with a conditional update, so two workers never print one job."""
+    printed = 0
+    for _ in range(limit):
+        set_read_only(True)
+        due = db.session.scalar(select(PrintJob.id).where(
+            PrintJob.status == JobStatus.PENDING, PrintJob.next_attempt_at <= utcnow()).order_by(PrintJob.id).limit(1))
+        db.session.rollback()
+        set_read_only(False)
+        if due is None:
+            break
+        claimed = db.session.execute(update(PrintJob).where(PrintJob.id == due, PrintJob.status == JobStatus.PENDING)
+                                     .values(status=JobStatus.PRINTING)).rowcount
+        db.session.commit()
+        if claimed != 1:
+            continue
+        if not print_now(db.session.get(PrintJob, due)):
+            break
+        printed += 1
+    return printed
+
+
+def print_now(job: PrintJob) -> bool:
+    """Send one claimed job; record the outcome. True when it printed.
+
+    The transaction is closed before the printer is contacted: a slow or hanging printer must never
+    hold the database (on SQLite, the write lock the till needs)."""
+    config = settings()
+    data, job_id = render_job(job, config), job.id
+    db.session.rollback()
+    try:
+        devices.send(config.spec, data)
+    except devices.PrinterUnavailable as exc:
+        job = db.session.get(PrintJob, job_id)
+        job.attempts += 1
+        job.last_error = str(exc)[:1000]
+        job.status = JobStatus.FAILED if job.attempts >= MAX_ATTEMPTS else JobStatus.PENDING
+        job.next_attempt_at = utcnow() + timedelta(seconds=min(2 ** job.attempts, MAX_BACKOFF_SECONDS))
+        db.session.commit()
+        log.warning("Print job %s failed (attempt %s): %s", job_id, job.attempts, exc)
+        return False
+    job = db.session.get(PrintJob, job_id)
+    job.status = JobStatus.PRINTED
+    job.printed_at = utcnow()
+    job.printer = str(config.spec)
+    job.last_error = ""
+    db.session.commit()
+    return True
+
+
+def retry(job: PrintJob, *, user_id: int) -> None:
+    """Put a failed job back in the queue at once."""
+    job.status, job.next_attempt_at, job.attempts = JobStatus.PENDING, utcnow(), 0
+    audit.record("print.retry", user_id=user_id, obj=job)
+
+
+def status() -> dict:
+    """For the till: is anything waiting because the printer failed?"""
+    waiting = db.session.scalar(select(func.count()).select_from(PrintJob).where(
+        or_(PrintJob.status == JobStatus.FAILED,
+            (PrintJob.status.in_([JobStatus.PENDING, JobStatus.PRINTING])) & (PrintJob.attempts > 0))))
+    last_error = ""
+    if waiting:
+        last_error = db.session.scalar(select(PrintJob.last_error).where(PrintJob.last_error != "")
+                                       .order_by(PrintJob.id.desc()).limit(1)) or ""
+    return {"printer": str(settings().spec), "preview": settings().spec.kind == "preview",
+            "waiting": int(waiting or 0), "last_error": last_error}
+
+
+def recent_jobs(limit: int = 20) -> list[PrintJob]:
+    return list(db.session.scalars(select(PrintJob).order_by(PrintJob.id.desc()).limit(limit)))

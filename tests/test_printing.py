@@ -1,0 +1,259 @@
+"""Receipts and the print queue: exact ESC/POS bytes, the HTML twin, and a printer that misbehaves."""
+import socket
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from lukluk_pos.core.models import AuditEvent, FiscalMode, Shop
+from lukluk_pos.extensions import db
+from lukluk_pos.printing import devices, document, render, service
+from lukluk_pos.printing.models import JobKind, JobStatus, PrintJob
+from lukluk_pos.printing.worker import PrintWorker
+from tests.fake_printer import FakePrinter
+
+CP852_SWITCH = b"\x1bt\x12"  # ESC t 18: code page CP852
+CUT = b"\x1dV"
+DRAWER = b"\x1bp"
+CODE128 = b"\x1dkI"
+
+
+@pytest.fixture
+def printer():
+    fake = FakePrinter()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def fast_timeouts(monkeypatch):
+    monkeypatch.setattr(devices, "CONNECT_TIMEOUT", 1.0)
+    monkeypatch.setattr(devices, "IO_TIMEOUT", 0.5)
+
+
+def use_printer(app, spec):
+    with app.app_context():
+        db.session.scalar(select(Shop)).printer = spec
+        db.session.commit()
+
+
+def sell(client, make_item, *, key="sale-000001", tendered="50"):
+    item = make_item(price_minor=2550, description="Sukienka lniana")
+    client.post("/api/v1/till/basket/lines", json={"code": item["code"]})
+    client.post("/api/v1/till/basket/lines", json={"category_id": 7, "price": "4,50"})
+    response = client.post("/api/v1/till/basket/complete",
+                           json={"key": key, "payments": [{"method": "cash", "tendered": tendered}]})
+    assert response.status_code == 200
+    return response.json
+
+
+def test_polish_letters_select_cp852_and_come_out_right():
+    data = render.escpos_bytes([document.text(document.TEST_LINE), {"t": "cut"}], profile="TM-T20II")
+    assert CP852_SWITCH in data
+    after_switch = data.split(CP852_SWITCH, 1)[1]
+    assert "żółć gęślą jaźń ŻÓŁW".encode("cp852") in after_switch
+    assert b"\x1b@" not in data[2:]  # no hardware INIT in the middle (the code page would be lost)
+    assert data.endswith(b"\x1bd\x06" + CUT + b"\x00")
+
+
+def test_a_cheap_clone_gets_fs_dot_first_and_the_simple_profile_cannot_spell():
+    assert render.escpos_bytes([document.text("a")], fs_dot=True).startswith(render.FS_DOT)
+    simple = render.escpos_bytes([document.text("żółw")], profile="simple")
+    assert b"?" in simple and CP852_SWITCH not in simple
+
+
+@pytest.mark.parametrize("paper, profile, columns", [(80, "TM-T20II", 48), (58, "TM-T20II", 32), (80, "default", 42)])
+def test_paper_and_profile_set_the_columns(paper, profile, columns):
+    assert render.columns(profile, paper) == columns
+
+
+def test_printer_test_command_writes_the_test_page_to_a_file(app, tmp_path):
+    out = tmp_path / "receipt.bin"
+    app.config["PRINTER"] = f"file:{out}"
+    result = app.test_cli_runner().invoke(args=["printer", "test"])
+    assert result.exit_code == 0, result.output
+    data = out.read_bytes()
+    assert CP852_SWITCH in data and "żółć gęślą jaźń ŻÓŁW".encode("cp852") in data
+    assert CODE128 + b"\x0a{B00000123" in data and CUT in data
+    assert "Test page sent to file:" in result.output
+
+
+def test_printer_test_command_says_when_the_printer_is_away(app, fast_timeouts):
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    result = app.test_cli_runner().invoke(args=["printer", "test", "--printer", f"network:127.0.0.1:{port}"])
+    assert result.exit_code == 1 and "did not print" in result.output
+
+
+@pytest.mark.parametrize("spec, parsed", [
+    ("usb:0x04b8:0x0e15", "usb:0x04b8:0x0e15"), ("network:10.0.0.5", "network:10.0.0.5:9100"),
+    ("network:printer.local:9101", "network:printer.local:9101"), ("serial:/dev/ttyUSB0", "serial:/dev/ttyUSB0:19200"),
+    ("cups:TM-T20", "cups:TM-T20"), ("win32:EPSON TM-T20II", "win32:EPSON TM-T20II"), ("file:/tmp/x.bin", "file:/tmp/x.bin"),
+    ("preview", "preview"), ("", "preview"),
+])
+def test_printer_settings_parse(spec, parsed):
+    assert str(devices.parse(spec)) == parsed
+
+
+@pytest.mark.parametrize("spec", ["usb:epson", "network:", "network:host:abc", "lpt:1", "cups:"])
+def test_bad_printer_settings_are_refused(spec):
+    with pytest.raises(ValueError):
+        devices.parse(spec)
+
+
+def test_receipt_says_everything_and_the_html_matches_the_paper(app, client, sign_in, make_item, tmp_path):
+    use_printer(app, f"file:{tmp_path / 'out.bin'}")
+    sign_in("Ania")
+    sale = sell(client, make_item)
+    with app.app_context():
+        job = db.session.scalar(select(PrintJob))
+        lines = [b["text"] for b in job.document if b["t"] == "text"]
+        assert job.kind is JobKind.RECEIPT and job.status is JobStatus.PENDING
+        assert job.document[0] == {"t": "drawer"}  # cash: the drawer opens first
+        assert lines[0] == "LukLuk" and "NIP 585-123-45-68" in lines and "NIEFISKALNY" in lines
+        assert any(line.startswith("Paragon nr 1 ") for line in lines)
+        assert "Sukienka lniana" in lines and "Kasa: Kasa 1  Kasjer: Ania" in lines
+        assert any(line.startswith("SUMA PLN") and line.endswith("30,00") for line in lines)
+        assert any(line.startswith("Gotówka") and line.endswith("50,00") for line in lines)
+        assert any(line.startswith("Reszta") and line.endswith("20,00") for line in lines)
+        assert any(line.startswith("Sprzedaż zw") and line.endswith("30,00") for line in lines)
+        assert all(len(line) <= 48 for line in lines)
+        data = service.render_job(job, service.settings())
+        assert DRAWER in data and CODE128 + b"\x0a{B00000001" in data and CUT in data
+        assert b"Paragon nr 1" in data and b"SUMA PLN" in data
+    page = client.get(f"/receipts/{sale['id']}").get_data(as_text=True)
+    for line in lines:
+        assert line.replace("&", "&amp;") in page or not line.strip()
+    assert 'alt="Kod 00000001"' in page
+
+
+def test_refund_and_copy_receipts_say_so(app, client, sign_in, make_item, shop):
+    sign_in("Marek")
+    sale = sell(client, make_item)
+    found = client.get(f"/api/v1/sales/by-number/{sale['number']}").json
+    client.post(f"/api/v1/sales/{sale['id']}/refunds", json={
+        "key": "refund-print-1", "lines": [{"line_id": found["lines"][0]["id"]}], "method": "cash", "reason": "Za mała"})
+    assert client.post(f"/api/v1/sales/{sale['id']}/reprint").status_code == 201
+    with app.app_context():
+        receipt, refund, copy = db.session.scalars(select(PrintJob).order_by(PrintJob.id)).all()
+        texts = lambda job: [b["text"] for b in job.document if b["t"] == "text"]  # noqa: E731
+        assert "ZWROT" in texts(refund) and "do paragonu nr 1" in texts(refund)
+        assert any(t.startswith("DO ZWROTU PLN") and t.endswith("25,50") for t in texts(refund))
+        assert refund.document[0] == {"t": "drawer"}  # a cash refund opens the drawer too
+        assert "KOPIA" in texts(copy) and copy.document[0] != {"t": "drawer"} and copy.copy
+        assert "KOPIA" not in texts(receipt)
+        assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "receipt.reprint")) is not None
+
+
+def test_a_fiscal_register_shop_prints_no_niefiskalny(app, client, sign_in, make_item):
+    with app.app_context():
+        db.session.scalar(select(Shop)).fiscal_mode = FiscalMode.REGISTER
+        db.session.commit()
+    sign_in("Ania")
+    sell(client, make_item)
+    with app.app_context():
+        job = db.session.scalar(select(PrintJob))
+        assert "NIEFISKALNY" not in [b.get("text") for b in job.document]
+
+
+def test_a_repeated_completion_prints_one_receipt(app, client, sign_in, make_item):
+    sign_in("Ania")
+    sell(client, make_item, key="twice-00001")
+    again = client.post("/api/v1/till/basket/complete", json={"key": "twice-00001", "payments": [{"method": "cash"}]})
+    assert again.status_code == 200
+    with app.app_context():
+        assert len(db.session.scalars(select(PrintJob)).all()) == 1
+
+
+def test_preview_mode_keeps_receipts_for_the_browser(app, client, sign_in, make_item):
+    sign_in("Ania")
+    sell(client, make_item)
+    with app.app_context():
+        assert db.session.scalar(select(PrintJob)).status is JobStatus.PREVIEW
+        assert service.process_due() == 0
+
+
+@pytest.mark.parametrize("failure", ["hang", "refuse", "drop"])
+def test_a_sale_survives_a_bad_printer_and_prints_once_when_it_is_back(app, client, sign_in, make_item, printer,
+                                                                        fast_timeouts, failure):
+    use_printer(app, printer.spec)
+    printer.mode = failure
+    sign_in("Ania")
+    sale = sell(client, make_item)
+    assert sale["number"] == 1  # the sale is saved whatever the printer does
+    with app.app_context():
+        assert service.process_due() == 0
+        job = db.session.scalar(select(PrintJob))
+        assert (job.status, job.attempts) == (JobStatus.PENDING, 1) and job.last_error
+    status = client.get("/api/v1/printer/status").json
+    assert status["waiting"] == 1 and not status["preview"]
+    printer.mode = "accept"
+    with app.app_context():
+        assert service.process_due() == 0  # not due yet: it waits its back-off
+        db.session.scalar(select(PrintJob)).next_attempt_at = db.session.scalar(select(PrintJob.created_at))
+        db.session.commit()
+        assert service.process_due() == 1
+        assert service.process_due() == 0
+        job = db.session.scalar(select(PrintJob))
+        assert job.status is JobStatus.PRINTED and job.printed_at is not None
+    printed = b"".join(printer.jobs)
+    assert printed.count(b"{B00000001") == 1 and printed.count(b"Paragon nr 1") == 1
+    assert client.get("/api/v1/printer/status").json["waiting"] == 0
+
+
+def test_the_till_answers_while_the_printer_hangs(app, client, sign_in, make_item, printer, monkeypatch):
+    monkeypatch.setattr(devices, "IO_TIMEOUT", 4.0)
+    use_printer(app, printer.spec)
+    printer.mode = "hang"
+    sign_in("Ania")
+    sell(client, make_item, key="first-sale-01")
+    attempt_started = threading.Event()
+    real_send = devices.send
+
+    def watched_send(spec, data, **kw):
+        attempt_started.set()
+        return real_send(spec, data, **kw)
+
+    monkeypatch.setattr(devices, "send", watched_send)
+    worker = PrintWorker(app, interval=0.05)
+    worker.start()
+    try:
+        assert attempt_started.wait(5)
+        # The worker is stuck talking to the hanging printer; the till sells on regardless.
+        second = sell(client, make_item, key="second-sale-1")
+        assert second["number"] == 2
+        with app.app_context():
+            first_job = db.session.scalar(select(PrintJob).order_by(PrintJob.id))
+            assert first_job.attempts == 0  # still in its first attempt while the sale completed
+    finally:
+        worker.stop()
+
+
+def test_manager_opens_the_drawer_with_a_reason(app, client, sign_in, shop):
+    sign_in("Ania")
+    refused = client.post("/api/v1/till/drawer", json={"reason": "Rozmienienie"})
+    assert refused.status_code == 403 and refused.json["error"] == "approval_required"
+    opened = client.post("/api/v1/till/drawer", json={
+        "reason": "Rozmienienie", "approval": {"manager_id": shop["Marek"], "pin": "2222"}})
+    assert opened.status_code == 201
+    with app.app_context():
+        job = db.session.get(PrintJob, opened.json["id"])
+        assert job.kind is JobKind.DRAWER and job.document == [{"t": "drawer"}]
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "drawer.open"))
+        assert (event.reason, event.details["approved_by"]) == ("Rozmienienie", shop["Marek"])
+
+
+def test_admin_sets_the_printer_and_queues_a_test_page(app, client, sign_in):
+    sign_in("Magda", password=True)
+    bad = client.post("/admin/printer", data={"printer": "lpt:1", "printer_profile": "TM-T20II", "paper_mm": "80"})
+    assert bad.status_code == 422 and "To nie jest ustawienie drukarki." in bad.get_data(as_text=True)
+    ok = client.post("/admin/printer", data={"printer": "network:192.0.2.10", "printer_profile": "TM-T20II",
+                                             "paper_mm": "58"})
+    assert ok.status_code == 302
+    client.post("/admin/printer/test")
+    with app.app_context():
+        job = db.session.scalar(select(PrintJob))
+        assert job.kind is JobKind.TEST and job.printer == "network:192.0.2.10:9100"
+        assert {b["width"] for b in job.document if b["t"] == "rule"} == {32}

@@ -25,6 +25,7 @@ from sqlalchemy import insert, select, text
 from config import Config
 from lukluk_pos import create_app
 from lukluk_pos.auth.access import Access
+from lukluk_pos.core.progress import Progress
 from lukluk_pos.extensions import db
 
 DESCRIPTIONS = ["Sukienka lniana", "Koszula w kratę", "Powieść kryminalna", "Wazon kryształowy", "Filiżanka Ćmielów",
@@ -33,14 +34,6 @@ DESCRIPTIONS = ["Sukienka lniana", "Koszula w kratę", "Powieść kryminalna", "
 COLOURS = ["zielona", "czarna", "niebieska", "czerwona", "szara", "biała", "brązowa", "beżowa"]
 SEARCH_WORDS = ["lniana", "kryształowy", "wełniany", "ćmielów", "planszowa", "zimowa", "retro", "jazz"]
 PIN = "4321"
-
-
-def progress(label: str, done: int, total: int) -> None:
-    width = 30
-    filled = int(width * done / max(total, 1))
-    print(f"\r  {label:<28} [{'#' * filled}{'.' * (width - filled)}] {done:>8,}/{total:,}", end="", flush=True)
-    if done >= total:
-        print(flush=True)
 
 
 def build_app(folder: Path):
@@ -89,6 +82,7 @@ def load_history(app, *, items: int, sales: int, seed: int = 5) -> None:
         chunk = 20_000
         sold_items = min(items - 20_000, sales * 5 // 2)
         conn = db.session.connection()
+        item_bar = Progress("items", items)
         for first in range(0, items, chunk):
             rows = []
             for n in range(first, min(first + chunk, items)):
@@ -103,7 +97,9 @@ def load_history(app, *, items: int, sales: int, seed: int = 5) -> None:
                     "sold_at": created + timedelta(days=rng.randint(1, 40)) if sold else None,
                 })
             conn.execute(insert(Item), rows)
-            progress("items", min(first + chunk, items), items)
+            item_bar.advance(len(rows))
+        item_bar.finish()
+        sale_bar = Progress("sales (with lines, payments)", sales)
         item_cursor = 1
         line_id = 1
         for first in range(0, sales, chunk):
@@ -143,7 +139,8 @@ def load_history(app, *, items: int, sales: int, seed: int = 5) -> None:
             conn.execute(insert(Sale), sale_rows)
             conn.execute(insert(SaleLine), line_rows)
             conn.execute(insert(Payment), pay_rows)
-            progress("sales (with lines, payments)", min(first + chunk, sales), sales)
+            sale_bar.advance(len(sale_rows))
+        sale_bar.finish()
         conn.execute(insert(Counter), [{"name": "item_code", "value": items}, {"name": "receipt", "value": sales}])
         db.session.commit()
         db.session.execute(text("ANALYZE"))
@@ -234,6 +231,7 @@ def measure(app, label: str, *, rounds: int) -> dict:
             return run
 
         ok, created = check(200), check(201)
+        bar = Progress(f"measuring ({label})", len(codes))
         for n, code in enumerate(codes):
             warm = n < 20
             bare = timed(lambda: ok("GET", "/bench/bare"))
@@ -248,8 +246,8 @@ def measure(app, label: str, *, rounds: int) -> dict:
                 samples["scan"].append(scan)
                 samples["complete_sale"].append(done)
                 samples["search"].append(search)
-            if n % 25 == 0 or n == len(codes) - 1:
-                progress(f"measuring ({label})", n + 1, len(codes))
+            bar.advance()
+        bar.finish()
     results = {op: summarise(values) for op, values in samples.items()}
     bare_p99 = results["bare"]["p99_ms"]
     for op in ("scan", "complete_sale", "search"):

@@ -9,7 +9,6 @@ import random
 import secrets
 from datetime import datetime, time, timedelta
 
-import click
 from sqlalchemy import select
 
 from .auth import service as auth
@@ -18,6 +17,7 @@ from .auth.setup import is_set_up, set_up_shop
 from .catalog import service as catalog
 from .catalog.models import Category, ItemKind, ItemStatus
 from .core.models import utcnow
+from .core.progress import Progress
 from .extensions import db
 from .till import service as till
 from .till.models import PaymentMethod, Till
@@ -77,8 +77,9 @@ def build_demo(*, items: int, days: int, seed: int, echo=print) -> None:
 
     cats = {c.name: c for c in db.session.scalars(select(Category))}
     made = []
-    with click.progressbar(range(items), label="Przedmioty z darów", file=None) as bar:
-        for n in bar:
+    with Progress("Przedmioty z darów", items) as bar:
+        for n in range(items):
+            bar.advance()
             name = rng.choice(list(WORDS))
             cat = cats.get(name) or rng.choice(list(cats.values()))
             things, qualities = WORDS.get(name, (["Przedmiot"], ["różny"]))
@@ -102,8 +103,9 @@ def build_demo(*, items: int, days: int, seed: int, echo=print) -> None:
         if day.weekday() == 6:  # closed on Sundays
             continue
         count = rng.randint(25, 45)
-        with click.progressbar(range(count), label=f"Sprzedaż {day.isoformat()}") as bar:
-            for n in bar:
+        with Progress(f"Sprzedaż {day.isoformat()}", count) as bar:
+            for n in range(count):
+                bar.advance()
                 moment = datetime.combine(day, time(9)) + timedelta(minutes=int(n * 480 / count))
                 _one_sale(rng, till_id, rng.choice(people), made, cats, moment)
     db.session.commit()

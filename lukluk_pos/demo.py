@@ -16,6 +16,7 @@ from .auth.models import Role, User
 from .auth.setup import is_set_up, set_up_shop
 from .catalog import service as catalog
 from .catalog.models import Category, ItemKind, ItemStatus
+from .intake import service as intake
 from .core.models import utcnow
 from .core.progress import Progress
 from .extensions import db
@@ -47,6 +48,11 @@ WORDS = {
     "Sport i rekreacja": (["Rakieta tenisowa", "Kijki trekkingowe", "Hulajnoga", "Piłka", "Łyżwy"], ["mało używane", "dziecięce"]),
 }
 SIZES = ["XS", "S", "M", "L", "XL", "36", "38", "40", "42"]
+#: Grams per item by category (the impact report's estimate).
+WEIGHTS = {"Odzież damska": 400, "Odzież męska": 500, "Odzież dziecięca": 250, "Obuwie": 800,
+           "Torebki i dodatki": 400, "Biżuteria": 50, "Książki": 350, "Płyty i winyle": 200, "Zabawki i gry": 500,
+           "Porcelana i szkło": 400, "Dom i dekoracje": 900, "Tekstylia domowe": 700, "AGD i elektronika": 1500,
+           "Meble": 12000, "Sport i rekreacja": 1500}
 VOLUNTEERS = ["Ania", "Bartek", "Celina", "Darek", "Ewa", "Franek"]
 
 
@@ -55,7 +61,8 @@ def _pin() -> str:
 
 
 def build_demo(*, items: int, days: int, seed: int, echo=print) -> None:
-    """Create (or add to) the demo shop; prints progress and any new people's PINs."""
+    """Create (or add to) the demo shop: eight weekly donations with their tag colours, priced from
+    the guide, and a week of sales; prints progress and any new people's PINs."""
     rng = random.Random(seed)
     if not is_set_up():
         pin, password = _pin(), secrets.token_urlsafe(9)
@@ -76,6 +83,17 @@ def build_demo(*, items: int, days: int, seed: int, echo=print) -> None:
     db.session.commit()
 
     cats = {c.name: c for c in db.session.scalars(select(Category))}
+    for name, grams in WEIGHTS.items():
+        if name in cats and not cats[name].weight_g:
+            cats[name].weight_g = grams
+    # Donations over the last eight weeks, each with its week's tag colour, so rotation has work.
+    today = utcnow().date()
+    weeks = 8
+    batches = []
+    for week in range(weeks, 0, -1):
+        day = today - timedelta(weeks=week - 1, days=today.weekday())
+        batches.append(intake.create_batch(by=manager, source=rng.choice(["anonymous", "individual", "partner"]),
+                                           notes="Dary (demo)", today=day))
     made = []
     with Progress("Przedmioty z darów", items) as bar:
         for n in range(items):
@@ -84,10 +102,15 @@ def build_demo(*, items: int, days: int, seed: int, echo=print) -> None:
             cat = cats.get(name) or rng.choice(list(cats.values()))
             things, qualities = WORDS.get(name, (["Przedmiot"], ["różny"]))
             text = f"{rng.choice(things)} {rng.choice(qualities)}"
-            if name.startswith("Odzież") or name == "Obuwie":
-                text += f", rozm. {rng.choice(SIZES)}"
-            price = max(200, round(cat.default_price_minor * rng.uniform(0.5, 2.0) / 100) * 100)
-            made.append(catalog.create_item(description=text, category_id=cat.id, price=price, by=manager))
+            size = rng.choice(SIZES) if name.startswith("Odzież") or name == "Obuwie" else ""
+            condition = rng.choice(["new_with_tags", "very_good", "very_good", "good", "good", "fair"])
+            price = intake.suggest_price(cat, intake.condition(condition))
+            batch = batches[n * len(batches) // items]
+            item = intake.add_item(batch, by=manager, category_id=cat.id, condition_value=condition,
+                                   description=text, size=size, price=price, confirm=True)
+            item.created_at = batch.received_at
+            item.label_pending = batch is batches[-1]  # the newest donation still waits for its labels
+            made.append(item)
             if n % 50 == 49:
                 db.session.commit()
     for text, cat_name, price, qty in (("Książka kieszonkowa", "Książki", 300, 120),
@@ -97,7 +120,6 @@ def build_demo(*, items: int, days: int, seed: int, echo=print) -> None:
     db.session.commit()
 
     till_id = db.session.scalar(select(Till.id).order_by(Till.id))
-    today = utcnow().date()
     for day_index in range(days, 0, -1):
         day = today - timedelta(days=day_index)
         if day.weekday() == 6:  # closed on Sundays
@@ -113,7 +135,8 @@ def build_demo(*, items: int, days: int, seed: int, echo=print) -> None:
 
 
 def _one_sale(rng, till_id, person, made, cats, moment) -> None:
-    available = [i for i in made if i.kind is ItemKind.BULK or i.status is ItemStatus.IN_STOCK]
+    available = [i for i in made if (i.kind is ItemKind.BULK or i.status is ItemStatus.IN_STOCK)
+                 and i.created_at <= moment]  # nothing sells before it was donated
     for item in rng.sample(available, k=min(len(available), rng.choice([1, 1, 1, 2, 2, 3]))):
         till.add_item(till_id, person, item, rng.choice([1, 1, 2]) if item.kind is ItemKind.BULK else 1)
     if rng.random() < 0.3:

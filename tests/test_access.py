@@ -54,6 +54,22 @@ EXPECTED = {
     "printing.printer": ADMIN,
     "printing.test_page": ADMIN,
     "printing.retry": ADMIN,
+    "api.suggest_price": TILL,
+    "intake.batches": TILL,
+    "intake.batch": TILL,
+    "intake.print_labels": TILL,
+    "intake.reprint_label": TILL,
+    "intake.label_sheet": TILL,
+    "intake.sheet_printed": TILL,
+    "intake.barcode": TILL,
+    "intake.guide": MANAGER,
+    "intake.guide_category": MANAGER,
+    "intake.rotation": MANAGER,
+    "intake.markdown": MANAGER,
+    "intake.pull": MANAGER,
+    "intake.colours": MANAGER,
+    "intake.export_donor": MANAGER,
+    "intake.erase_donor": MANAGER,
 }
 
 #: Who is asking: (name, signed in with password?) or None for nobody.

@@ -250,3 +250,58 @@ def test_a_sale_with_the_printer_offline_then_a_reprint(page, app, make_item, ax
     page.goto("/admin/printer")
     expect(page.get_by_role("heading", name="Drukarka", exact=True)).to_be_visible()
     axe_check(page, "printer page")
+
+
+def test_intake_then_labels_then_sale_by_scanning_the_label(page, app, axe_check, shop):
+    from sqlalchemy import select
+
+    from lukluk_pos.catalog.models import Item
+    from lukluk_pos.extensions import db
+
+    sign_in_by_pin(page, "Ania", "1111")
+    page.get_by_role("navigation").get_by_role("link", name="Przyjęcie").click()
+    axe_check(page, "intake")
+    page.get_by_label("Skąd pochodzi").select_option("partner")
+    page.get_by_role("button", name="Zacznij wprowadzać towary").click()
+    expect(page.get_by_role("heading", name=re.compile("Dar nr 1"))).to_be_visible()
+    expect(page.get_by_label("Opis", exact=True)).to_be_focused()
+    page.get_by_label("Kategoria").select_option(label="Książki")
+    expect(page.get_by_label("Cena (zł)")).to_have_value("5,00")  # the guide's typical price
+    page.get_by_label("Opis", exact=True).fill("Lalka — Bolesław Prus")
+    page.keyboard.press("Enter")
+    expect(page.locator(".flashes")).to_contain_text("Zapisano: 2000000000015, 5,00\u00a0zł.")
+    expect(page.get_by_label("Opis", exact=True)).to_be_focused()
+    expect(page.get_by_label("Kategoria")).to_have_value(re.compile(r"\d+"))
+    page.get_by_role("link", name="Powtórz ostatni towar").click()
+    page.get_by_label("Opis", exact=True).fill("Faraon — Bolesław Prus")
+    page.keyboard.press("Enter")
+    expect(page.locator(".flashes")).to_contain_text("Zapisano: 2000000000022")
+    axe_check(page, "donation with items")
+    page.get_by_role("link", name="Arkusz A4 3x8").click()
+    expect(page.locator(".label")).to_have_count(2)
+    expect(page.locator(".label").first).to_contain_text("Lalka — Bolesław Prus")
+    axe_check(page, "A4 label sheet")
+    page.get_by_role("button", name="Arkusz wydrukowany").click()
+    expect(page.locator(".flashes")).to_contain_text("Etykiety oznaczono jako wydrukowane.")
+    with app.app_context():
+        code = db.session.scalar(select(Item.code).where(Item.description == "Faraon — Bolesław Prus"))
+    page.get_by_role("navigation").get_by_role("link", name="Kasa").click()
+    expect(page.locator("#scan")).to_be_focused()
+    page.keyboard.type(code)
+    page.keyboard.press("Enter")
+    expect(page.locator("#lines")).to_contain_text("Faraon — Bolesław Prus")
+    expect(page.locator("#total")).to_have_text("5,00\u00a0zł")
+    page.get_by_role("button", name="Karta", exact=True).click()
+    page.get_by_role("button", name="Zapłacono kartą").click()
+    expect(page.locator("#done-detail")).to_contain_text("paragon nr 1")
+
+
+def test_manager_intake_pages_pass_axe(page, make_item, axe_check):
+    make_item()
+    page.goto("/sign-in/manager")
+    page.get_by_label("Imię i nazwa").select_option(label="Magda")
+    page.get_by_label("Hasło").fill("tajnehaslo1")
+    page.get_by_role("button", name="Zaloguj").click()
+    for path in ["/intake/guide", "/intake/guide/1", "/intake/rotation"]:
+        page.goto(path)
+        axe_check(page, path)

@@ -101,6 +101,18 @@ class DrawerIn(Strict):
     approval: ApprovalIn | None = None
 
 
+class SuggestQuery(Strict):
+    category_id: Annotated[str, Field(pattern=r"^\d{1,9}$")]
+    condition: Literal["new_with_tags", "very_good", "good", "fair"]
+
+
+class SuggestOut(BaseModel):
+    price_minor: int
+    low_minor: int
+    high_minor: int
+    display: dict[str, str]
+
+
 class SearchQuery(Strict):
     q: Annotated[str, Field(max_length=100)] = ""
 

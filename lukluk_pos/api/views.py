@@ -15,7 +15,7 @@ from ..till.models import PaymentMethod, Sale, SaleStatus, Till
 from . import bp
 from .schemas import (AddLineIn, BasketOut, CategoryList, CategoryOut, CompleteIn, DiscountIn, DrawerIn, ItemList,
                       ItemOut, JobOut, PrinterStatusOut, PriceIn, QuantityIn, RefundIn, SaleOut, SearchQuery,
-                      VoidIn)
+                      SuggestOut, SuggestQuery, VoidIn)
 from .spec import endpoint, openapi_document
 
 
@@ -192,3 +192,18 @@ def categories():
                     display={"default_price": format_money(c.default_price_minor)})
         for c in catalog.categories()
     ])
+
+
+@endpoint(bp, "GET", "/intake/suggest", summary="The suggested price for a category and condition",
+          access=Access.TILL, query=SuggestQuery, response=SuggestOut, tag="intake")
+def suggest_price(params: SuggestQuery):
+    from ..core.money import format_input
+    from ..intake import service as intake
+    from ..intake.models import Condition
+
+    category = catalog.category(int(params.category_id))
+    condition = Condition(params.condition)
+    price = intake.suggest_price(category, condition)
+    _typical, low, high = intake.guide(category, condition)
+    return SuggestOut(price_minor=price, low_minor=low, high_minor=high,
+                      display={"price": format_input(price), "low": format_money(low), "high": format_money(high)})

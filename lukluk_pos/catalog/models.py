@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, literal_column, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, false, literal_column, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.models import utcnow
@@ -26,6 +26,8 @@ class Category(db.Model):
     vat_code: Mapped[str] = mapped_column(String(4), default="zw")
     active: Mapped[bool] = mapped_column(default=True)
     position: Mapped[int] = mapped_column(default=0)
+    #: Estimated weight of one item in grams (the impact report's kilograms kept out of landfill).
+    weight_g: Mapped[int] = mapped_column(default=0, server_default="0")
 
     __table_args__ = (CheckConstraint("default_price_minor >= 0", name="price_nonnegative"),)
 
@@ -67,6 +69,18 @@ class Item(db.Model):
     quantity_on_hand: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sold_at: Mapped[datetime | None]
+    #: Intake details (None for items added before intake existed or by hand).
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("donation_batch.id"), index=True)
+    condition: Mapped[str | None] = mapped_column(String(24))
+    size: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    brand: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    colour: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    #: The intake week's tag colour printed on the label.
+    tag_colour: Mapped[str] = mapped_column(String(20), default="", server_default="")
+    #: Waiting in the label queue (new, or its price changed).
+    label_pending: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: When rotation marked it down (it is marked down once).
+    marked_down_at: Mapped[datetime | None]
 
     category: Mapped[Category] = relationship(lazy="joined")
 

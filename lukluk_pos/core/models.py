@@ -42,6 +42,9 @@ class Shop(db.Model):
     paper_mm: Mapped[int] = mapped_column(default=80)
     #: Send FS . first (cheap clones that start in Chinese mode).
     printer_fs_dot: Mapped[bool] = mapped_column(default=False)
+    #: The intake weeks' tag colours, in turn, comma-separated (week 1 of the year takes the first).
+    tag_colours: Mapped[str] = mapped_column(String(200), default="niebieski,żółty,zielony,różowy,pomarańczowy",
+                                             server_default="niebieski,żółty,zielony,różowy,pomarańczowy")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -132,3 +132,19 @@ def test_page(shop: Shop | None, width: int, printer: str) -> list[dict]:
 
 def drawer() -> list[dict]:
     return [{"t": "drawer"}]
+
+
+def labels(items, width: int) -> list[dict]:
+    """Price tickets for the receipt printer: price, short description, barcode, week colour and date.
+    ``items`` are (price_minor, description, code, tag_colour, intake date, copies)."""
+    blocks: list[dict] = []
+    for price_minor, description, code, colour, day, copies in items:
+        for _ in range(copies):
+            blocks += [
+                text(f"{money(price_minor)} zł", align="center", bold=True, big=True),
+                text(description[:width], align="center"),
+                {"t": "barcode", "code": code, "type": "EAN13"},
+                text(f"{colour} · {day:%Y-%m-%d}"[:width], align="center"),
+                {"t": "cut"},
+            ]
+    return blocks

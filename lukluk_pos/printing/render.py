@@ -5,7 +5,7 @@ from io import BytesIO
 
 import base64
 
-from barcode import Code128
+from barcode import EAN13, Code128
 from barcode.writer import ImageWriter
 from escpos.printer import Dummy
 from markupsafe import Markup, escape
@@ -42,7 +42,10 @@ def escpos_bytes(blocks: list[dict], *, profile: str = "TM-T20II", fs_dot: bool 
             printer.text("-" * block["width"] + "\n")
         elif kind == "barcode":
             printer.set(align="center", bold=False, double_height=False, double_width=False)
-            printer.barcode("{B" + block["code"], "CODE128", function_type="B", height=60, width=2, pos="BELOW")
+            if block.get("type") == "EAN13":  # the printer adds the check digit to 12 digits
+                printer.barcode(block["code"][:12], "EAN13", height=60, width=2, pos="BELOW")
+            else:
+                printer.barcode("{B" + block["code"], "CODE128", function_type="B", height=60, width=2, pos="BELOW")
         elif kind == "drawer":
             printer.cashdraw(2)
         elif kind == "cut":
@@ -51,12 +54,14 @@ def escpos_bytes(blocks: list[dict], *, profile: str = "TM-T20II", fs_dot: bool 
     return printer.output
 
 
-def barcode_png(code: str) -> str:
+def barcode_png(code: str, kind: str = "CODE128") -> str:
     """The receipt number as a CODE128 PNG data URI for the HTML receipt (python-barcode, Pillow).
 
     A PNG rather than inline SVG: the page's Content-Security-Policy allows no inline styles."""
     out = BytesIO()
-    Code128(code, writer=ImageWriter()).write(out, options={"module_height": 10, "module_width": 0.3,
+    symbology = EAN13(code[:12]) if kind == "EAN13" else Code128(code)
+    symbology.writer = ImageWriter()
+    symbology.write(out, options={"module_height": 10, "module_width": 0.3,
                                                            "write_text": False, "quiet_zone": 2, "dpi": 200})
     return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
@@ -77,7 +82,7 @@ def html(blocks: list[dict], width: int) -> Markup:
             parts.append(Markup('<div class="line rule">{}</div>').format("-" * width))
         elif kind == "barcode":
             parts.append(Markup('<div class="barcode"><img src="{}" alt="{}"><div>{}</div></div>').format(
-                barcode_png(block["code"]), f"Kod {block['code']}", block["code"]))
+                barcode_png(block["code"], block.get("type", "CODE128")), f"Kod {block['code']}", block["code"]))
         elif kind == "cut":
             parts.append(Markup('<div class="cut" aria-hidden="true"></div>'))
     return Markup('<div class="paper cols-{}">{}</div>').format(width, Markup("").join(parts))

@@ -1,0 +1,319 @@
+"""Intake pages: donations, fast pricing, labels (ticket printer and A4 sheets), guide and rotation."""
+from __future__ import annotations
+
+import json
+from io import BytesIO
+
+from flask import Response, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from ..auth.access import Access, access
+from ..catalog import service as catalog
+from ..catalog.codes import is_valid_ean13
+from ..catalog.models import Category, Item
+from ..core.errors import DomainError, InvalidInput
+from ..core.money import format_input, format_money
+from ..core.validation import money
+from ..extensions import db
+from ..printing import document as printed
+from ..printing import service as printing
+from ..printing.models import JobKind
+from . import bp, service
+from .forms import BatchForm, ColoursForm, GuideForm, ItemForm, PullForm
+from .models import Condition, Donor, PriceGuide
+
+#: A4 sticker sheets: columns × rows, label width and height in millimetres.
+LAYOUTS = {"3x8": (3, 8, 70.0, 37.0), "4x10": (4, 10, 52.5, 29.7), "5x13": (5, 13, 38.0, 21.2)}
+
+
+def _failed(exc: DomainError, form):
+    db.session.rollback()
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = [*field.errors, exc.describe()]
+    else:
+        flash(exc.describe(), "error")
+
+
+@bp.route("/", methods=["GET", "POST"])
+@access(Access.TILL)
+def batches():
+    """Donations taken in, newest first, and a form for the next one."""
+    form = BatchForm()
+    if form.validate_on_submit():
+        try:
+            found = service.create_batch(by=g.user, source=form.source.data, notes=form.notes.data,
+                                         donor_name=form.donor_name.data, donor_contact=form.donor_contact.data,
+                                         consent=form.consent.data, consent_purpose=form.consent_purpose.data)
+        except DomainError as exc:
+            _failed(exc, form)
+        else:
+            return redirect(url_for("intake.batch", batch_id=found.id))
+    listed = [(b, service.batch_summary(b)) for b in service.batches()]
+    return render_template("intake/batches.html", form=form, batches=listed,
+                           colour=service.week_colour(service.utcnow().date())), 422 if form.errors else 200
+
+
+def _item_form(found, repeat: Item | None) -> ItemForm:
+    form = ItemForm()
+    form.category_id.choices = [SelectChoice(c.id, c.name) for c in catalog.categories()]
+    if request.method == "GET":
+        if repeat is not None:
+            form.category_id.data, form.condition.data = repeat.category_id, repeat.condition or "very_good"
+            form.description.data = repeat.description.split(", rozm. ")[0]
+            form.size.data, form.brand.data, form.colour.data = repeat.size, repeat.brand, repeat.colour
+            form.price.data = format_input(repeat.price_minor)
+        else:
+            form.category_id.data = request.args.get("category_id", type=int) or form.category_id.choices[0].value
+            form.condition.data = request.args.get("condition") or "very_good"
+            try:
+                cat = catalog.category(form.category_id.data)
+                form.price.data = format_input(service.suggest_price(cat, Condition(form.condition.data)))
+            except (DomainError, ValueError):
+                pass
+    return form
+
+
+@bp.route("/batches/<int:batch_id>", methods=["GET", "POST"])
+@access(Access.TILL)
+def batch(batch_id: int):
+    """One donation: its items and what they have raised, and the fast entry form (keyboard first)."""
+    found = service.batch(batch_id)
+    repeat = db.session.get(Item, request.args.get("repeat", type=int) or 0)
+    form = _item_form(found, repeat if repeat and repeat.batch_id == found.id else None)
+    if form.validate_on_submit():
+        try:
+            item = service.add_item(found, by=g.user, category_id=form.category_id.data,
+                                    condition_value=form.condition.data, description=form.description.data,
+                                    price=form.price.data, quantity=form.quantity.data, size=form.size.data,
+                                    brand=form.brand.data, colour=form.colour.data, code=form.code.data,
+                                    confirm=form.confirm.data)
+        except DomainError as exc:
+            _failed(exc, form)
+        else:
+            flash(_("Saved: %(code)s, %(price)s.", code=item.code, price=format_money(item.price_minor)), "success")
+            return redirect(url_for("intake.batch", batch_id=found.id, category_id=item.category_id,
+                                    condition=item.condition, last=item.id))
+    last = db.session.get(Item, request.args.get("last", type=int) or 0)
+    return render_template("intake/batch.html", batch=found, form=form, items=service.batch_items(found.id),
+                           summary=service.batch_summary(found), last=last, layouts=LAYOUTS,
+                           pending=len(service.label_queue(batch_id=found.id))), 422 if form.errors else 200
+
+
+def _label_rows(items: list[Item]):
+    return [(i.price_minor, i.description, i.code, i.tag_colour or "", i.created_at.date(), service.label_count(i))
+            for i in items]
+
+
+@bp.post("/labels/print")
+@access(Access.TILL)
+def print_labels():
+    """Send the label queue (of one donation, or all) to the ticket printer."""
+    batch_id = request.form.get("batch_id", type=int)
+    items = service.label_queue(batch_id=batch_id)
+    if items:
+        blocks = printed.labels(_label_rows(items), printing.settings().columns)
+        printing.queue_document(JobKind.LABEL, blocks, user_id=g.user.id)
+        service.labels_printed(items)
+        flash(_("%(count)d label(s) sent to the printer.", count=sum(service.label_count(i) for i in items)), "success")
+    else:
+        flash(_("No labels are waiting."), "success")
+    return redirect(url_for("intake.batch", batch_id=batch_id) if batch_id else url_for("intake.batches"))
+
+
+@bp.post("/items/<int:item_id>/label")
+@access(Access.TILL)
+def reprint_label(item_id: int):
+    """Print one item's label again."""
+    item = catalog.item(item_id)
+    blocks = printed.labels([(item.price_minor, item.description, item.code, item.tag_colour or "",
+                              item.created_at.date(), 1)], printing.settings().columns)
+    printing.queue_document(JobKind.LABEL, blocks, user_id=g.user.id)
+    flash(_("The label is on its way to the printer."), "success")
+    return redirect(request.referrer if (request.referrer or "").startswith(request.host_url)
+                    else url_for("intake.batches"))
+
+
+@bp.get("/labels/sheet")
+@access(Access.TILL)
+def label_sheet():
+    """An A4 sticker sheet for an ordinary printer: the waiting labels, or a whole donation's."""
+    layout = request.args.get("layout", "3x8")
+    if layout not in LAYOUTS:
+        layout = "3x8"
+    batch_id = request.args.get("batch", type=int)
+    if request.args.get("all") and batch_id:
+        items = service.batch_items(batch_id)
+    else:
+        items = service.label_queue(batch_id=batch_id)
+    labels = [row for row in _label_rows(items) for _ in range(row[5])]
+    columns, rows, *_ = LAYOUTS[layout]
+    per_page = columns * rows
+    pages = [labels[i:i + per_page] for i in range(0, len(labels), per_page)]
+    return render_template("intake/sheet.html", pages=pages, layout=layout, layouts=LAYOUTS, batch_id=batch_id,
+                           item_ids=",".join(str(i.id) for i in items), show_all=bool(request.args.get("all")))
+
+
+@bp.post("/labels/sheet/done")
+@access(Access.TILL)
+def sheet_printed():
+    """The sheet came out of the printer: take its labels off the queue."""
+    ids = [int(x) for x in request.form.get("item_ids", "").split(",") if x.isdigit()][:1000]
+    service.labels_printed(list(db.session.scalars(select(Item).where(Item.id.in_(ids)))))
+    flash(_("The labels are marked as printed."), "success")
+    batch_id = request.form.get("batch_id", type=int)
+    return redirect(url_for("intake.batch", batch_id=batch_id) if batch_id else url_for("intake.batches"))
+
+
+@bp.get("/barcodes/<code>.svg")
+@access(Access.TILL)
+def barcode(code: str):
+    """An item's EAN-13 as SVG (python-barcode) for the sticker sheet."""
+    from barcode import EAN13
+    from barcode.writer import SVGWriter
+
+    if not is_valid_ean13(code):
+        raise InvalidInput(_("This is not a valid EAN-13 code."))
+    out = BytesIO()
+    EAN13(code[:12], writer=SVGWriter()).write(out, options={"module_height": 12, "font_size": 8, "text_distance": 3,
+                                                             "quiet_zone": 3})
+    response = Response(out.getvalue(), mimetype="image/svg+xml")
+    # The SVG styles its own bars; it is an image, never a page, so it gets a policy of its own.
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    response.headers["Cache-Control"] = "max-age=86400"
+    return response
+
+
+@bp.get("/guide")
+@access(Access.MANAGER)
+def guide():
+    """Every category's price guide, weight and rotation rule at a glance."""
+    rows = []
+    for cat in catalog.categories(include_inactive=True):
+        rows.append((cat, [service.guide(cat, c) for c in Condition], service.rule_for(cat.id)))
+    return render_template("intake/guide.html", rows=rows, conditions=list(Condition))
+
+
+@bp.route("/guide/<int:category_id>", methods=["GET", "POST"])
+@access(Access.MANAGER)
+def guide_category(category_id: int):
+    """One category's guide (typical, lowest, highest per condition), weight and rotation rule."""
+    cat = db.get_or_404(Category, category_id)
+    form = GuideForm()
+    current = {c: service.guide(cat, c) for c in Condition}
+    if request.method == "GET":
+        form.weight_g.data = cat.weight_g
+        form.markdown_after_weeks.data, form.markdown_percent.data, form.pull_after_weeks.data = service.rule_for(cat.id)
+    errors: dict[str, str] = {}
+    values = {c: [format_input(v) for v in current[c]] for c in Condition}
+    if request.method == "POST":
+        for c in Condition:
+            values[c] = [request.form.get(f"{part}-{c.value}", "") for part in ("typical", "min", "max")]
+        if form.validate_on_submit():
+            try:
+                parsed = {}
+                for c in Condition:
+                    typical, low, high = (money(v, field=f"{part}-{c.value}")
+                                          for v, part in zip(values[c], ("typical", "min", "max")))
+                    if not low <= typical <= high:
+                        raise InvalidInput(_("The typical price must lie between the lowest and the highest."),
+                                           field=f"typical-{c.value}")
+                    parsed[c] = (typical, low, high)
+                for c, (typical, low, high) in parsed.items():
+                    row = db.session.scalar(select(PriceGuide).where(PriceGuide.category_id == cat.id,
+                                                                     PriceGuide.condition == c))
+                    if row is None:
+                        row = PriceGuide(category_id=cat.id, condition=c)
+                        db.session.add(row)
+                    row.typical_minor, row.min_minor, row.max_minor = typical, low, high
+                cat.weight_g = form.weight_g.data
+                service.save_rule(cat.id, markdown_after_weeks=form.markdown_after_weeks.data,
+                                  markdown_percent=form.markdown_percent.data,
+                                  pull_after_weeks=form.pull_after_weeks.data, by=g.user)
+            except DomainError as exc:
+                db.session.rollback()
+                errors[exc.field or ""] = exc.describe()
+            else:
+                flash(_("Saved."), "success")
+                return redirect(url_for("intake.guide"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("intake/guide_form.html", category=cat, form=form, values=values, errors=errors,
+                           conditions=list(Condition)), status
+
+
+@bp.get("/rotation")
+@access(Access.MANAGER)
+def rotation():
+    """What is due this week: markdowns and pulls, and the pull-by-scanning form."""
+    due = service.rotation_due()
+    colours_form = ColoursForm(prefix="colours")
+    colours_form.tag_colours.data = ", ".join(service.colours())
+    pull_form = PullForm(data={"reason": request.args.get("reason") or _("Rotation"),
+                               "destination": request.args.get("destination") or "partner"})
+    return render_template("intake/rotation.html", due=due, pull_form=pull_form, colours_form=colours_form,
+                           this_week=service.week_colour(service.utcnow().date()))
+
+
+@bp.post("/rotation/markdown")
+@access(Access.MANAGER)
+def markdown():
+    """Mark down the chosen due items; their new labels join the label queue."""
+    ids = [int(x) for x in request.form.getlist("item_id") if x.isdigit()][:5000]
+    count = service.mark_down(ids, by=g.user)
+    flash(_("%(count)d item(s) marked down; their new labels are waiting.", count=count), "success")
+    return redirect(url_for("intake.rotation"))
+
+
+@bp.post("/rotation/pull")
+@access(Access.MANAGER)
+def pull():
+    """Take a scanned item off the floor (reason and destination kept)."""
+    form = PullForm()
+    if form.validate_on_submit():
+        try:
+            item = service.pull(form.code.data, by=g.user, reason=form.reason.data, destination=form.destination.data)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.describe(), "error")
+        else:
+            flash(_("Pulled: %(item)s (%(code)s).", item=item.description, code=item.code), "success")
+    else:
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
+    return redirect(url_for("intake.rotation", reason=form.reason.data, destination=form.destination.data))
+
+
+@bp.post("/rotation/colours")
+@access(Access.MANAGER)
+def colours():
+    """Change the colour cycle of the intake weeks."""
+    form = ColoursForm(prefix="colours")
+    try:
+        service.set_colours(form.tag_colours.data, by=g.user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.describe(), "error")
+    else:
+        flash(_("Saved."), "success")
+    return redirect(url_for("intake.rotation"))
+
+
+@bp.get("/donors/<int:donor_id>/export")
+@access(Access.MANAGER)
+def export_donor(donor_id: int):
+    """Everything kept about a donor, as a file (their right of access)."""
+    donor = db.get_or_404(Donor, donor_id)
+    body = json.dumps(service.export_donor(donor), ensure_ascii=False, indent=2)
+    return Response(body, mimetype="application/json",
+                    headers={"Content-Disposition": f"attachment; filename=darczynca-{donor.id}.json"})
+
+
+@bp.post("/donors/<int:donor_id>/erase")
+@access(Access.MANAGER)
+def erase_donor(donor_id: int):
+    """Forget a donor's name and contact; the donation and its sales stay."""
+    service.erase_donor(db.get_or_404(Donor, donor_id), by=g.user)
+    flash(_("The donor's details are erased."), "success")
+    return redirect(request.referrer if (request.referrer or "").startswith(request.host_url)
+                    else url_for("intake.batches"))

@@ -139,7 +139,7 @@ def _one_sale(rng, till_id, person, made, cats, moment) -> None:
                  and i.created_at <= moment]  # nothing sells before it was donated
     for item in rng.sample(available, k=min(len(available), rng.choice([1, 1, 1, 2, 2, 3]))):
         till.add_item(till_id, person, item, rng.choice([1, 1, 2]) if item.kind is ItemKind.BULK else 1)
-    if rng.random() < 0.3:
+    if not available or rng.random() < 0.3:
         cat = rng.choice(list(cats.values()))
         till.add_open_price(till_id, person, category_id=cat.id, price=rng.choice([200, 500, 1000, 1500]))
     total = till.totals(till.open_basket(till_id)).total_minor

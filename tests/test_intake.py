@@ -85,6 +85,10 @@ def test_twenty_mixed_items_priced_labelled_and_sold_by_scanning(app, volunteer,
         assert b"\x1dk\x02" + codes[0][:12].encode() + b"\x00" in data  # GS k EAN13, 12 digits
         assert data.count(b"\x1dV") == 20
         assert not any(i.label_pending for i in db.session.scalars(select(Item).where(Item.batch_id == batch_id)))
+    volunteer.post("/intake/labels/print", data={"batch_id": batch_id, "all": "1"})  # the whole donation again
+    with app.app_context():
+        again = db.session.scalars(select(PrintJob).where(PrintJob.kind == JobKind.LABEL)).all()[-1]
+        assert [b["code"] for b in again.document if b["t"] == "barcode"] == codes
     # Sold at the till by scanning the label.
     response = volunteer.post("/api/v1/till/basket/lines", json={"code": codes[0]})
     assert response.status_code == 201 and response.json["total_minor"] == 1500

@@ -110,9 +110,12 @@ def _label_rows(items: list[Item]):
 @bp.post("/labels/print")
 @access(Access.TILL)
 def print_labels():
-    """Send the label queue (of one donation, or all) to the ticket printer."""
+    """Send the label queue (of one donation, or all) to the ticket printer; or a whole donation again."""
     batch_id = request.form.get("batch_id", type=int)
-    items = service.label_queue(batch_id=batch_id)
+    if batch_id and request.form.get("all"):  # reprint the whole donation's labels
+        items = service.batch_items(batch_id)
+    else:
+        items = service.label_queue(batch_id=batch_id)
     if items:
         blocks = printed.labels(_label_rows(items), printing.settings().columns)
         printing.queue_document(JobKind.LABEL, blocks, user_id=g.user.id)

@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 FLASK := $(VENV)/bin/flask --app wsgi
 
-.PHONY: run test demo bench translations catalog chromium clean
+.PHONY: run test lint demo bench translations catalog chromium clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +37,10 @@ chromium:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
 	  echo "chromium is not installed and cannot be installed here: browser tests will skip"; }
 
-test: $(VENV)/.installed-dev catalog chromium
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check lukluk_pos tests bench config.py wsgi.py
+
+test: $(VENV)/.installed-dev catalog chromium lint
 	$(PY) -m pytest -q
 
 bench: $(VENV)/.installed-dev catalog

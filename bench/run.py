@@ -235,12 +235,12 @@ def measure(app, label: str, *, rounds: int) -> dict:
         for n, code in enumerate(codes):
             warm = n < 20
             bare = timed(lambda: ok("GET", "/bench/bare"))
-            scan = timed(lambda: created("POST", "/api/v1/till/basket/lines", {"code": code}))
+            scan = timed(lambda code=code: created("POST", "/api/v1/till/basket/lines", {"code": code}))
             key = f"bench-{label}-{n:06d}"
-            done = timed(lambda: ok("POST", "/api/v1/till/basket/complete",
+            done = timed(lambda key=key: ok("POST", "/api/v1/till/basket/complete",
                                      {"key": key, "payments": [{"method": "cash", "tendered": 2000}]}))
             word = rng.choice(SEARCH_WORDS)
-            search = timed(lambda: ok("GET", f"/api/v1/items/search?q={quote(word)}"))
+            search = timed(lambda word=word: ok("GET", f"/api/v1/items/search?q={quote(word)}"))
             if not warm:
                 samples["bare"].append(bare)
                 samples["scan"].append(scan)

@@ -16,10 +16,10 @@ from .auth.models import Role, User
 from .auth.setup import is_set_up, set_up_shop
 from .catalog import service as catalog
 from .catalog.models import Category, ItemKind, ItemStatus
-from .intake import service as intake
 from .core.models import utcnow
 from .core.progress import Progress
 from .extensions import db
+from .intake import service as intake
 from .till import service as till
 from .till.models import PaymentMethod, Till
 

@@ -13,9 +13,8 @@ import uuid
 from contextlib import nullcontext
 
 import pytest
-from sqlalchemy import create_engine, text
-
 from flask import has_app_context
+from sqlalchemy import create_engine, text
 
 from config import TestConfig
 from lukluk_pos import create_app
@@ -163,9 +162,9 @@ def sign_in(client, shop):
 @pytest.fixture
 def make_item(app, shop):
     """``make_item(price_minor=500, description=..., category="Książki", kind="unique", quantity=1)``."""
+    from lukluk_pos.auth.models import User
     from lukluk_pos.catalog import service as catalog
     from lukluk_pos.catalog.models import Category, ItemKind
-    from lukluk_pos.auth.models import User
 
     def _make(price_minor=1500, description="Sukienka lniana", category="Odzież damska", kind="unique", quantity=1):
         with in_app(app):

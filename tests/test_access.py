@@ -3,7 +3,6 @@
 The table below is the intended access of each endpoint, written out by hand. The test fails if a
 route exists that the table does not list, so a new route cannot slip in unreviewed.
 """
-import pytest
 
 PUBLIC, TILL, MANAGER, ADMIN = "public", "till", "manager", "admin"
 

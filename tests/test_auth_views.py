@@ -68,7 +68,7 @@ def test_pin_sign_in_changes_the_session_and_sign_out_kills_it(app, client, shop
 
 
 def test_five_wrong_pins_lock_and_are_logged(app, client, shop):
-    for attempt in range(5):
+    for _attempt in range(5):
         response = client.post(f"/sign-in/{shop['Ania']}", data={"pin": "0000"})
     assert response.status_code == 423
     assert "Zbyt wiele błędnych prób" in response.get_data(as_text=True)

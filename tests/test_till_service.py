@@ -11,8 +11,16 @@ from lukluk_pos.core.errors import ApprovalRequired, InvalidInput
 from lukluk_pos.core.models import AuditEvent
 from lukluk_pos.extensions import db
 from lukluk_pos.till import service as till
-from lukluk_pos.till.models import (IllegalTransition, PaymentMethod, Sale, SaleKind, SaleStatus, Till,
-                                    TRANSITIONS, transition)
+from lukluk_pos.till.models import (
+    TRANSITIONS,
+    IllegalTransition,
+    PaymentMethod,
+    Sale,
+    SaleKind,
+    SaleStatus,
+    Till,
+    transition,
+)
 
 TILL = 1
 CASH, CARD = PaymentMethod.CASH, PaymentMethod.CARD
@@ -260,7 +268,7 @@ def test_wrong_pins_lock_the_account_with_a_growing_delay(ania):
     from lukluk_pos.auth import service as auth
     from lukluk_pos.auth.models import SignInMethod
 
-    for attempt in range(4):
+    for _attempt in range(4):
         with pytest.raises(auth.WrongCredentials):
             auth.verify(ania, "0000", kind=SignInMethod.PIN)
     with pytest.raises(auth.AccountLocked) as info:

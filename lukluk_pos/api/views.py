@@ -8,14 +8,32 @@ from ..auth.access import Access
 from ..catalog import service as catalog
 from ..core.money import format_money
 from ..extensions import db
+from ..printing import service as printing
 from ..till import queries
 from ..till import service as till
-from ..printing import service as printing
 from ..till.models import PaymentMethod, Sale, SaleStatus, Till
 from . import bp
-from .schemas import (AddLineIn, BasketOut, CategoryList, CategoryOut, CompleteIn, DiscountIn, DrawerIn, ItemList,
-                      ItemOut, JobOut, PrinterStatusOut, PriceIn, QuantityIn, RefundIn, SaleOut, SearchQuery,
-                      SuggestOut, SuggestQuery, VoidIn)
+from .schemas import (
+    AddLineIn,
+    BasketOut,
+    CategoryList,
+    CategoryOut,
+    CompleteIn,
+    DiscountIn,
+    DrawerIn,
+    ItemList,
+    ItemOut,
+    JobOut,
+    PriceIn,
+    PrinterStatusOut,
+    QuantityIn,
+    RefundIn,
+    SaleOut,
+    SearchQuery,
+    SuggestOut,
+    SuggestQuery,
+    VoidIn,
+)
 from .spec import endpoint, openapi_document
 
 

@@ -6,8 +6,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, PasswordField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, Regexp, ValidationError
 
-from ..core.validation import longest
 from ..core.models import FiscalMode
+from ..core.validation import longest
 from .models import Role
 
 PIN = [Regexp(r"^\d{4,6}$", message=_l("The PIN must be 4 to 6 digits."))]

@@ -1,8 +1,7 @@
 """Setup, sign-in (PIN at the till, password for the back office), sign-out, users and settings."""
 from __future__ import annotations
 
-from flask import (current_app, flash, g, make_response, redirect, render_template, request, session,
-                   url_for)
+from flask import current_app, flash, g, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms import SelectChoice

@@ -2,26 +2,17 @@
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
-from wtforms import SelectChoice
 from flask_babel import gettext as _
 from wtforms import SelectChoice
 
 from ..auth.access import Access, access
 from ..core.errors import DomainError
 from ..core.money import format_input
+from ..core.web import show_on_form
 from ..extensions import db
 from . import bp, service
 from .forms import CategoryForm, ItemEditForm, ItemForm
 from .models import Category, ItemKind
-
-
-def _form_failed(exc: DomainError, form):
-    db.session.rollback()
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, exc.describe()]
-    else:
-        flash(exc.describe(), "error")
 
 
 @bp.get("/categories")
@@ -46,7 +37,7 @@ def edit_category(category_id: int | None = None):
             service.save_category(cat, name=form.name.data, default_price=form.default_price.data,
                                   vat_code=form.vat_code.data, active=form.active.data, by=g.user)
         except DomainError as exc:
-            _form_failed(exc, form)
+            show_on_form(exc, form)
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("catalog.categories"))
@@ -79,7 +70,7 @@ def new_item():
                                        price=form.price.data, kind=ItemKind(form.kind.data),
                                        quantity=form.quantity.data or 1, by=g.user)
         except DomainError as exc:
-            _form_failed(exc, form)
+            show_on_form(exc, form)
         else:
             flash(_("Saved with the code %(code)s.", code=item.code), "success")
             return redirect(url_for("catalog.item", item_id=item.id))
@@ -103,7 +94,7 @@ def item(item_id: int):
                                 price=form.price.data, reason=form.reason.data, by=g.user,
                                 add_quantity=form.add_quantity.data or 0)
         except DomainError as exc:
-            _form_failed(exc, form)
+            show_on_form(exc, form)
         else:
             flash(_("Saved."), "success")
             return redirect(url_for("catalog.item", item_id=found.id))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, has_request_context, jsonify, redirect, render_template, request, session, url_for
+from flask import Flask, flash, g, has_request_context, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -48,6 +48,17 @@ def shop() -> Shop | None:
     if "shop" not in g:
         g.shop = db.session.scalar(select(Shop).limit(1))
     return g.shop
+
+
+def show_on_form(exc: DomainError, form) -> None:
+    """A service's refusal shown on the form: under the field it names, else as a message.
+    Whatever the request wrote before the refusal is rolled back."""
+    db.session.rollback()
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = [*field.errors, exc.describe()]
+    else:
+        flash(exc.describe(), "error")
 
 
 def init_app(app: Flask) -> None:

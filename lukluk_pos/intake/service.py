@@ -16,8 +16,17 @@ from ..core.errors import InvalidInput, NotFound
 from ..core.models import Shop, utcnow
 from ..extensions import db
 from ..till.models import Sale, SaleKind, SaleLine, SaleStatus
-from .models import (CONDITION_PERCENT, Condition, Destination, DonationBatch, Donor, ItemRemoval, PriceGuide,
-                     RotationRule, Source)
+from .models import (
+    CONDITION_PERCENT,
+    Condition,
+    Destination,
+    DonationBatch,
+    Donor,
+    ItemRemoval,
+    PriceGuide,
+    RotationRule,
+    Source,
+)
 
 #: Monday of a week long ago: intake weeks are counted from here, so the colour cycle runs on
 #: across New Year without a jump.

@@ -16,6 +16,7 @@ from ..catalog.models import Category, Item
 from ..core.errors import DomainError, InvalidInput
 from ..core.money import format_input, format_money
 from ..core.validation import money
+from ..core.web import show_on_form
 from ..extensions import db
 from ..printing import document as printed
 from ..printing import service as printing
@@ -26,15 +27,6 @@ from .models import Condition, Donor, PriceGuide
 
 #: A4 sticker sheets: columns × rows, label width and height in millimetres.
 LAYOUTS = {"3x8": (3, 8, 70.0, 37.0), "4x10": (4, 10, 52.5, 29.7), "5x13": (5, 13, 38.0, 21.2)}
-
-
-def _failed(exc: DomainError, form):
-    db.session.rollback()
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None:
-        field.errors = [*field.errors, exc.describe()]
-    else:
-        flash(exc.describe(), "error")
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -48,7 +40,7 @@ def batches():
                                          donor_name=form.donor_name.data, donor_contact=form.donor_contact.data,
                                          consent=form.consent.data, consent_purpose=form.consent_purpose.data)
         except DomainError as exc:
-            _failed(exc, form)
+            show_on_form(exc, form)
         else:
             return redirect(url_for("intake.batch", batch_id=found.id))
     listed = [(b, service.batch_summary(b)) for b in service.batches()]
@@ -91,7 +83,7 @@ def batch(batch_id: int):
                                     brand=form.brand.data, colour=form.colour.data, code=form.code.data,
                                     confirm=form.confirm.data)
         except DomainError as exc:
-            _failed(exc, form)
+            show_on_form(exc, form)
         else:
             flash(_("Saved: %(code)s, %(price)s.", code=item.code, price=format_money(item.price_minor)), "success")
             return redirect(url_for("intake.batch", batch_id=found.id, category_id=item.category_id,

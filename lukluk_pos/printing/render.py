@@ -1,14 +1,13 @@
 """Layout blocks to ESC/POS bytes (python-escpos) and to HTML, from one document."""
 from __future__ import annotations
 
-from io import BytesIO
-
 import base64
+from io import BytesIO
 
 from barcode import EAN13, Code128
 from barcode.writer import ImageWriter
 from escpos.printer import Dummy
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 #: Sent first by printers set to need it: cancels a cheap clone's Chinese character mode.
 FS_DOT = b"\x1c\x2e"

@@ -23,8 +23,7 @@ from ..core.models import Shop, next_value, utcnow
 from ..core.money import format_money, percent_of
 from ..extensions import db
 from . import pricing
-from .models import (OPEN_SQL, Payment, PaymentMethod, Sale, SaleKind, SaleLine, SaleStatus, Till,
-                     transition)
+from .models import OPEN_SQL, Payment, PaymentMethod, Sale, SaleKind, SaleLine, SaleStatus, Till, transition
 
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
 MAX_LINES = 200

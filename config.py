@@ -40,6 +40,8 @@ class Config:
         self.SIGN_IN_HOURS = int(_env("SIGN_IN_HOURS", "14"))
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the sign-in
         self.SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+        #: Days of backups kept in instance/backups (the newest is always kept).
+        self.BACKUP_KEEP_DAYS = int(_env("BACKUP_KEEP_DAYS", "30"))
         #: The receipt printer for this machine (overrides the admin's setting); see printing/devices.py.
         self.PRINTER = _env("PRINTER")
         #: argon2id cost; tests lower it (hashing is deliberately slow).

@@ -198,8 +198,9 @@ def status() -> dict:
     if waiting:
         last_error = db.session.scalar(select(PrintJob.last_error).where(PrintJob.last_error != "")
                                        .order_by(PrintJob.id.desc()).limit(1)) or ""
-    return {"printer": str(settings().spec), "preview": settings().spec.kind == "preview",
-            "waiting": int(waiting or 0), "last_error": last_error}
+    spec = settings().spec
+    return {"printer": str(spec), "preview": spec.kind == "preview", "waiting": int(waiting or 0),
+            "last_error": last_error}
 
 
 def recent_jobs(limit: int = 20) -> list[PrintJob]:

@@ -1,0 +1,139 @@
+"""Hot backups of the SQLite database with SQLite's online backup API (never a file copy).
+
+A backup is consistent even while the till is selling: SQLite copies the pages under its own locks.
+Backups go to ``instance/backups/`` and older ones are pruned after a configurable number of days.
+PostgreSQL installations back up with ``pg_dump`` instead (see the README).
+"""
+from __future__ import annotations
+
+import sqlite3
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+from ..extensions import db
+
+PAGES_PER_STEP = 256
+
+
+class BackupError(Exception):
+    """A backup or restore that cannot be done; the message says why (in the shop's language)."""
+
+
+def sqlite_path() -> Path:
+    """The live database file, or BackupError when the app does not run on SQLite."""
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database:
+        raise BackupError("Ta instalacja używa PostgreSQL: kopię robi pg_dump (zob. README).")
+    return Path(url.database).resolve()
+
+
+def backup_dir(instance_path: str) -> Path:
+    folder = Path(instance_path) / "backups"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def integrity(path: Path) -> str:
+    """SQLite's own check of a database file: ``ok`` or the problems it found."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return "; ".join(row[0] for row in conn.execute("PRAGMA integrity_check"))
+    finally:
+        conn.close()
+
+
+def _copy(source: sqlite3.Connection, target: sqlite3.Connection, progress) -> None:
+    def step(_status, remaining, total):
+        if progress and total:
+            progress(total - remaining, total)
+
+    source.backup(target, pages=PAGES_PER_STEP, progress=step)
+
+
+def make_backup(instance_path: str, *, keep_days: int, progress=None, now: datetime | None = None) -> Path:
+    """Copy the live database into ``instance/backups/lukluk-YYYYmmdd-HHMMSS.db``, check it, prune old ones."""
+    source_path = sqlite_path()
+    now = now or datetime.now()
+    target = backup_dir(instance_path) / f"lukluk-{now:%Y%m%d-%H%M%S}.db"
+    partial = target.with_suffix(".part")
+    source, copy = sqlite3.connect(source_path), sqlite3.connect(partial)
+    try:
+        _copy(source, copy, progress)
+        copy.execute("PRAGMA journal_mode=DELETE")  # a self-contained file, no -wal beside it
+    finally:
+        source.close()
+        copy.close()
+    result = integrity(partial)
+    if result != "ok":
+        partial.unlink(missing_ok=True)
+        raise BackupError(f"Kopia nie przeszła sprawdzenia: {result}")
+    partial.rename(target)
+    prune(instance_path, keep_days=keep_days, now=now)
+    return target
+
+
+def prune(instance_path: str, *, keep_days: int, now: datetime | None = None) -> list[Path]:
+    """Remove backups older than ``keep_days`` (the newest one always stays)."""
+    limit = (now or datetime.now()) - timedelta(days=keep_days)
+    files = sorted(backup_dir(instance_path).glob("lukluk-*.db"))
+    removed = []
+    for path in files[:-1]:
+        try:
+            taken = datetime.strptime(path.stem, "lukluk-%Y%m%d-%H%M%S")
+        except ValueError:
+            continue
+        if taken < limit:
+            path.unlink()
+            removed.append(path)
+    return removed
+
+
+def open_baskets() -> int:
+    """Baskets still open at any till (a restore would throw them away)."""
+    from ..till.models import OPEN_SQL, Sale
+
+    return len(db.session.scalars(select(Sale.id).where(Sale.status == OPEN_SQL)).all())
+
+
+def restore(file: Path, *, force: bool, progress=None) -> None:
+    """Replace the live database's contents with a backup's (online, through the backup API).
+
+    Refused while a till has an open basket, unless forced; the file must pass integrity_check and be
+    a LukLuk database."""
+    target_path = sqlite_path()
+    file = Path(file).resolve()
+    if not file.is_file():
+        raise BackupError(f"Nie ma pliku {file}.")
+    try:
+        result = integrity(file)
+        check = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
+        try:
+            check.execute("SELECT version_num FROM alembic_version").fetchone()
+            check.execute("SELECT count(*) FROM sale").fetchone()
+        finally:
+            check.close()
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(f"To nie jest kopia bazy LukLuk: {exc}") from None
+    if result != "ok":
+        raise BackupError(f"Plik nie przeszedł sprawdzenia: {result}")
+    if not force and open_baskets():
+        raise BackupError("Przy kasie jest otwarty koszyk: dokończ lub anuluj go albo użyj --force.")
+    db.session.remove()
+    db.engine.dispose()
+    source = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
+    live = sqlite3.connect(target_path, timeout=30)
+    try:
+        for _attempt in range(5):
+            try:
+                _copy(source, live, progress)
+                break
+            except sqlite3.OperationalError:  # a writer held the lock; the backup API starts again
+                time.sleep(1)
+        else:
+            raise BackupError("Baza jest zajęta; spróbuj ponownie.")
+    finally:
+        source.close()
+        live.close()

@@ -1,0 +1,80 @@
+"""Hot backups with SQLite's backup API, pruning, and restore (refused while a basket is open)."""
+import sqlite3
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from lukluk_pos.core import backup
+from lukluk_pos.extensions import db
+from lukluk_pos.till.models import Sale
+
+
+def _sell(client, sign_in, make_item, key):
+    sign_in("Ania")
+    client.post("/api/v1/till/basket/lines", json={"code": make_item()["code"]})
+    assert client.post("/api/v1/till/basket/complete",
+                       json={"key": key, "payments": [{"method": "card"}]}).status_code == 200
+
+
+def test_backup_restores_into_a_new_file_that_passes_integrity_check(app, client, sign_in, make_item, backend,
+                                                                     tmp_path):
+    _sell(client, sign_in, make_item, "backup-sale-1")
+    result = app.test_cli_runner().invoke(args=["backup"])
+    if backend == "postgresql":
+        assert result.exit_code == 1 and "pg_dump" in result.output
+        return
+    assert result.exit_code == 0, result.output
+    [copy] = (tmp_path / "instance" / "backups").glob("lukluk-*.db")
+    assert backup.integrity(copy) == "ok"
+    assert "integrity_check: ok" in result.output
+    # Restored into a brand-new file, it is whole and holds the sale.
+    fresh = tmp_path / "restored.db"
+    with sqlite3.connect(copy) as source, sqlite3.connect(fresh) as target:
+        source.backup(target)
+    assert backup.integrity(fresh) == "ok"
+    with sqlite3.connect(fresh) as conn:
+        assert conn.execute("SELECT number, total_minor FROM sale").fetchall() == [(1, 1500)]
+
+
+def test_restore_puts_the_backup_back_and_refuses_while_a_basket_is_open(app, client, sign_in, make_item, backend,
+                                                                         tmp_path):
+    runner = app.test_cli_runner()
+    if backend == "postgresql":  # PostgreSQL is restored with pg_restore, and the command says so
+        (tmp_path / "x.db").write_bytes(b"")
+        result = runner.invoke(args=["restore", str(tmp_path / "x.db")])
+        assert result.exit_code == 1 and "pg_dump" in result.output
+        return
+    _sell(client, sign_in, make_item, "before-backup")
+    assert runner.invoke(args=["backup"]).exit_code == 0
+    [copy] = Path(app.instance_path, "backups").glob("lukluk-*.db")
+    _sell(client, sign_in, make_item, "after-backup")
+    client.post("/api/v1/till/basket/lines", json={"code": make_item()["code"]})  # an open basket
+    refused = runner.invoke(args=["restore", str(copy)])
+    assert refused.exit_code == 1 and "otwarty koszyk" in refused.output
+    forced = runner.invoke(args=["restore", str(copy), "--force"])
+    assert forced.exit_code == 0, forced.output
+    with app.app_context():
+        db.session.remove()
+        assert db.session.scalar(select(func.count()).select_from(Sale)) == 1  # back to the backup
+
+
+def test_a_file_that_is_not_a_lukluk_database_is_refused(app, tmp_path, backend):
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database at all" * 100)
+    result = app.test_cli_runner().invoke(args=["restore", str(junk), "--force"])
+    expected = "pg_dump" if backend == "postgresql" else "To nie jest kopia bazy LukLuk"
+    assert result.exit_code == 1 and expected in result.output
+
+
+def test_old_backups_are_pruned_but_the_newest_stays(tmp_path):
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    now = datetime(2026, 11, 28, 20, 0)
+    for days in (40, 31, 5, 0):
+        (folder / f"lukluk-{now - timedelta(days=days):%Y%m%d-%H%M%S}.db").write_bytes(b"x")
+    removed = backup.prune(str(tmp_path), keep_days=30, now=now)
+    assert sorted(p.name for p in removed) == ["lukluk-20261019-200000.db", "lukluk-20261028-200000.db"]
+    assert len(list(folder.glob("*.db"))) == 2
+    assert backup.prune(str(tmp_path), keep_days=0, now=now + timedelta(days=400)) != []
+    assert len(list(folder.glob("*.db"))) == 1  # the newest always stays

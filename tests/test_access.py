@@ -69,6 +69,7 @@ EXPECTED = {
     "intake.colours": MANAGER,
     "intake.export_donor": MANAGER,
     "intake.erase_donor": MANAGER,
+    "api.day_figures": MANAGER,  # or a reports:read token (tests/test_day_figures.py)
 }
 
 #: Who is asking: (name, signed in with password?) or None for nobody.

@@ -210,6 +210,28 @@ class JobOut(BaseModel):
     status: str
 
 
+class DayOut(BaseModel):
+    """A day's figures (grosze); the cash summary and fiscal figures come with the day close."""
+
+    model_config = ConfigDict(extra="allow")
+    date: str
+    first_receipt: int | None
+    last_receipt: int | None
+    sales_count: int
+    refunds_count: int
+    voids_count: int
+    gross_minor: int = Field(description="Sales before discounts.")
+    discounts_minor: int
+    refunds_minor: int
+    net_minor: int = Field(description="Sales after discounts, less refunds.")
+    by_payment_method: dict[str, dict[str, int]]
+    by_category: dict[str, dict[str, int]]
+    by_vat_code: dict[str, dict[str, int]]
+    items_sold: int
+    items_taken_in: int
+    on_duty: list[str]
+
+
 class ErrorOut(BaseModel):
     error: str
     message: str = Field(description="In the person's language, ready to show.")

@@ -19,6 +19,7 @@ from .schemas import (
     CategoryList,
     CategoryOut,
     CompleteIn,
+    DayOut,
     DiscountIn,
     DrawerIn,
     ItemList,
@@ -225,3 +226,22 @@ def suggest_price(params: SuggestQuery):
     _typical, low, high = intake.guide(category, condition)
     return SuggestOut(price_minor=price, low_minor=low, high_minor=high,
                       display={"price": format_input(price), "low": format_money(low), "high": format_money(high)})
+
+
+@endpoint(bp, "GET", "/days/<day>", summary="A day's figures (YYYY-MM-DD); a manager or a reports:read token",
+          access=Access.REPORTS, response=DayOut, tag="reports")
+def day_figures(day: str):
+    from datetime import date
+
+    from ..core.errors import InvalidInput
+    from ..reports.day import figures
+
+    try:
+        when = date.fromisoformat(day) if len(day) == 10 else None
+    except ValueError:
+        when = None
+    if when is None:
+        from flask_babel import lazy_gettext as _l
+
+        raise InvalidInput(_l("Give the day as YYYY-MM-DD."), field="day")
+    return DayOut.model_validate(figures(when))

@@ -18,6 +18,7 @@ class Access(enum.IntEnum):
     TILL = 1  #: anyone signed in, by PIN or password
     MANAGER = 2  #: a manager or admin signed in with their password
     ADMIN = 3  #: an admin signed in with their password
+    REPORTS = 4  #: a manager's password sign-in, or an API token with the ``reports:read`` scope
 
 
 def access(level: Access):
@@ -40,7 +41,7 @@ def allowed(level: Access, role: Role | None, method: SignInMethod | None) -> bo
         return True
     if method is not SignInMethod.PASSWORD:
         return False
-    if level is Access.MANAGER:
+    if level in (Access.MANAGER, Access.REPORTS):
         return role.rank >= Role.MANAGER.rank
     return role is Role.ADMIN
 
@@ -65,6 +66,13 @@ def enforce_access():
     if allowed(level, role, method):
         return None
     is_api = request.path.startswith("/api/")
+    if level is Access.REPORTS and is_api and request.method == "GET":
+        from .service import load_token
+
+        token = load_token(request.headers.get("Authorization"))
+        if token is not None and token.scope == "reports:read":
+            g.api_token = token
+            return None
     if login is None:
         if is_api:
             return jsonify(error="unauthenticated", message=_("Please sign in.")), 401

@@ -65,3 +65,17 @@ class LoginSession(db.Model):
     ended_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class ApiToken(db.Model):
+    """A read-only key for the bookkeeper's software: ``Authorization: Bearer TOKEN``.
+
+    Only the SHA-256 of the token is kept; the token itself is shown once, when it is made."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60))
+    #: What it may read, e.g. ``reports:read``.
+    scope: Mapped[str] = mapped_column(String(40))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]

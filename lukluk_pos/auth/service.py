@@ -16,7 +16,7 @@ from ..core import audit
 from ..core.errors import DomainError, InvalidInput, NotFound
 from ..core.models import utcnow
 from ..extensions import db
-from .models import LoginSession, Role, SignInMethod, User
+from .models import ApiToken, LoginSession, Role, SignInMethod, User
 
 #: Wrong PINs in a row before the account is locked; each further one doubles the delay.
 MAX_ATTEMPTS = 5
@@ -240,3 +240,47 @@ def _end_sign_ins(user: User) -> None:
         select(LoginSession).where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
     ):
         login.ended_at = utcnow()
+
+
+#: What a token may be made for.
+TOKEN_SCOPES = ("reports:read",)
+
+
+def create_token(name: str, scope: str) -> tuple[ApiToken, str]:
+    """A new API token; returns the record and the token (shown once, never stored)."""
+    name = (name or "").strip()
+    if not name or len(name) > 60:
+        raise InvalidInput(_l("The name must be 1 to 60 characters."), field="name")
+    if scope not in TOKEN_SCOPES:
+        raise InvalidInput(_l("Unknown scope."), field="scope")
+    token = "lk_" + secrets.token_urlsafe(32)
+    record = ApiToken(name=name, scope=scope, token_hash=_digest(token))
+    db.session.add(record)
+    db.session.flush()
+    audit.record("token.create", user_id=None, obj=record, name=name, scope=scope)
+    return record, token
+
+
+def tokens() -> list[ApiToken]:
+    return list(db.session.scalars(select(ApiToken).order_by(ApiToken.id)))
+
+
+def revoke_token(token_id: int) -> ApiToken:
+    record = db.session.get(ApiToken, token_id)
+    if record is None:
+        raise NotFound(_l("Unknown token."))
+    if record.revoked_at is None:
+        record.revoked_at = utcnow()
+        audit.record("token.revoke", user_id=None, obj=record, name=record.name)
+    return record
+
+
+def load_token(header: str | None) -> ApiToken | None:
+    """The live token behind an ``Authorization: Bearer …`` header, or None."""
+    if not header or not header.startswith("Bearer "):
+        return None
+    token = header[7:].strip()
+    if not token or len(token) > 200:
+        return None
+    return db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token),
+                                                    ApiToken.revoked_at.is_(None)))

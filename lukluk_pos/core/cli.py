@@ -5,6 +5,7 @@ from pathlib import Path
 
 import click
 from flask import Flask
+from flask.cli import AppGroup
 
 
 def init_app(app: Flask) -> None:
@@ -51,3 +52,48 @@ def init_app(app: Flask) -> None:
         except BackupError as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(f"Przywrócono bazę z {file}.")
+
+    tokens = AppGroup("tokens", help="Read-only API tokens for the bookkeeper.")
+
+    @tokens.command("create")
+    @click.argument("name")
+    @click.option("--scope", default="reports:read", show_default=True)
+    def create_token(name: str, scope: str) -> None:
+        """Make a token and print it once (only its hash is kept)."""
+        from ..auth.service import create_token as make
+        from ..extensions import db
+        from .errors import DomainError
+
+        try:
+            record, token = make(name, scope)
+        except DomainError as exc:
+            raise click.ClickException(exc.describe()) from None
+        db.session.commit()
+        click.echo(f"Token {record.id} ({record.name}, {record.scope}) — zapisz go teraz, nie pokażemy go ponownie:")
+        click.echo(token)
+
+    @tokens.command("list")
+    def list_tokens() -> None:
+        """Show every token: number, name, scope, made, revoked."""
+        from ..auth.service import tokens as all_tokens
+
+        for record in all_tokens():
+            state = f"unieważniony {record.revoked_at:%Y-%m-%d}" if record.revoked_at else "aktywny"
+            click.echo(f"{record.id}\t{record.name}\t{record.scope}\t{record.created_at:%Y-%m-%d}\t{state}")
+
+    @tokens.command("revoke")
+    @click.argument("token_id", type=int)
+    def revoke(token_id: int) -> None:
+        """Revoke a token for good."""
+        from ..auth.service import revoke_token
+        from ..extensions import db
+        from .errors import DomainError
+
+        try:
+            record = revoke_token(token_id)
+        except DomainError as exc:
+            raise click.ClickException(exc.describe()) from None
+        db.session.commit()
+        click.echo(f"Token {record.id} ({record.name}) unieważniony.")
+
+    app.cli.add_command(tokens)

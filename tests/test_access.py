@@ -30,6 +30,7 @@ EXPECTED = {
     "till.till_page": TILL,
     "till.refund_page": TILL,
     "till.refund": TILL,
+    "till.scan": TILL,
     "api.openapi": PUBLIC,
     "api.get_basket": TILL,
     "api.add_line": TILL,

@@ -139,3 +139,12 @@ def test_openapi_document_describes_every_api_route(app, client):
     schema = doc["components"]["schemas"][add["$ref"].rsplit("/", 1)[1]]
     assert schema["properties"]["quantity"]["maximum"] == 999
     assert schema["additionalProperties"] is False
+
+
+def test_a_scan_without_the_script_still_adds_the_item(app, till, make_item):
+    item = make_item(price_minor=700)
+    response = till.post("/till/scan", data={"scan": item["code"]})
+    assert response.status_code == 302 and response.location.endswith("/till")
+    assert till.get("/api/v1/till/basket").json["total_minor"] == 700
+    unknown = till.post("/till/scan", data={"scan": "2999999999999"}, follow_redirects=True)
+    assert "Żaden towar nie ma kodu 2999999999999." in unknown.get_data(as_text=True)

@@ -13,6 +13,13 @@ def sign_in_by_pin(page, name, pin):
     page.get_by_label("PIN").fill(pin)
     page.get_by_role("button", name="Zaloguj").click()
     expect(page).to_have_url(re.compile(r"/till$"))
+    till_ready(page)
+
+
+def till_ready(page):
+    """The till's script has started (before that, keys typed would be lost)."""
+    expect(page.locator("#till[data-ready='1']")).to_have_count(1)
+    expect(page.locator("#scan")).to_be_focused()
 
 
 def test_first_start_in_the_browser(page, axe_check):
@@ -78,6 +85,7 @@ def test_a_whole_sale_with_the_keyboard_alone(page, make_item):
     page.keyboard.type("1111")
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/till$"))
+    till_ready(page)
     page.keyboard.type("wazon")
     page.keyboard.press("Enter")
     expect(page.locator("#results button")).to_be_focused()
@@ -104,6 +112,7 @@ def test_a_sale_survives_a_reload_and_a_double_click_makes_one_sale(page, make_i
     page.keyboard.press("Enter")
     expect(page.locator("#total")).to_have_text("9,00\u00a0zł")
     page.reload()
+    till_ready(page)
     expect(page.locator("#total")).to_have_text("9,00\u00a0zł")
     page.get_by_role("button", name="Karta", exact=True).click()
     page.get_by_role("button", name="Zapłacono kartą").dblclick()
@@ -286,7 +295,7 @@ def test_intake_then_labels_then_sale_by_scanning_the_label(page, app, axe_check
     with app.app_context():
         code = db.session.scalar(select(Item.code).where(Item.description == "Faraon — Bolesław Prus"))
     page.get_by_role("navigation").get_by_role("link", name="Kasa").click()
-    expect(page.locator("#scan")).to_be_focused()
+    till_ready(page)
     page.keyboard.type(code)
     page.keyboard.press("Enter")
     expect(page.locator("#lines")).to_contain_text("Faraon — Bolesław Prus")

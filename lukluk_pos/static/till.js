@@ -122,12 +122,14 @@
     var total = document.createElement("td");
     total.className = "num";
     total.textContent = line.display.total;
-    var actions = document.createElement("td");
+    var cell = document.createElement("td");
+    var actions = document.createElement("div");
     actions.className = "line-actions";
+    cell.appendChild(actions);
     actions.appendChild(button(T.discount, "small secondary", function () { openDiscount(line); }, T.discount + ": " + line.description));
     actions.appendChild(button(T.price, "small secondary", function () { openPrice(line); }, T.price + ": " + line.description));
     actions.appendChild(button(T.remove, "small danger", function () { removeLine(line); }, T.remove + ": " + line.description));
-    tr.appendChild(name); tr.appendChild(qty); tr.appendChild(total); tr.appendChild(actions);
+    tr.appendChild(name); tr.appendChild(qty); tr.appendChild(total); tr.appendChild(cell);
     return tr;
   }
 
@@ -422,4 +424,5 @@
 
   showBasket(basket);
   refocus();
+  root.setAttribute("data-ready", "1");  // tests (and curious people) can see the script is running
 })();

@@ -38,6 +38,18 @@ def till_page():
     )
 
 
+@bp.post("/till/scan")
+@access(Access.TILL)
+def scan():
+    """A scan that arrived before the page's script was ready (or without it): add it all the same."""
+    try:
+        service.add_code(_till().id, g.user, request.form.get("scan", "")[:32])
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.describe(), "error")
+    return redirect(url_for("till.till_page"))
+
+
 @bp.get("/till/refund")
 @access(Access.TILL)
 def refund_page():

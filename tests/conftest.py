@@ -182,9 +182,11 @@ def make_item(app, shop):
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium, headless, driven by Playwright (its own browser download is not used)."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     from tests.browser import CHROMIUM_ARGS, chromium_path
+
+    expect.set_options(timeout=10_000)  # two shared cores and PostgreSQL beside: give pages time
 
     executable = chromium_path()
     with sync_playwright() as playwright:

@@ -50,8 +50,9 @@ def _approval(data):
     return till.Approval(a.manager_id, a.pin) if a else None
 
 
-def _basket() -> BasketOut:
-    return BasketOut.model_validate(queries.basket(till.open_basket(_till_id())))
+def _basket(sale=None) -> BasketOut:
+    """The basket as the till shows it: the one just changed, or the till's open one."""
+    return BasketOut.model_validate(queries.basket(sale if sale is not None else till.open_basket(_till_id())))
 
 
 @bp.get("/openapi.json")
@@ -72,13 +73,13 @@ def get_basket():
           access=Access.TILL, body=AddLineIn, response=BasketOut, status=201)
 def add_line(data: AddLineIn):
     if data.code is not None:
-        till.add_code(_till_id(), g.user, data.code, data.quantity)
+        line = till.add_code(_till_id(), g.user, data.code, data.quantity)
     elif data.item_id is not None:
-        till.add_item(_till_id(), g.user, catalog.item(data.item_id), data.quantity)
+        line = till.add_item(_till_id(), g.user, catalog.item(data.item_id), data.quantity)
     else:
-        till.add_open_price(_till_id(), g.user, category_id=data.category_id, price=data.price,
-                            description=data.description or "", quantity=data.quantity)
-    return _basket()
+        line = till.add_open_price(_till_id(), g.user, category_id=data.category_id, price=data.price,
+                                   description=data.description or "", quantity=data.quantity)
+    return _basket(line.sale)
 
 
 @endpoint(bp, "PATCH", "/till/basket/lines/<int:line_id>", summary="Change a line's quantity",

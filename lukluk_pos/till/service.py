@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..auth.models import User
 from ..auth.service import approve
@@ -85,10 +86,13 @@ def _basket_for_change(till_id: int, user: User, *, create: bool) -> Sale:
     if sale is None:
         if not create:
             raise BasketEmpty()
-        # Lock the till row so two requests from one till cannot open two baskets (PostgreSQL;
-        # SQLite's immediate transaction already serialises them).
-        db.session.scalar(select(Till).where(Till.id == till(till_id).id).with_for_update())
-        sale = open_basket(till_id, lock=True)
+        # Two requests from one till must not open two baskets. SQLite's immediate transaction
+        # already serialises them; on PostgreSQL the till's row lock does, and then we look again.
+        found = db.session.scalar(select(Till).where(Till.id == till_id).with_for_update())
+        if found is None or not found.active:
+            raise NotFound(_l("This till is not set up."))
+        if db.engine.dialect.name != "sqlite":
+            sale = open_basket(till_id, lock=True)
         if sale is None:
             sale = Sale(till_id=till_id, opened_by_id=user.id)
             db.session.add(sale)
@@ -143,7 +147,7 @@ def add_item(till_id: int, user: User, item: Item, quantity=1) -> SaleLine:
             db.session.refresh(item)
             raise ItemUnavailable(_UNAVAILABLE.get(item.status, _l("%(item)s cannot be sold.")),
                                   item=item.description)
-        db.session.refresh(item)
+        set_committed_value(item, "status", ItemStatus.IN_SALE)  # what the UPDATE wrote; no re-read
     return _new_line(sale, item_id=item.id, category_id=item.category_id, description=item.description,
                      vat_code=item.category.vat_code, unit_price_minor=item.price_minor, quantity=quantity)
 

@@ -11,7 +11,7 @@ from ..extensions import db
 from ..printing import service as printing
 from ..till import queries
 from ..till import service as till
-from ..till.models import PaymentMethod, Sale, SaleStatus, Till
+from ..till.models import PaymentMethod, Till
 from . import bp
 from .schemas import (
     AddLineIn,
@@ -166,12 +166,7 @@ def refund(sale_id: int, data: RefundIn):
 @endpoint(bp, "POST", "/sales/<int:sale_id>/reprint", summary="Print a copy (KOPIA) of a receipt",
           access=Access.TILL, response=JobOut, status=201, tag="printing")
 def reprint(sale_id: int):
-    sale = db.session.get(Sale, sale_id)
-    if sale is None or sale.status is not SaleStatus.COMPLETED:
-        from ..core.errors import NotFound
-
-        raise NotFound()
-    job = printing.reprint(sale, user_id=g.user.id)
+    job = printing.reprint(till.completed(sale_id), user_id=g.user.id)
     return JobOut(id=job.id, status=job.status.value)
 
 

@@ -219,8 +219,9 @@ def settings():
                      discount_limit_percent=shop.discount_limit_percent, fiscal_mode=shop.fiscal_mode.value)
         flash(_("Saved."), "success")
         return redirect(url_for("auth.settings"))
-    return render_template("auth/settings.html", form=form, till_form=till_form, tills=_tills(),
-                           device_till=_device_till(_tills())), 422 if form.errors else 200
+    tills = _tills()
+    return render_template("auth/settings.html", form=form, till_form=till_form, tills=tills,
+                           device_till=_device_till(tills)), 422 if form.errors else 200
 
 
 @bp.post("/admin/tills")

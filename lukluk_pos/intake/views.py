@@ -14,6 +14,7 @@ from ..catalog import service as catalog
 from ..catalog.codes import is_valid_ean13
 from ..catalog.models import Category, Item
 from ..core.errors import DomainError, InvalidInput
+from ..core.models import utcnow
 from ..core.money import format_input, format_money
 from ..core.validation import money
 from ..core.web import show_on_form
@@ -45,7 +46,7 @@ def batches():
             return redirect(url_for("intake.batch", batch_id=found.id))
     listed = [(b, service.batch_summary(b)) for b in service.batches()]
     return render_template("intake/batches.html", form=form, batches=listed,
-                           colour=service.week_colour(service.utcnow().date())), 422 if form.errors else 200
+                           colour=service.week_colour(utcnow().date())), 422 if form.errors else 200
 
 
 def _item_form(found, repeat: Item | None) -> ItemForm:
@@ -248,7 +249,7 @@ def rotation():
     pull_form = PullForm(data={"reason": request.args.get("reason") or _("Rotation"),
                                "destination": request.args.get("destination") or "partner"})
     return render_template("intake/rotation.html", due=due, pull_form=pull_form, colours_form=colours_form,
-                           this_week=service.week_colour(service.utcnow().date()))
+                           this_week=service.week_colour(utcnow().date()))
 
 
 @bp.post("/rotation/markdown")

@@ -17,7 +17,7 @@ def test_command(spec_text: str | None) -> None:
     """Print the test page (Polish letters, columns, a barcode) and say whether it worked."""
     try:
         config = service.settings()
-        shop = service._shop()
+        shop = config.shop
     except SQLAlchemyError:  # a database without tables yet: the printer can still be tried
         db.session.rollback()
         config = service.PrinterSettings(devices.parse(None), "TM-T20II", 80, False, False)

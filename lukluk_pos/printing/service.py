@@ -31,19 +31,17 @@ class PrinterSettings:
     fs_dot: bool
     #: True when LUKLUK_PRINTER fixes the printer for this machine (the admin's setting is ignored).
     from_environment: bool
+    #: The shop row read with the settings (its name and address head every receipt).
+    shop: Shop | None = None
 
     @property
     def columns(self) -> int:
         return render.columns(self.profile, self.paper_mm)
 
 
-def _shop() -> Shop | None:
-    return db.session.scalar(select(Shop).limit(1))
-
-
 def settings() -> PrinterSettings:
     """The printer in force: LUKLUK_PRINTER if the machine sets it, else the admin's setting."""
-    shop = _shop()
+    shop = db.session.scalar(select(Shop).limit(1))
     env = current_app.config.get("PRINTER")
     text = env or (shop.printer if shop and shop.printer else "preview")
     try:
@@ -53,7 +51,7 @@ def settings() -> PrinterSettings:
         spec = devices.parse("preview")
     return PrinterSettings(spec=spec, profile=(shop.printer_profile if shop else None) or "TM-T20II",
                            paper_mm=shop.paper_mm if shop else 80, fs_dot=bool(shop and shop.printer_fs_dot),
-                           from_environment=bool(env))
+                           from_environment=bool(env), shop=shop)
 
 
 def _job(kind: JobKind, blocks: list[dict], *, user_id: int | None, sale_id: int | None = None,
@@ -76,14 +74,14 @@ def queue_receipt(sale: Sale, *, user_id: int | None) -> PrintJob:
         return existing
     config = settings()
     cash = any(p.method is PaymentMethod.CASH for p in sale.payments)
-    blocks = document.receipt(sale, _shop(), config.columns, open_drawer=cash)
+    blocks = document.receipt(sale, config.shop, config.columns, open_drawer=cash)
     return _job(JobKind.RECEIPT, blocks, user_id=user_id, sale_id=sale.id, config=config)
 
 
 def reprint(sale: Sale, *, user_id: int) -> PrintJob:
     """A copy of a receipt (marked KOPIA, no drawer), audited."""
     config = settings()
-    job = _job(JobKind.RECEIPT, document.receipt(sale, _shop(), config.columns, copy=True), user_id=user_id,
+    job = _job(JobKind.RECEIPT, document.receipt(sale, config.shop, config.columns, copy=True), user_id=user_id,
                sale_id=sale.id, copy=True, config=config)
     audit.record("receipt.reprint", user_id=user_id, obj=sale, number=sale.number)
     return job
@@ -98,7 +96,7 @@ def open_drawer(*, user_id: int, reason: str, approved_by: int | None) -> PrintJ
 
 def queue_test_page(*, user_id: int | None) -> PrintJob:
     config = settings()
-    return _job(JobKind.TEST, document.test_page(_shop(), config.columns, str(config.spec)), user_id=user_id,
+    return _job(JobKind.TEST, document.test_page(config.shop, config.columns, str(config.spec)), user_id=user_id,
                 config=config)
 
 
@@ -111,11 +109,10 @@ def receipt_document(sale: Sale) -> tuple[list[dict], int]:
     """What the paper receipt said (the first job's document), or what it would say; and its width."""
     job = db.session.scalar(select(PrintJob).where(
         PrintJob.sale_id == sale.id, PrintJob.kind == JobKind.RECEIPT, PrintJob.copy.is_(False)))
+    config = settings()
     if job is not None:
-        width = next((b["width"] for b in job.document if b["t"] == "rule"), settings().columns)
-        return job.document, width
-    width = settings().columns
-    return document.receipt(sale, _shop(), width), width
+        return job.document, next((b["width"] for b in job.document if b["t"] == "rule"), config.columns)
+    return document.receipt(sale, config.shop, config.columns), config.columns
 
 
 def render_job(job: PrintJob, config: PrinterSettings) -> bytes:

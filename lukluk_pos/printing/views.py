@@ -8,26 +8,17 @@ from ..auth.access import Access, access
 from ..core import audit
 from ..core.web import shop as current_shop
 from ..extensions import db
-from ..till.models import Sale, SaleStatus
+from ..till import service as till
 from . import bp, render, service
 from .forms import PrinterForm, printer_profiles
 from .models import PrintJob
-
-
-def _completed(sale_id: int) -> Sale:
-    sale = db.get_or_404(Sale, sale_id)
-    if sale.status is not SaleStatus.COMPLETED:
-        from werkzeug.exceptions import NotFound
-
-        raise NotFound()
-    return sale
 
 
 @bp.get("/receipts/<int:sale_id>")
 @access(Access.TILL)
 def receipt(sale_id: int):
     """The receipt as it was printed, for the screen or the browser's own printer."""
-    sale = _completed(sale_id)
+    sale = till.completed(sale_id)
     blocks, width = service.receipt_document(sale)
     return render_template("printing/receipt.html", sale=sale, paper=render.html(blocks, width))
 
@@ -36,7 +27,7 @@ def receipt(sale_id: int):
 @access(Access.TILL)
 def reprint(sale_id: int):
     """Print a copy (KOPIA) of a receipt."""
-    service.reprint(_completed(sale_id), user_id=g.user.id)
+    service.reprint(till.completed(sale_id), user_id=g.user.id)
     flash(_("A copy of the receipt is on its way to the printer."), "success")
     return redirect(url_for("printing.receipt", sale_id=sale_id))
 

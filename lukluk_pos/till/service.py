@@ -438,6 +438,14 @@ def by_number(number) -> Sale:
     return sale
 
 
+def completed(sale_id: int) -> Sale:
+    """A completed sale or refund by its id (receipts, reprints)."""
+    sale = db.session.get(Sale, sale_id)
+    if sale is None or sale.status is not SaleStatus.COMPLETED:
+        raise NotFound(_l("Not found."))
+    return sale
+
+
 def refunded_so_far(sale: Sale) -> dict[int, tuple[int, int]]:
     """Per original line: quantity and amount already refunded."""
     rows = db.session.execute(

@@ -1,7 +1,11 @@
 """A realistic demo shop: the usual categories, a few hundred donated items, a week of sales.
 
-People are created with random PINs printed once (no default accounts). Sales go through the same
-services as the till, so every invariant holds; only their timestamps are set to the simulated day.
+People are created with random PINs printed once (no default accounts). Every past day is run the
+way the shop runs it: the till opens with a counted float (or the cash left the night before), sales
+go through the till's services, there is the odd paid out and safe drop, the drawer is counted blind
+(now and then a few złoty short, once over the tolerance with the manager's sign-off) and the day is
+closed with its Z report. Only timestamps are set to the simulated day. Today's till is left open
+with a few sales, so the day can be counted and closed from the browser.
 """
 from __future__ import annotations
 
@@ -14,9 +18,10 @@ from sqlalchemy import select
 from .auth import service as auth
 from .auth.models import Role, User
 from .auth.setup import is_set_up, set_up_shop
+from .cash import service as cash
+from .cash.models import DENOMINATIONS, DayStatus, MovementKind
 from .catalog import service as catalog
 from .catalog.models import Category, ItemKind, ItemStatus
-from .core.models import utcnow
 from .core.progress import Progress
 from .extensions import db
 from .intake import service as intake
@@ -87,7 +92,7 @@ def build_demo(*, items: int, days: int, seed: int, echo=print) -> None:
         if name in cats and not cats[name].weight_g:
             cats[name].weight_g = grams
     # Donations over the last eight weeks, each with its week's tag colour, so rotation has work.
-    today = utcnow().date()
+    today = cash.today()
     weeks = 8
     batches = []
     for week in range(weeks, 0, -1):
@@ -122,21 +127,68 @@ def build_demo(*, items: int, days: int, seed: int, echo=print) -> None:
     till_id = db.session.scalar(select(Till.id).order_by(Till.id))
     for day_index in range(days, 0, -1):
         day = today - timedelta(days=day_index)
-        if day.weekday() == 6:  # closed on Sundays
-            continue
-        count = rng.randint(25, 45)
-        with Progress(f"Sprzedaż {day.isoformat()}", count) as bar:
-            for n in range(count):
-                bar.advance()
-                moment = datetime.combine(day, time(9)) + timedelta(minutes=int(n * 480 / count))
-                _one_sale(rng, till_id, rng.choice(people), made, cats, moment)
-    db.session.commit()
+        if day.weekday() == 6 or cash.day_status(day) is DayStatus.CLOSED or cash.sessions_of(day):
+            continue  # closed on Sundays; a day already run stays as it is
+        _one_day(rng, till_id, day, people, manager, made, cats)
+    if cash.current_session(till_id) is None and cash.day_status(cash.today()) is not DayStatus.CLOSED:
+        cash.open_session(till_id, manager, carry_over=cash.last_closed(till_id) is not None,
+                          counts=_counts(20000))
+        for _n in range(rng.randint(3, 6)):
+            _one_sale(rng, till_id, rng.choice(people), made, cats, None)
+        db.session.commit()
+        echo("Kasa jest otwarta na dziś: policz ją i zamknij dzień w przeglądarce (Kasa → Zamknij dzień).")
     echo("Gotowe: sklep demonstracyjny jest w bazie.")
+
+
+def _counts(amount_minor: int) -> dict[str, int]:
+    """Notes and coins for an amount, largest first (how a drawer of change is made up)."""
+    counts = {}
+    for value in DENOMINATIONS:
+        pieces, amount_minor = divmod(amount_minor, value)
+        if pieces:
+            counts[str(value)] = pieces
+    return counts
+
+
+def _one_day(rng, till_id, day, people, manager, made, cats) -> None:
+    """Open, sell, move cash, count and close one past day."""
+    opening = datetime.combine(day, time(8, 45))
+    carry = cash.last_closed(till_id) is not None
+    opened = cash.open_session(till_id, manager, carry_over=carry, counts=_counts(20000), at=opening)
+    db.session.commit()
+    count = rng.randint(25, 45)
+    with Progress(f"Sprzedaż {day.isoformat()}", count) as bar:
+        for n in range(count):
+            bar.advance()
+            moment = datetime.combine(day, time(9)) + timedelta(minutes=int(n * 480 / count))
+            _one_sale(rng, till_id, rng.choice(people), made, cats, moment)
+            if n == count // 2 and rng.random() < 0.4:
+                cash.add_movement(till_id, manager, kind=MovementKind.PAID_OUT, amount=rng.choice([899, 1299, 2450]),
+                                  reason=rng.choice(["Środki czystości", "Worki na ubrania", "Taśma do drukarki"]),
+                                  at=moment + timedelta(minutes=1))
+                db.session.commit()
+    expected = cash.expected(opened)["expected_minor"]
+    closing = datetime.combine(day, time(17, 10))
+    if expected > 60000:  # most of the takings go to the safe before the count
+        cash.add_movement(till_id, manager, kind=MovementKind.DROP, amount=expected - 30000,
+                          reason="Utarg do sejfu", at=closing - timedelta(minutes=5))
+        expected = 30000
+    # The count: usually right, sometimes a few złoty short, once in a while more than the tolerance.
+    difference = rng.choice([0, 0, 0, 0, -100, -250, 200, -1000])
+    counter = rng.choice(people)
+    closed = cash.close_session(till_id, counter, counts=_counts(max(expected + difference, 0)),
+                                kept=min(20000, max(expected + difference, 0)),
+                                card_terminal=cash.expected(opened)["card_net_minor"], at=closing)
+    if cash.needs_sign_off(closed):
+        cash.sign_off(closed.id, manager, comment="Sprawdzone z wolontariuszką: reszta wydana z banknotu 10 zł.")
+    db.session.commit()
+    cash.close_day(day, counter, at=closing + timedelta(minutes=5))
+    db.session.commit()
 
 
 def _one_sale(rng, till_id, person, made, cats, moment) -> None:
     available = [i for i in made if (i.kind is ItemKind.BULK or i.status is ItemStatus.IN_STOCK)
-                 and i.created_at <= moment]  # nothing sells before it was donated
+                 and (moment is None or i.created_at <= moment)]  # nothing sells before it was donated
     for item in rng.sample(available, k=min(len(available), rng.choice([1, 1, 1, 2, 2, 3]))):
         till.add_item(till_id, person, item, rng.choice([1, 1, 2]) if item.kind is ItemKind.BULK else 1)
     if not available or rng.random() < 0.3:
@@ -149,8 +201,9 @@ def _one_sale(rng, till_id, person, made, cats, moment) -> None:
         tendered = next((n for n in (1000, 2000, 5000, 10000, 20000) if n >= total), total)
         payments = [till.PaymentIn(PaymentMethod.CASH, tendered_minor=rng.choice([total, tendered]))]
     sale = till.complete(till_id, person, key=secrets.token_hex(16), payments=payments)
-    sale.opened_at = moment - timedelta(minutes=2)
-    sale.completed_at = moment
-    for payment in sale.payments:
-        payment.created_at = moment
+    if moment is not None:
+        sale.opened_at = moment - timedelta(minutes=2)
+        sale.completed_at = moment
+        for payment in sale.payments:
+            payment.created_at = moment
     db.session.commit()

@@ -125,12 +125,19 @@ def client(app):
     return app.test_client()
 
 
+#: The float the ``shop`` fixture opens Kasa 1 with: 200 zł (one 100 zł note, two 50s).
+FLOAT_COUNTS = {"10000": 1, "5000": 2}
+FLOAT_MINOR = 20000
+
+
 @pytest.fixture
 def shop(app):
     """A set-up shop: admin Magda, manager Marek, volunteer Ania; the usual categories; one till."""
     from lukluk_pos.auth import service as auth
     from lukluk_pos.auth.models import Role
     from lukluk_pos.auth.setup import set_up_shop
+    from lukluk_pos.cash import service as cash
+    from lukluk_pos.till.models import Till
 
     with in_app(app):
         magda = set_up_shop(shop_name="LukLuk", address="ul. Morska 1, Sopot", nip="5851234568", name="Magda",
@@ -138,6 +145,8 @@ def shop(app):
         marek = auth.create_user(name="Marek", role=Role.MANAGER, pin=PINS["Marek"],
                                  password=PASSWORDS["Marek"], by=magda)
         ania = auth.create_user(name="Ania", role=Role.VOLUNTEER, pin=PINS["Ania"], password=None, by=magda)
+        # The till is open for the day with a counted float of 200 zł, as every morning.
+        cash.open_session(db.session.scalar(db.select(Till.id)), magda, counts=FLOAT_COUNTS)
         db.session.commit()
         ids = {"Magda": magda.id, "Marek": marek.id, "Ania": ania.id}
     return ids

@@ -71,6 +71,22 @@ EXPECTED = {
     "intake.export_donor": MANAGER,
     "intake.erase_donor": MANAGER,
     "api.day_figures": MANAGER,  # or a reports:read token (tests/test_day_figures.py)
+    "cash.drawer": TILL,
+    "cash.open_till": TILL,
+    "cash.movement": TILL,
+    "cash.count": TILL,
+    "cash.session_page": TILL,
+    "cash.sign_off": TILL,  # a volunteer's form carries the manager's PIN
+    "cash.day": TILL,
+    "cash.close_day": TILL,  # whoever closes the shop closes the day
+    "reports.days": MANAGER,
+    "reports.add_adjustment": MANAGER,
+    "reports.day": MANAGER,
+    "reports.day_download": MANAGER,  # or a reports:read token
+    "reports.month_download": MANAGER,  # or a reports:read token
+    "reports.print_day": TILL,
+    "reports.reopen": ADMIN,
+    "reports.accounts": ADMIN,
 }
 
 #: Who is asking: (name, signed in with password?) or None for nobody.

@@ -87,9 +87,19 @@ def test_short_or_wrong_payment_is_refused_and_nothing_is_written(ania, payments
     assert db.session.scalar(select(func.count()).select_from(Sale).where(Sale.number.is_not(None))) == 0
 
 
-def test_a_unique_item_cannot_be_in_two_baskets_or_sold_twice(ania, make_item):
-    db.session.add(Till(name="Kasa 2"))
+def open_second_till(user) -> None:
+    """Kasa 2, opened with an empty float (the fixture opens Kasa 1)."""
+    from lukluk_pos.cash import service as cash
+
+    second = Till(name="Kasa 2")
+    db.session.add(second)
+    db.session.flush()
+    cash.open_session(second.id, user, counts={})
     db.session.commit()
+
+
+def test_a_unique_item_cannot_be_in_two_baskets_or_sold_twice(ania, make_item):
+    open_second_till(ania)
     item = make_item()
     till.add_code(TILL, ania, item["code"])
     db.session.commit()
@@ -110,8 +120,7 @@ def test_a_unique_item_cannot_be_in_two_baskets_or_sold_twice(ania, make_item):
 
 def test_two_tills_racing_for_one_item_get_one_success(app, shop, make_item):
     with app.app_context():
-        db.session.add(Till(name="Kasa 2"))
-        db.session.commit()
+        open_second_till(person("Ania"))
     item = make_item()
     barrier = threading.Barrier(2)
     outcomes = {}

@@ -38,6 +38,10 @@ class User(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    @property
     def is_manager(self) -> bool:
         return self.role.rank >= Role.MANAGER.rank
 

@@ -98,10 +98,17 @@ def open_baskets() -> int:
     return len(db.session.scalars(select(Sale.id).where(Sale.status == OPEN_SQL)).all())
 
 
+def open_tills() -> int:
+    """Till sessions not yet counted and closed: the day is still being written."""
+    from ..cash.models import SESSION_OPEN_SQL, TillSession
+
+    return len(db.session.scalars(select(TillSession.id).where(TillSession.status == SESSION_OPEN_SQL)).all())
+
+
 def restore(file: Path, *, force: bool, progress=None) -> None:
     """Replace the live database's contents with a backup's (online, through the backup API).
 
-    Refused while a till has an open basket, unless forced; the file must pass integrity_check and be
+    Refused while a till is open (a session not yet counted) or holds a basket, unless forced; the file must pass integrity_check and be
     a LukLuk database."""
     target_path = sqlite_path()
     file = Path(file).resolve()
@@ -121,6 +128,8 @@ def restore(file: Path, *, force: bool, progress=None) -> None:
         raise BackupError(f"Plik nie przeszedł sprawdzenia: {result}")
     if not force and open_baskets():
         raise BackupError("Przy kasie jest otwarty koszyk: dokończ lub anuluj go albo użyj --force.")
+    if not force and open_tills():
+        raise BackupError("Kasa jest otwarta (dzień trwa): policz i zamknij kasę albo użyj --force.")
     db.session.remove()
     db.engine.dispose()
     source = sqlite3.connect(f"file:{file}?mode=ro", uri=True)

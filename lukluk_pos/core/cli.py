@@ -42,9 +42,9 @@ def init_app(app: Flask) -> None:
 
     @app.cli.command("restore")
     @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-    @click.option("--force", is_flag=True, help="Restore even while a till has an open basket.")
+    @click.option("--force", is_flag=True, help="Restore even while a till is open or has a basket.")
     def restore_command(file: Path, force: bool) -> None:
-        """Replace the database's contents with a backup (refused while a basket is open, unless --force)."""
+        """Replace the database's contents with a backup (refused while a till is open, unless --force)."""
         from .backup import BackupError, restore
 
         try:

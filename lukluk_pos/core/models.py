@@ -45,6 +45,10 @@ class Shop(db.Model):
     #: The intake weeks' tag colours, in turn, comma-separated (week 1 of the year takes the first).
     tag_colours: Mapped[str] = mapped_column(String(200), default="niebieski,żółty,zielony,różowy,pomarańczowy",
                                              server_default="niebieski,żółty,zielony,różowy,pomarańczowy")
+    #: A count may differ from the expected cash by this much (grosze) without a manager's sign-off.
+    cash_tolerance_minor: Mapped[int] = mapped_column(default=500, server_default="500")
+    #: How CSV exports are written: ``pl`` (``;`` and decimal comma) or ``en`` (``,`` and decimal point).
+    csv_dialect: Mapped[str] = mapped_column(String(4), default="pl", server_default="pl")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

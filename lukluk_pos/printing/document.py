@@ -148,3 +148,78 @@ def labels(items, width: int) -> list[dict]:
                 {"t": "cut"},
             ]
     return blocks
+
+
+PAYMENT_NAMES = {"cash": "Gotówka", "card": "Karta"}
+MOVEMENT_NAMES = {"paid_in": "Wpłata", "paid_out": "Wypłata", "drop": "Do sejfu"}
+
+
+def z_report(data: dict, shop: Shop | None, width: int) -> list[dict]:
+    """The day's Z report on the receipt printer (in Polish, like the receipts), from ``zreport.build``."""
+    blocks = [*header(shop, width), text("")]
+    blocks.append(text(f"RAPORT DOBOWY Z nr {data['z_number'] or '-'}", align="center", bold=True))
+    blocks.append(text(data["date"], align="center", bold=True, big=True))
+    if data["earlier_z_numbers"]:
+        blocks.append(text(f"Po ponownym otwarciu; wcześniej nr {', '.join(map(str, data['earlier_z_numbers']))}"[:width]))
+    if data["closed_at"]:
+        blocks.append(row("Zamknięty", f"{data['closed_at'][:16].replace('T', ' ')} {data['closed_by']}"[:width // 2 + 4],
+                          width))
+    blocks.append(row("Paragony", f"{data['first_receipt'] or '-'}-{data['last_receipt'] or '-'}", width))
+    blocks.append(rule(width))
+    for label, key in (("Sprzedaż brutto", "gross_minor"), ("Rabaty", "discounts_minor"),
+                       ("Zwroty", "refunds_minor")):
+        blocks.append(row(label, money(data[key]), width))
+    blocks.append(row("NETTO", money(data["net_minor"]), width, bold=True))
+    blocks.append(row("Liczba sprzedaży", str(data["sales_count"]), width))
+    blocks.append(row("Liczba zwrotów", str(data["refunds_count"]), width))
+    blocks.append(row("Anulowane koszyki", str(data["voids_count"]), width))
+    blocks.append(row("Sprzedane sztuki", str(data["items_sold"]), width))
+    blocks.append(row("Przyjęte z darów", str(data["items_taken_in"]), width))
+    for title, key, names in (("Formy płatności", "by_payment_method", PAYMENT_NAMES),
+                              ("Kategorie", "by_category", {}), ("Stawki VAT", "by_vat_code", {})):
+        blocks += [rule(width), text(title, bold=True)]
+        for name, entry in data[key].items():
+            blocks.append(row(names.get(name, name), money(entry["net_minor"]), width))
+    blocks += [rule(width), text("GOTÓWKA", bold=True)]
+    for session in data["sessions"]:
+        blocks.append(text(f"{session['till']} ({session['opened_at'][11:16]}-"
+                           f"{(session['closed_at'] or '')[11:16]})"[:width]))
+        for label, key in (("Pogotowie kasowe", "float_minor"), ("Przyjęta gotówka", "cash_received_minor"),
+                           ("Wydana reszta", "change_given_minor"), ("Zwroty gotówką", "cash_refunds_minor"),
+                           ("Wpłaty", "paid_in_minor"), ("Wypłaty", "paid_out_minor"), ("Do sejfu", "drops_minor"),
+                           ("Powinno być", "expected_minor"), ("Policzono", "counted_minor")):
+            value = session[key]
+            blocks.append(row(f" {label}", money(value) if value is not None else "-", width))
+        difference = session["difference_minor"]
+        if difference is not None:
+            word = "Nadwyżka" if difference > 0 else "Niedobór" if difference < 0 else "Różnica"
+            blocks.append(row(f" {word}", money(difference), width, bold=True))
+        if session["card_terminal_minor"] is not None:
+            blocks.append(row(" Karta: terminal", money(session["card_terminal_minor"]), width))
+        blocks.append(row(" Karta: system", money(session["card_system_minor"]), width))
+        if session["sign_off"]:
+            blocks += wrapped(f" Zatwierdził(a) {session['sign_off']['by']}: {session['sign_off']['comment']}", width)
+    cash_total = data["cash"]
+    blocks.append(row("Nadwyżki razem", money(cash_total["over_minor"]), width))
+    blocks.append(row("Niedobory razem", money(cash_total["short_minor"]), width))
+    if data["movements"]:
+        blocks += [rule(width), text("Wpłaty i wypłaty", bold=True)]
+        for move in data["movements"]:
+            blocks.append(row(f"{MOVEMENT_NAMES[move['kind']]} {move['by']}", money(move["amount_minor"]), width))
+            blocks += wrapped(f"  {move['reason']}", width)
+    if data["adjustments"]:
+        blocks += [rule(width), text("Korekty", bold=True)]
+        for adj in data["adjustments"]:
+            blocks.append(row(f"{adj['affects_day']} {PAYMENT_NAMES.get(adj['method'], adj['method'])}",
+                              money(adj["amount_minor"]), width))
+            blocks += wrapped(f"  {adj['reason']} ({adj['by']})", width)
+    if data["fiscal"]:
+        fiscal = data["fiscal"]
+        blocks += [rule(width), text("Kasa fiskalna / system", bold=True)]
+        for code, entry in fiscal["by_vat"].items():
+            blocks.append(row(f"VAT {code}", f"{money(entry['register_minor'])}/{money(entry['system_minor'])}", width))
+        blocks.append(row("Paragony", f"{fiscal['register_receipts']}/{fiscal['system_receipts']}", width))
+    blocks += [rule(width), text("Na zmianie:", bold=True)]
+    blocks += wrapped(", ".join(data["on_duty"]) or "-", width)
+    blocks.append({"t": "cut"})
+    return blocks

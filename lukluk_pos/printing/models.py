@@ -17,7 +17,7 @@ def _enum(cls, length=16):
 
 class JobKind(str, enum.Enum):
     RECEIPT = "receipt"
-    REPORT = "report"  #: the day-close report (a later issue)
+    REPORT = "report"  #: the day-close (Z) report
     LABEL = "label"  #: price labels (a later issue)
     DRAWER = "drawer"  #: open the cash drawer only
     TEST = "test"

@@ -1,5 +1,7 @@
 """A day's figures from the sales themselves: counts, gross, discounts, refunds, voids, net, and the
-split by payment method, category and VAT code. Days are the shop's calendar days (its time zone)."""
+split by payment method, category and VAT code. A sale belongs to the business day of the till
+session it was completed in (the shop's date when that till was opened), so a session that runs past
+midnight stays whole in one report."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
@@ -25,7 +27,7 @@ def utc_bounds(day: date) -> tuple[datetime, datetime]:
 def figures(day: date) -> dict:
     """Everything the day report and its exports show, in grosze; every total is a sum of records."""
     start, end = utc_bounds(day)
-    done = (Sale.status == SaleStatus.COMPLETED) & (Sale.completed_at >= start) & (Sale.completed_at < end)
+    done = (Sale.business_date == day) & (Sale.status == SaleStatus.COMPLETED)
 
     by_kind = {kind: (int(count), int(total or 0), int(discount or 0)) for kind, count, total, discount in
                db.session.execute(select(Sale.kind, func.count(), func.sum(Sale.total_minor),
@@ -38,7 +40,7 @@ def figures(day: date) -> dict:
         .join(Sale, Sale.id == SaleLine.sale_id).where(done, Sale.kind == SaleKind.SALE)))
     discounts = basket_discounts + line_discounts
     voids = db.session.execute(select(func.count()).select_from(Sale).where(
-        Sale.status == SaleStatus.VOIDED, Sale.voided_at >= start, Sale.voided_at < end)).scalar_one()
+        Sale.business_date == day, Sale.status == SaleStatus.VOIDED)).scalar_one()
     numbers = db.session.execute(select(func.min(Sale.number), func.max(Sale.number)).where(done)).one()
 
     def split(column, join=None):

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, literal_column, text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, literal_column, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.errors import DomainError
@@ -70,6 +70,9 @@ class Sale(db.Model):
     kind: Mapped[SaleKind] = mapped_column(_enum(SaleKind), default=SaleKind.SALE)
     status: Mapped[SaleStatus] = mapped_column(_enum(SaleStatus), default=SaleStatus.OPEN)
     till_id: Mapped[int] = mapped_column(ForeignKey("till.id"))
+    #: The till session it was completed (or voided) in, and that session's business day.
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("till_session.id"), index=True)
+    business_date: Mapped[date | None] = mapped_column(Date, index=True)
     opened_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     #: Who completed (or voided) it.
     cashier_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

@@ -16,6 +16,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..auth.models import User
 from ..auth.service import approve
+from ..cash import service as cash
 from ..catalog import service as catalog
 from ..catalog.models import Item, ItemKind, ItemStatus
 from ..core import audit, validation
@@ -94,6 +95,7 @@ def _basket_for_change(till_id: int, user: User, *, create: bool) -> Sale:
         if db.engine.dialect.name != "sqlite":
             sale = open_basket(till_id, lock=True)
         if sale is None:
+            cash.session_for_sale(till_id)  # a new basket needs the till open (its float counted)
             sale = Sale(till_id=till_id, opened_by_id=user.id)
             db.session.add(sale)
             db.session.flush()
@@ -309,8 +311,10 @@ def void(till_id: int, user: User, reason) -> Sale:
     """Cancel the open basket with a reason; its items go back to stock."""
     reason = validation.text(reason, field="reason", max_len=200)
     sale = _basket_for_change(till_id, user, create=False)
+    opened = cash.session_for_sale(till_id)
     _release(sale.lines)
     transition(sale, SaleStatus.VOIDED)
+    sale.session_id, sale.business_date = opened.id, opened.business_date
     sale.voided_at = utcnow()
     sale.void_reason = reason
     sale.cashier_id = user.id
@@ -347,6 +351,7 @@ def complete(till_id: int, user: User, *, key, payments: list[PaymentIn]) -> Sal
         raise BasketEmpty()
     if not sale.lines:
         raise BasketEmpty()
+    opened = cash.session_for_sale(till_id)
     figures = totals(sale)
     rows = _settle(figures.total_minor, payments)
 
@@ -377,6 +382,7 @@ def complete(till_id: int, user: User, *, key, payments: list[PaymentIn]) -> Sal
     sale.cashier_id = user.id
     sale.completion_key = key
     sale.completed_at = now
+    sale.session_id, sale.business_date = opened.id, opened.business_date
     sale.number = next_value("receipt")
     transition(sale, SaleStatus.COMPLETED)
     try:
@@ -479,12 +485,14 @@ def refund(*, user: User, till_id: int, sale_id: int, lines: list[RefundLineIn],
     if not lines:
         raise InvalidInput(_l("Choose what to refund."), field="lines")
     approver = user if user.is_manager else authorise(user, approval)
+    opened = cash.session_for_sale(till(till_id).id)
     already = refunded_so_far(original)
     by_id = {line.id: line for line in original.lines}
     seen = set()
     doc = Sale(kind=SaleKind.REFUND, status=SaleStatus.COMPLETED, till_id=till(till_id).id,
                opened_by_id=user.id, cashier_id=user.id, refund_of_id=original.id, refund_reason=reason,
-               approved_by_id=approver.id, completion_key=key, completed_at=utcnow())
+               approved_by_id=approver.id, completion_key=key, completed_at=utcnow(),
+               session_id=opened.id, business_date=opened.business_date)
     position = 0
     for wanted in lines:
         line = by_id.get(wanted.line_id)

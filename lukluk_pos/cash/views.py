@@ -1,0 +1,216 @@
+"""Cash pages at the till: open with a float, movements, the blind count, sign-off, closing the day."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from wtforms import SelectChoice, StringField
+from wtforms.validators import Optional
+
+from ..auth.access import Access, access
+from ..auth.service import managers
+from ..catalog.models import Category
+from ..core.errors import DomainError
+from ..core.models import FiscalMode
+from ..core.validation import longest
+from ..core.web import shop, show_on_form
+from ..extensions import db
+from ..till.models import Till
+from . import bp, service
+from .forms import CloseDayForm, CountForm, MovementForm, OpenForm, SignOffForm
+from .models import DayStatus, SessionStatus, TillSession
+
+
+def _till() -> Till:
+    from ..till import service as till
+
+    till_id = g.login.till_id or db.session.scalar(select(Till.id).where(Till.active).order_by(Till.id).limit(1))
+    return till.till(till_id)
+
+
+def _render_drawer(current: Till, open_form=None, movement_form=None, status=200):
+    opened = service.current_session(current.id)
+    last = service.last_closed(current.id)
+    today = service.today()
+    closed_today = [s for s in service.sessions_of(today) if s.till_id == current.id and s.status is SessionStatus.CLOSED]
+    return render_template(
+        "cash/drawer.html", till=current, opened=opened, last=last, closed_today=closed_today,
+        open_form=open_form or OpenForm(), movement_form=movement_form or MovementForm(),
+        day_closed=service.day_status(today) is DayStatus.CLOSED, today=today,
+        needs_sign_off=service.needs_sign_off,
+    ), status
+
+
+@bp.get("/")
+@access(Access.TILL)
+def drawer():
+    """This till's cash: open it with a float, record movements, or go to the count."""
+    return _render_drawer(_till())
+
+
+@bp.post("/open")
+@access(Access.TILL)
+def open_till():
+    current = _till()
+    form = OpenForm()
+    if form.validate_on_submit():
+        try:
+            opened = service.open_session(current.id, g.user, counts=form.counts(), carry_over=form.carry_over.data)
+        except DomainError as exc:
+            show_on_form(exc, form)
+        else:
+            flash(_("The till is open with a float of %(amount)s.", amount=_money(opened.float_minor)), "success")
+            return redirect(url_for("till.till_page"))
+    return _render_drawer(current, open_form=form, status=422)
+
+
+@bp.post("/movements")
+@access(Access.TILL)
+def movement():
+    current = _till()
+    form = MovementForm()
+    if form.validate_on_submit():
+        try:
+            service.add_movement(current.id, g.user, kind=form.kind.data, amount=form.amount.data,
+                                 reason=form.reason.data)
+        except DomainError as exc:
+            show_on_form(exc, form)
+        else:
+            flash(_("Recorded."), "success")
+            return redirect(url_for("cash.drawer"))
+    return _render_drawer(current, movement_form=form, status=422)
+
+
+@bp.route("/count", methods=["GET", "POST"])
+@access(Access.TILL)
+def count():
+    """The blind count: notes and coins first; what the system expected is shown only afterwards."""
+    current = _till()
+    opened = service.current_session(current.id)
+    if opened is None:
+        flash(_("This till is not open."), "error")
+        return redirect(url_for("cash.drawer"))
+    form = CountForm()
+    if request.method == "GET":
+        form.kept.data = ""
+    if form.validate_on_submit():
+        try:
+            closed = service.close_session(current.id, g.user, counts=form.counts(), kept=form.kept.data,
+                                           card_terminal=form.card_terminal.data)
+        except DomainError as exc:
+            show_on_form(exc, form)
+        else:
+            return redirect(url_for("cash.session_page", session_id=closed.id))
+    return render_template("cash/count.html", till=current, opened=opened, form=form), 422 if form.errors else 200
+
+
+@bp.get("/sessions/<int:session_id>")
+@access(Access.TILL)
+def session_page(session_id: int):
+    """A session's result: counted, expected, the difference; the sign-off when it is over the tolerance."""
+    found = service.session(session_id)
+    if found.status is not SessionStatus.CLOSED:
+        return redirect(url_for("cash.drawer"))
+    return _render_session(found, SignOffForm())
+
+
+def _render_session(found: TillSession, form: SignOffForm, status=200):
+    from ..reports.zreport import _session
+
+    form.manager_id.choices = [SelectChoice(m.id, m.name) for m in managers()]
+    return render_template("cash/session.html", found=found, row=_session(found), form=form,
+                           tolerance=service.tolerance(), needs=service.needs_sign_off(found)), status
+
+
+@bp.post("/sessions/<int:session_id>/sign-off")
+@access(Access.TILL)
+def sign_off(session_id: int):
+    found = service.session(session_id)
+    form = SignOffForm()
+    form.manager_id.choices = [SelectChoice(m.id, m.name) for m in managers()]
+    if form.validate_on_submit():
+        try:
+            service.sign_off(found.id, g.user, comment=form.comment.data, manager_id=form.manager_id.data,
+                             pin=form.pin.data)
+        except DomainError as exc:
+            show_on_form(exc, form)
+        else:
+            flash(_("Signed off."), "success")
+            return redirect(url_for("cash.session_page", session_id=found.id))
+    return _render_session(found, form, 422)
+
+
+def _day_to_close() -> date:
+    """The oldest day with a till session that is not closed yet, else today."""
+    from ..cash.models import BusinessDay
+
+    closed = select(BusinessDay.day).where(BusinessDay.status == DayStatus.CLOSED)
+    oldest = db.session.scalar(select(TillSession.business_date).where(TillSession.business_date.not_in(closed))
+                               .order_by(TillSession.business_date).limit(1))
+    return oldest or service.today()
+
+
+def _vat_codes(data: dict) -> list[str]:
+    return sorted(set(db.session.scalars(select(Category.vat_code).distinct())) | set(data["by_vat_code"]))
+
+
+def _close_form(codes: list[str]) -> CloseDayForm:
+    class Form(CloseDayForm):
+        pass
+
+    for code in codes:
+        setattr(Form, f"vat_{code}", StringField(_("Gross sales at VAT %(code)s (zł)", code=code),
+                                                 validators=[Optional(), longest(20)],
+                                                 render_kw={"inputmode": "decimal"}))
+    return Form()
+
+
+@bp.get("/day")
+@access(Access.TILL)
+def day():
+    return redirect(url_for("cash.close_day", day=_day_to_close().isoformat()))
+
+
+def _parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        abort(404)
+
+
+@bp.route("/day/<day>", methods=["GET", "POST"])
+@access(Access.TILL)
+def close_day(day: str):
+    """Close the day: every till counted, the register's figures (fiscal mode), then the Z report."""
+    from ..reports import views as reports
+    from ..reports.zreport import build
+
+    when = _parse_day(day)
+    data = build(when)
+    register = shop().fiscal_mode is FiscalMode.REGISTER
+    codes = _vat_codes(data)
+    form = _close_form(codes if register else [])
+    if form.validate_on_submit():
+        fiscal = {"by_vat": {code: getattr(form, f"vat_{code}").data for code in codes},
+                  "receipts": form.receipts.data} if register else None
+        try:
+            report = service.close_day(when, g.user, fiscal=fiscal)
+        except DomainError as exc:
+            show_on_form(exc, form)
+        else:
+            db.session.commit()
+            reports.after_close(report, user_id=g.user.id)
+            return redirect(url_for("cash.close_day", day=when.isoformat()))
+    blockers = service.close_blockers(when)
+    return render_template("cash/close_day.html", day=when, data=data, form=form, blockers=blockers,
+                           register=register, codes=codes, closed=data["status"] == DayStatus.CLOSED.value,
+                           vat_fields=[getattr(form, f"vat_{code}") for code in codes] if register else []), \
+        422 if form.errors else 200
+
+
+def _money(minor: int) -> str:
+    from ..core.money import format_money
+
+    return format_money(minor)

@@ -1,0 +1,251 @@
+"""The day and the month for the cooperative's accounts: CSV that Polish Excel and LibreOffice open
+as they are (UTF-8 with BOM, ``;`` and decimal comma; the dialect is a shop setting), XLSX through
+openpyxl, and the journal — one line per account per day — for the bookkeeper's import.
+
+Every file is drawn from ``zreport.build``, the same dict the printed and HTML reports show, and the
+amounts are grosze until the last moment (written as exact decimals), so they agree to the grosz.
+"""
+from __future__ import annotations
+
+import calendar
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..cash.models import Adjustment, LedgerAccount, TillSession
+from ..catalog.models import Category
+from ..extensions import db
+from ..till.models import Sale
+from . import zreport
+
+#: CSV dialects: separator and decimal mark. ``pl`` is what Polish Excel expects.
+DIALECTS = {"pl": (";", ","), "en": (",", ".")}
+
+#: The journal's fixed accounts and their starting numbers (the bookkeeper sets the real ones).
+ACCOUNT_KEYS = ("cash", "card", "safe", "paid_in", "paid_out", "over_short", "adjustments", "revenue")
+DEFAULT_ACCOUNTS = {"cash": "100-01", "card": "145", "safe": "100-02", "paid_in": "240-01", "paid_out": "409",
+                    "over_short": "240-02", "adjustments": "240-03", "revenue": "702"}
+
+
+class Money(int):
+    """An amount in grosze that a table writes as złoty."""
+
+
+@dataclass
+class Table:
+    title: str
+    headers: list[str]
+    rows: list[list] = field(default_factory=list)
+
+
+# --- accounts -----------------------------------------------------------------------------------
+
+def account_names() -> dict[str, str]:
+    return {"cash": _("Cash in the drawer"), "card": _("Card payments in settlement"), "safe": _("Cash in the safe"),
+            "paid_in": _("Cash paid in"), "paid_out": _("Cash paid out (expenses)"),
+            "over_short": _("Cash over and short"), "adjustments": _("Corrections of closed days"),
+            "revenue": _("Sales revenue (categories without their own account)")}
+
+
+def accounts() -> dict[str, str]:
+    """Key → account number: the fixed keys, ``payment:cash``/``payment:card`` and ``category:ID``."""
+    stored = {row.key: row.number for row in db.session.scalars(select(LedgerAccount))}
+    numbers = {key: stored.get(key) or DEFAULT_ACCOUNTS[key] for key in ACCOUNT_KEYS}
+    for category in db.session.scalars(select(Category)):
+        numbers[f"category:{category.id}"] = stored.get(f"category:{category.id}") or numbers["revenue"]
+    return numbers
+
+
+def save_accounts(values: dict[str, str]) -> None:
+    for key, number in values.items():
+        number = (number or "").strip()
+        row = db.session.get(LedgerAccount, key)
+        if row is None:
+            db.session.add(LedgerAccount(key=key, number=number))
+        else:
+            row.number = number
+    db.session.flush()
+
+
+# --- the journal --------------------------------------------------------------------------------
+
+def journal(data: dict, numbers: dict[str, str] | None = None) -> list[dict]:
+    """The day as balanced postings, one line per account: debit what came in, credit where from."""
+    numbers = numbers or accounts()
+    by_name = {c.name: c.id for c in db.session.scalars(select(Category))}
+    postings: dict[str, int] = {}  # account number → signed amount (debit positive)
+
+    def post(account: str, amount: int) -> None:
+        postings[account] = postings.get(account, 0) + amount
+
+    method_account = {"cash": numbers["cash"], "card": numbers["card"]}
+    for method, entry in data["by_payment_method"].items():
+        post(method_account[method], entry["net_minor"])
+    for name, entry in data["by_category"].items():
+        post(numbers.get(f"category:{by_name.get(name)}", numbers["revenue"]), -entry["net_minor"])
+    for move in data["movements"]:
+        amount = move["amount_minor"]
+        if move["kind"] == "paid_in":
+            post(numbers["cash"], amount), post(numbers["paid_in"], -amount)
+        elif move["kind"] == "paid_out":
+            post(numbers["paid_out"], amount), post(numbers["cash"], -amount)
+        else:
+            post(numbers["safe"], amount), post(numbers["cash"], -amount)
+    for session in data["sessions"]:
+        if session["difference_minor"]:
+            post(numbers["cash"], session["difference_minor"])
+            post(numbers["over_short"], -session["difference_minor"])
+    for adj in data["adjustments"]:
+        post(method_account[adj["method"]], adj["amount_minor"])
+        target = numbers.get(f"category:{by_name.get(adj['category'])}") if adj["category"] else None
+        post(target or numbers["adjustments"], -adj["amount_minor"])
+    assert sum(postings.values()) == 0, "the journal must balance"
+    names = {number: key for key, number in numbers.items() if not key.startswith("category:")}
+    labels = account_names()
+    lines = []
+    for account in sorted(postings):
+        amount = postings[account]
+        if amount == 0:
+            continue
+        lines.append({"date": data["date"], "account": account, "debit_minor": max(amount, 0),
+                      "credit_minor": max(-amount, 0), "description": labels.get(names.get(account, ""), "")})
+    return lines
+
+
+# --- tables -------------------------------------------------------------------------------------
+
+def day_table(data: dict) -> Table:
+    """The day report as section/item/value rows: counts as numbers, amounts as złoty."""
+    t = Table(_("Day report %(day)s", day=data["date"]), [_("Section"), _("Item"), _("Value")])
+    summary = _("Summary")
+    t.rows += [[summary, _("Z report number"), data["z_number"] or ""], [summary, _("Date"), data["date"]],
+               [summary, _("Status"), data["status"]],
+               [summary, _("First receipt"), data["first_receipt"] or ""],
+               [summary, _("Last receipt"), data["last_receipt"] or ""],
+               [summary, _("Sales"), data["sales_count"]], [summary, _("Refunds"), data["refunds_count"]],
+               [summary, _("Voided baskets"), data["voids_count"]],
+               [summary, _("Gross sales"), Money(data["gross_minor"])],
+               [summary, _("Discounts"), Money(data["discounts_minor"])],
+               [summary, _("Refunded"), Money(data["refunds_minor"])],
+               [summary, _("Net sales"), Money(data["net_minor"])],
+               [summary, _("Items sold"), data["items_sold"]], [summary, _("Items taken in"), data["items_taken_in"]]]
+    for section, key in ((_("By payment method"), "by_payment_method"), (_("By category"), "by_category"),
+                         (_("By VAT code"), "by_vat_code")):
+        for name, entry in data[key].items():
+            t.rows.append([section, name, Money(entry["net_minor"])])
+    cash_section = _("Cash")
+    for label, key in ((_("Float"), "float_minor"), (_("Cash received"), "cash_received_minor"),
+                       (_("Change given"), "change_given_minor"), (_("Cash refunds"), "cash_refunds_minor"),
+                       (_("Paid in"), "paid_in_minor"), (_("Paid out"), "paid_out_minor"),
+                       (_("Safe drops"), "drops_minor"), (_("Expected"), "expected_minor"),
+                       (_("Counted"), "counted_minor"), (_("Over (+) / short (−)"), "difference_minor"),
+                       (_("Left in the drawer"), "kept_minor"), (_("To the safe or bank"), "banked_minor")):
+        t.rows.append([cash_section, label, Money(data["cash"][key])])
+    t.rows.append([_("Card"), _("System"), Money(data["card"]["system_minor"])])
+    if data["card"]["terminal_minor"] is not None:
+        t.rows.append([_("Card"), _("Terminal"), Money(data["card"]["terminal_minor"])])
+    for adj in data["adjustments"]:
+        t.rows.append([_("Corrections"), f"{adj['affects_day']} {adj['method']}: {adj['reason']}",
+                       Money(adj["amount_minor"])])
+    return t
+
+
+def month_days(year: int, month: int) -> list[date]:
+    """The month's days that have a till session or a correction to report."""
+    first = date(year, month, 1)
+    last = date(year, month, calendar.monthrange(year, month)[1])
+    days = set(db.session.scalars(select(TillSession.business_date).where(
+        TillSession.business_date >= first, TillSession.business_date <= last)))
+    days |= set(db.session.scalars(select(Adjustment.reported_on).where(
+        Adjustment.reported_on >= first, Adjustment.reported_on <= last)))
+    days |= {d for d in db.session.scalars(select(Sale.business_date).where(
+        Sale.business_date >= first, Sale.business_date <= last).distinct()) if d}
+    return sorted(days)
+
+
+def month_reports(year: int, month: int) -> list[dict]:
+    return [zreport.build(day) for day in month_days(year, month)]
+
+
+def month_table(year: int, month: int, reports: list[dict]) -> Table:
+    t = Table(_("Month %(month)s", month=f"{year}-{month:02d}"),
+              [_("Date"), _("Z report number"), _("Status"), _("Sales"), _("Gross sales"), _("Discounts"),
+               _("Refunded"), _("Net sales"), _("Cash"), _("Card"), _("Over (+) / short (−)"), _("Corrections")])
+    keys = ("gross_minor", "discounts_minor", "refunds_minor", "net_minor")
+    totals = [0] * 7
+    count = 0
+    for data in reports:
+        methods = data["by_payment_method"]
+        values = [data[k] for k in keys] + [methods.get("cash", {}).get("net_minor", 0),
+                                            methods.get("card", {}).get("net_minor", 0),
+                                            data["cash"]["difference_minor"], data["adjustments_minor"]]
+        totals = [a + b for a, b in zip(totals, values)]
+        count += data["sales_count"]
+        t.rows.append([data["date"], data["z_number"] or "", data["status"], data["sales_count"],
+                       *[Money(v) for v in values]])
+    t.rows.append([_("Total"), "", "", count, *[Money(v) for v in totals]])
+    return t
+
+
+def journal_table(reports: list[dict]) -> Table:
+    t = Table(_("Journal"), [_("Date"), _("Account"), _("Debit"), _("Credit"), _("Description")])
+    numbers = accounts()
+    for data in reports:
+        for line in journal(data, numbers):
+            t.rows.append([line["date"], line["account"], Money(line["debit_minor"]), Money(line["credit_minor"]),
+                           line["description"]])
+    return t
+
+
+def month_bounds(year: int, month: int) -> tuple[date, date]:
+    first = date(year, month, 1)
+    return first, (first + timedelta(days=32)).replace(day=1)
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+def _text_amount(minor: int, decimal_mark: str) -> str:
+    sign = "-" if minor < 0 else ""
+    whole, frac = divmod(abs(minor), 100)
+    return f"{sign}{whole}{decimal_mark}{frac:02d}"
+
+
+def to_csv(table: Table, dialect: str = "pl") -> bytes:
+    """UTF-8 with a BOM (so Excel knows the encoding), the dialect's separator and decimal mark."""
+    separator, decimal_mark = DIALECTS.get(dialect, DIALECTS["pl"])
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=separator, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(table.headers)
+    for row in table.rows:
+        writer.writerow([_text_amount(cell, decimal_mark) if isinstance(cell, Money) else cell for cell in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def to_xlsx(tables: list[Table]) -> bytes:
+    """One sheet per table; amounts are numbers in złoty with two decimals, formatted as money."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    book.remove(book.active)
+    for table in tables:
+        sheet = book.create_sheet(title=table.title[:31].replace("/", "-"))
+        sheet.append(table.headers)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in table.rows:
+            sheet.append([Decimal(cell).scaleb(-2) if isinstance(cell, Money) else cell for cell in row])
+            for cell, value in zip(sheet[sheet.max_row], row):
+                if isinstance(value, Money):
+                    cell.number_format = "#,##0.00"
+        for column, header in zip(sheet.columns, table.headers):
+            width = max([len(str(header))] + [len(str(c.value or "")) for c in column][:200])
+            sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 10), 60)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

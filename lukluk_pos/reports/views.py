@@ -1,0 +1,240 @@
+"""The manager's day pages: days and their Z reports, downloads for the bookkeeper, corrections,
+reopening (admin) and the journal's account numbers."""
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date
+
+from flask import Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from wtforms import SelectChoice, StringField
+from wtforms.validators import Optional
+
+from ..auth.access import Access, access
+from ..cash import service as cash
+from ..cash.forms import AdjustmentForm, ReopenForm
+from ..cash.models import BusinessDay, DayStatus, TillSession, ZReport
+from ..catalog import service as catalog
+from ..core.errors import DomainError, InvalidInput
+from ..core.validation import longest
+from ..core.web import shop, show_on_form
+from ..extensions import db
+from ..printing import document as printed
+from ..printing import service as printing
+from ..printing.models import JobKind
+from . import bp, exports, zreport
+
+log = logging.getLogger(__name__)
+MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+TYPES = {"csv": "text/csv; charset=utf-8",
+         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def after_close(report: ZReport, *, user_id: int) -> None:
+    """After a day's close is committed: print the Z report and take the backup. Neither may undo the
+    close; a failure is shown and logged."""
+    from ..core.backup import BackupError, make_backup
+
+    config = printing.settings()
+    printing.queue_document(JobKind.REPORT, printed.z_report(report.figures, config.shop, config.columns),
+                            user_id=user_id)
+    db.session.commit()
+    flash(_("Day %(day)s is closed: Z report no. %(number)d is printing.", day=report.day.isoformat(),
+            number=report.number), "success")
+    if db.engine.url.get_backend_name() != "sqlite":
+        return
+    try:
+        path = make_backup(current_app.instance_path, keep_days=current_app.config["BACKUP_KEEP_DAYS"])
+    except (BackupError, OSError) as exc:
+        log.error("Backup after closing %s failed: %s", report.day, exc)
+        flash(_("The backup after closing failed: %(error)s", error=str(exc)), "error")
+    else:
+        flash(_("Backup saved: %(name)s.", name=path.name), "success")
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        abort(404)
+
+
+@bp.get("/days")
+@access(Access.MANAGER)
+def days():
+    """Recent business days with their status, Z numbers and net; month downloads; corrections."""
+    return _render_days(_adjustment_form())
+
+
+def _render_days(form: AdjustmentForm, status: int = 200):
+    recent = list(db.session.scalars(select(TillSession.business_date).distinct()
+                                     .order_by(TillSession.business_date.desc()).limit(62)))
+    statuses = {row.day: row.status for row in db.session.scalars(select(BusinessDay).where(BusinessDay.day.in_(recent)))}
+    numbers: dict[date, list[int]] = {}
+    for row in db.session.execute(select(ZReport.day, ZReport.number).where(ZReport.day.in_(recent))):
+        numbers.setdefault(row.day, []).append(row.number)
+    months = sorted({(d.year, d.month) for d in recent}, reverse=True) or [(cash.today().year, cash.today().month)]
+    return render_template("reports/days.html", recent=recent, statuses=statuses, numbers=numbers,
+                           months=[f"{y}-{m:02d}" for y, m in months], form=form, DayStatus=DayStatus), status
+
+
+def _adjustment_form() -> AdjustmentForm:
+    form = AdjustmentForm()
+    form.category_id.choices = [SelectChoice(0, "—")] + [SelectChoice(c.id, c.name) for c in catalog.categories()]
+    return form
+
+
+@bp.post("/adjustments")
+@access(Access.MANAGER)
+def add_adjustment():
+    """A manager's correction of a closed day (shown in the next open day's report)."""
+    form = _adjustment_form()
+    if form.validate_on_submit():
+        try:
+            try:
+                affects = date.fromisoformat(form.affects_day.data.strip())
+            except ValueError:
+                raise InvalidInput(_("Give the day as YYYY-MM-DD."), field="affects_day") from None
+            row = cash.add_adjustment(g.user, affects_day=affects, method=form.method.data, amount=form.amount.data,
+                                      reason=form.reason.data, category_id=form.category_id.data or None)
+        except DomainError as exc:
+            show_on_form(exc, form)
+        else:
+            flash(_("Correction recorded: it shows in the report of %(day)s.", day=row.reported_on.isoformat()),
+                  "success")
+            return redirect(url_for("reports.days"))
+    return _render_days(form, 422)
+
+
+@bp.get("/days/<day>")
+@access(Access.MANAGER)
+def day(day: str):
+    """The day's report as HTML (print it from the browser or on the receipt printer) and downloads."""
+    when = _day(day)
+    data = zreport.build(when)
+    return render_template("reports/day.html", day=when, data=data, reopen=ReopenForm(),
+                           journal=exports.journal(data))
+
+
+@bp.get("/days/<day>/<what>.<fmt>")
+@access(Access.REPORTS)
+def day_download(day: str, what: str, fmt: str):
+    """``report`` or ``journal`` of one day, as ``csv`` or ``xlsx``."""
+    when = _day(day)
+    data = zreport.build(when)
+    if what == "report":
+        table = exports.day_table(data)
+    elif what == "journal":
+        table = exports.journal_table([data])
+    else:
+        abort(404)
+    return _send(table, fmt, f"lukluk-{what}-{when.isoformat()}")
+
+
+@bp.get("/months/<month>/<what>.<fmt>")
+@access(Access.REPORTS)
+def month_download(month: str, what: str, fmt: str):
+    """The month's days (``report``) or its journal, as ``csv`` or ``xlsx``."""
+    found = MONTH_RE.match(month)
+    if not found or not 1 <= int(found[2]) <= 12:
+        abort(404)
+    year, number = int(found[1]), int(found[2])
+    reports = exports.month_reports(year, number)
+    if what == "report":
+        table = exports.month_table(year, number, reports)
+    elif what == "journal":
+        table = exports.journal_table(reports)
+    else:
+        abort(404)
+    return _send(table, fmt, f"lukluk-{what}-{month}")
+
+
+def _send(table: exports.Table, fmt: str, name: str) -> Response:
+    if fmt == "csv":
+        body = exports.to_csv(table, shop().csv_dialect)
+    elif fmt == "xlsx":
+        body = exports.to_xlsx([table])
+    else:
+        abort(404)
+    return Response(body, mimetype=TYPES[fmt], headers={
+        "Content-Disposition": f'attachment; filename="{name}.{fmt}"', "Cache-Control": "no-store"})
+
+
+@bp.post("/days/<day>/print")
+@access(Access.TILL)
+def print_day(day: str):
+    """The day's report (Z report if closed) on the receipt printer again."""
+    when = _day(day)
+    data = zreport.build(when)
+    config = printing.settings()
+    printing.queue_document(JobKind.REPORT, printed.z_report(data, config.shop, config.columns), user_id=g.user.id)
+    flash(_("The report is printing."), "success")
+    target = request.form.get("next", "")
+    return redirect(target if target.startswith("/") and not target.startswith("//") else
+                    url_for("reports.day", day=when.isoformat()))
+
+
+@bp.post("/days/<day>/reopen")
+@access(Access.ADMIN)
+def reopen(day: str):
+    when = _day(day)
+    form = ReopenForm()
+    if form.validate_on_submit():
+        try:
+            cash.reopen_day(when, g.user, reason=form.reason.data)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.describe(), "error")
+        else:
+            flash(_("Day %(day)s is open again; close it again when it is right.", day=when.isoformat()), "success")
+    else:
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
+    return redirect(url_for("reports.day", day=when.isoformat()))
+
+
+def _accounts_form(names: dict[str, str]):
+    from flask_wtf import FlaskForm
+    from wtforms import SelectField
+
+    class Form(FlaskForm):
+        csv_dialect = SelectField(_("CSV files"), choices=[
+            SelectChoice("pl", _("Polish Excel: semicolon, decimal comma")),
+            SelectChoice("en", _("English Excel: comma, decimal point"))])
+        tolerance = StringField(_("Cash difference allowed without a manager's sign-off (zł)"),
+                                validators=[Optional(), longest(20)], render_kw={"inputmode": "decimal"})
+
+    for key, label in names.items():
+        setattr(Form, key.replace(":", "_"), StringField(label, validators=[Optional(), longest(40)]))
+    return Form()
+
+
+@bp.route("/accounts", methods=["GET", "POST"])
+@access(Access.ADMIN)
+def accounts():
+    """The journal's account numbers (per payment method, per category, cash movements) and CSV dialect."""
+    from ..core.money import format_input
+    from ..core.validation import money
+
+    names = exports.account_names()
+    names.update({f"category:{c.id}": _("Revenue: %(name)s", name=c.name) for c in catalog.categories()})
+    form = _accounts_form(names)
+    numbers = exports.accounts()
+    if request.method == "GET":
+        for key in names:
+            getattr(form, key.replace(":", "_")).data = numbers.get(key, "")
+        form.csv_dialect.data = shop().csv_dialect
+        form.tolerance.data = format_input(shop().cash_tolerance_minor)
+    if form.validate_on_submit():
+        try:
+            tolerance = money(form.tolerance.data or "0", field="tolerance", allow_zero=True)
+        except DomainError as exc:
+            show_on_form(exc, form)
+        else:
+            exports.save_accounts({key: getattr(form, key.replace(":", "_")).data for key in names})
+            shop().csv_dialect, shop().cash_tolerance_minor = form.csv_dialect.data, tolerance
+            flash(_("Saved."), "success")
+            return redirect(url_for("reports.accounts"))
+    fields = [getattr(form, key.replace(":", "_")) for key in names]
+    return render_template("reports/accounts.html", form=form, fields=fields), 422 if form.errors else 200

@@ -1,0 +1,133 @@
+"""The daily (Z) report: the sales figures, every till session's cash with over/short, the card
+comparison, movements, corrections reported today, the fiscal register comparison and who was on duty.
+
+``build`` returns plain JSON-ready values (grosze, ISO dates, names). The printed report, the HTML
+page, the JSON API, the CSV/XLSX exports and the journal are all drawn from this one dict, so they
+cannot disagree.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import select
+
+from ..auth.models import LoginSession, User
+from ..cash import service as cash
+from ..cash.models import Adjustment, CashMovement, DayStatus, SessionStatus, TillSession, ZReport
+from ..core.models import FiscalMode, Shop
+from ..extensions import db
+from .day import figures
+
+CASH_FIELDS = ("float_minor", "cash_received_minor", "change_given_minor", "cash_sales_minor", "cash_refunds_minor",
+               "paid_in_minor", "paid_out_minor", "drops_minor", "expected_minor", "counted_minor",
+               "difference_minor", "kept_minor", "banked_minor")
+
+
+def _local(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=timezone.utc).astimezone(cash.zone()).isoformat(timespec="minutes")
+
+
+def _session(row: TillSession) -> dict:
+    sums = cash.expected(row)
+    closed = row.status is SessionStatus.CLOSED
+    entry = {
+        "id": row.id, "till": row.till.name, "status": row.status.value,
+        "opened_by": row.opened_by.name, "opened_at": _local(row.opened_at),
+        "closed_by": row.closed_by.name if row.closed_by else None, "closed_at": _local(row.closed_at),
+        "carried_over": row.carried_from_id is not None,
+        **{key: sums[key] for key in ("float_minor", "cash_received_minor", "change_given_minor", "cash_sales_minor",
+                                      "cash_refunds_minor", "paid_in_minor", "paid_out_minor", "drops_minor")},
+        # A closed session shows the expected figure fixed at its count (the same records, summed then).
+        "expected_minor": row.expected_minor if closed else sums["expected_minor"],
+        "counted_minor": row.counted_minor if closed else None,
+        "difference_minor": row.difference_minor if closed else None,
+        "kept_minor": row.kept_minor if closed else None,
+        "banked_minor": (row.counted_minor - row.kept_minor) if closed else None,
+        "counts": row.counts if closed else None,
+        "card_system_minor": row.card_system_minor if closed else sums["card_net_minor"],
+        "card_terminal_minor": row.card_terminal_minor,
+        "card_difference_minor": (row.card_terminal_minor - row.card_system_minor)
+        if closed and row.card_terminal_minor is not None else None,
+        "sign_off": {"by": row.sign_off.user.name, "comment": row.sign_off.comment,
+                     "at": _local(row.sign_off.created_at)} if row.sign_off else None,
+        "needs_sign_off": cash.needs_sign_off(row),
+    }
+    return entry
+
+
+def _sum(rows: list[dict], key: str) -> int:
+    return sum(row[key] or 0 for row in rows)
+
+
+def build(day: date, *, report: ZReport | None = None) -> dict:
+    """Everything the day's report shows; ``report`` is the Z report being made (when closing)."""
+    data = figures(day)
+    sessions = cash.sessions_of(day)
+    rows = [_session(row) for row in sessions]
+    data["sessions"] = rows
+    data["cash"] = {key: _sum(rows, key) for key in CASH_FIELDS}
+    data["cash"]["over_minor"] = sum(max(row["difference_minor"] or 0, 0) for row in rows)
+    data["cash"]["short_minor"] = sum(max(-(row["difference_minor"] or 0), 0) for row in rows)
+    typed = [row for row in rows if row["card_terminal_minor"] is not None]
+    data["card"] = {"system_minor": _sum(rows, "card_system_minor"),
+                    "terminal_minor": _sum(typed, "card_terminal_minor") if typed else None,
+                    "difference_minor": _sum(typed, "card_difference_minor") if typed else None}
+
+    ids = [row.id for row in sessions]
+    movements = db.session.scalars(select(CashMovement).where(CashMovement.session_id.in_(ids))
+                                   .order_by(CashMovement.created_at, CashMovement.id)) if ids else []
+    data["movements"] = [{"at": _local(m.created_at), "till": m.session.till.name, "kind": m.kind.value,
+                          "amount_minor": m.amount_minor, "reason": m.reason, "by": m.user.name} for m in movements]
+
+    adjustments = db.session.scalars(select(Adjustment).where(Adjustment.reported_on == day).order_by(Adjustment.id))
+    data["adjustments"] = [{"id": a.id, "affects_day": a.affects_day.isoformat(), "method": a.method,
+                            "category": a.category.name if a.category else None, "amount_minor": a.amount_minor,
+                            "reason": a.reason, "by": a.user.name, "at": _local(a.created_at)} for a in adjustments]
+    data["adjustments_minor"] = sum(a["amount_minor"] for a in data["adjustments"])
+
+    # Who was on duty: everyone who sold, opened or counted a till, or signed in at one that day.
+    start, end = _bounds(day)
+    names = set(data["on_duty"])
+    names |= {row["opened_by"] for row in rows} | {row["closed_by"] for row in rows if row["closed_by"]}
+    sign_ins = db.session.execute(
+        select(User.name, LoginSession.created_at, LoginSession.ended_at).join(User, User.id == LoginSession.user_id)
+        .where(LoginSession.till_id.is_not(None), LoginSession.created_at >= start, LoginSession.created_at < end)
+        .order_by(LoginSession.created_at)).all()
+    data["till_sign_ins"] = [{"name": name, "signed_in": _local(since), "signed_out": _local(until)}
+                             for name, since, until in sign_ins]
+    names |= {name for name, _since, _until in sign_ins}
+    data["on_duty"] = sorted(names)
+
+    shop = db.session.scalar(select(Shop).limit(1))
+    reports = cash.z_reports(day)
+    current = report or (reports[-1] if reports else None)
+    data["status"] = DayStatus.CLOSED.value if report is not None else cash.day_status(day).value
+    data["z_number"] = current.number if current else None
+    data["closed_at"] = _local(current.created_at) if current else None
+    data["closed_by"] = db.session.get(User, current.user_id).name if current else None
+    data["earlier_z_numbers"] = [z.number for z in reports if current is None or z.number != current.number]
+    data["reopenings"] = [{"at": _local(r.created_at), "by": r.user.name, "reason": r.reason}
+                          for r in cash.reopenings(day)]
+    data["fiscal_mode"] = shop.fiscal_mode.value if shop else FiscalMode.EXEMPT.value
+    data["fiscal"] = _fiscal(data, current.fiscal if current else None)
+    return data
+
+
+def _fiscal(data: dict, register: dict | None) -> dict | None:
+    """The register's daily report beside the system's own sales by VAT code and receipt count."""
+    if register is None:
+        return None
+    system = {code: entry["sales_minor"] for code, entry in data["by_vat_code"].items()}
+    codes = sorted(set(system) | set(register["by_vat"]))
+    by_vat = {code: {"register_minor": register["by_vat"].get(code, 0), "system_minor": system.get(code, 0),
+                     "difference_minor": register["by_vat"].get(code, 0) - system.get(code, 0)} for code in codes}
+    return {"by_vat": by_vat, "register_receipts": register["receipts"], "system_receipts": data["sales_count"],
+            "receipts_difference": register["receipts"] - data["sales_count"]}
+
+
+def _bounds(day: date):
+    from .day import utc_bounds
+
+    return utc_bounds(day)

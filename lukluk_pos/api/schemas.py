@@ -211,7 +211,8 @@ class JobOut(BaseModel):
 
 
 class DayOut(BaseModel):
-    """A day's figures (grosze); the cash summary and fiscal figures come with the day close."""
+    """A day's report (grosze): the same figures as the printed Z report, the CSV/XLSX exports and the
+    journal. ``status`` is ``closed`` once the day is locked; ``z_number`` is its Z report."""
 
     model_config = ConfigDict(extra="allow")
     date: str
@@ -230,6 +231,15 @@ class DayOut(BaseModel):
     items_sold: int
     items_taken_in: int
     on_duty: list[str]
+    status: str = Field(description="open or closed (locked).")
+    z_number: int | None
+    sessions: list[dict] = Field(description="Each till session: float, cash received, change, refunds, "
+                                 "movements, expected, counted, difference, card system and terminal totals.")
+    cash: dict[str, int] = Field(description="The sessions' cash summed; difference_minor is over (+) / short (−).")
+    movements: list[dict]
+    adjustments: list[dict] = Field(description="Corrections of closed days reported on this day.")
+    fiscal: dict | None = Field(description="Fiscal register mode: the register's figures beside the system's.")
+    journal: list[dict] = Field(description="One line per account: account, debit_minor, credit_minor.")
 
 
 class ErrorOut(BaseModel):

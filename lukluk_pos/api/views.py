@@ -224,13 +224,14 @@ def suggest_price(params: SuggestQuery):
                       display={"price": format_input(price), "low": format_money(low), "high": format_money(high)})
 
 
-@endpoint(bp, "GET", "/days/<day>", summary="A day's figures (YYYY-MM-DD); a manager or a reports:read token",
+@endpoint(bp, "GET", "/days/<day>", summary="A day's report (YYYY-MM-DD): the Z report's figures, cash, "
+          "movements, corrections and the journal; a manager or a reports:read token",
           access=Access.REPORTS, response=DayOut, tag="reports")
 def day_figures(day: str):
     from datetime import date
 
     from ..core.errors import InvalidInput
-    from ..reports.day import figures
+    from ..reports import exports, zreport
 
     try:
         when = date.fromisoformat(day) if len(day) == 10 else None
@@ -240,4 +241,6 @@ def day_figures(day: str):
         from flask_babel import lazy_gettext as _l
 
         raise InvalidInput(_l("Give the day as YYYY-MM-DD."), field="day")
-    return DayOut.model_validate(figures(when))
+    data = zreport.build(when)
+    data["journal"] = exports.journal(data)
+    return DayOut.model_validate(data)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms import SelectChoice, StringField
@@ -93,17 +93,18 @@ def count():
         flash(_("This till is not open."), "error")
         return redirect(url_for("cash.drawer"))
     form = CountForm()
-    if request.method == "GET":
-        form.kept.data = ""
+    refused = False
     if form.validate_on_submit():
         try:
             closed = service.close_session(current.id, g.user, counts=form.counts(), kept=form.kept.data,
                                            card_terminal=form.card_terminal.data)
         except DomainError as exc:
             show_on_form(exc, form)
+            refused = True
         else:
             return redirect(url_for("cash.session_page", session_id=closed.id))
-    return render_template("cash/count.html", till=current, opened=opened, form=form), 422 if form.errors else 200
+    return render_template("cash/count.html", till=current, opened=opened, form=form), \
+        422 if form.errors or refused else 200
 
 
 @bp.get("/sessions/<int:session_id>")
@@ -192,6 +193,7 @@ def close_day(day: str):
     register = shop().fiscal_mode is FiscalMode.REGISTER
     codes = _vat_codes(data)
     form = _close_form(codes if register else [])
+    refused = False
     if form.validate_on_submit():
         fiscal = {"by_vat": {code: getattr(form, f"vat_{code}").data for code in codes},
                   "receipts": form.receipts.data} if register else None
@@ -199,6 +201,7 @@ def close_day(day: str):
             report = service.close_day(when, g.user, fiscal=fiscal)
         except DomainError as exc:
             show_on_form(exc, form)
+            refused = True
         else:
             db.session.commit()
             reports.after_close(report, user_id=g.user.id)
@@ -207,7 +210,7 @@ def close_day(day: str):
     return render_template("cash/close_day.html", day=when, data=data, form=form, blockers=blockers,
                            register=register, codes=codes, closed=data["status"] == DayStatus.CLOSED.value,
                            vat_fields=[getattr(form, f"vat_{code}") for code in codes] if register else []), \
-        422 if form.errors else 200
+        422 if form.errors or refused else 200
 
 
 def _money(minor: int) -> str:

@@ -121,7 +121,7 @@ def journal(data: dict, numbers: dict[str, str] | None = None) -> list[dict]:
 
 def day_table(data: dict) -> Table:
     """The day report as section/item/value rows: counts as numbers, amounts as złoty."""
-    t = Table(_("Day report %(day)s", day=data["date"]), [_("Section"), _("Item"), _("Value")])
+    t = Table(_("Day report %(day)s", day=data["date"]), [_("Section"), _("Entry"), _("Value")])
     summary = _("Summary")
     t.rows += [[summary, _("Z report number"), data["z_number"] or ""], [summary, _("Date"), data["date"]],
                [summary, _("Status"), data["status"]],

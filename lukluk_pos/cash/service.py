@@ -41,7 +41,7 @@ MAX_PIECES = 100_000  #: per denomination: more than any drawer or safe bag hold
 
 class TillNotOpen(DomainError):
     code = "till_not_open"
-    message = _l("This till is not open: count the float on the Cash page first.")
+    message = _l("This till is not open: count the float under Cash up first.")
 
 
 class DayClosed(DomainError):

@@ -12,6 +12,7 @@ from ..api.schemas import RefundIn
 from ..api.spec import translate
 from ..auth.access import Access, access
 from ..auth.service import managers
+from ..cash import service as cash
 from ..catalog import service as catalog
 from ..core.errors import DomainError
 from ..core.money import format_money
@@ -34,7 +35,7 @@ def till_page():
     return render_template(
         "till/till.html", till=current, categories=catalog.categories(),
         basket=queries.basket(service.open_basket(current.id)), managers=managers(),
-        quick_cash=[1000, 2000, 5000, 10000, 20000],
+        quick_cash=[1000, 2000, 5000, 10000, 20000], session_open=cash.current_session(current.id) is not None,
     )
 
 

@@ -58,11 +58,13 @@ def set_up(app) -> None:
     from lukluk_pos.auth import service as auth
     from lukluk_pos.auth.models import Role
     from lukluk_pos.auth.setup import set_up_shop
+    from lukluk_pos.cash import service as cash
 
     with app.app_context():
         admin = set_up_shop(shop_name="Bench", address="", nip="", name="Admin", pin="9999",
                             password="bench-password", standard_categories=True)
         auth.create_user(name="Wolontariusz", role=Role.VOLUNTEER, pin=PIN, password=None, by=admin)
+        cash.open_session(1, admin, counts={"10000": 2})  # the till is open, as every working day
         db.session.commit()
 
 
@@ -129,6 +131,7 @@ def load_history(app, *, items: int, sales: int, seed: int = 5) -> None:
                 sale_rows.append({"id": n + 1, "kind": "sale", "status": "completed", "till_id": 1,
                                   "opened_by_id": user_id, "cashier_id": user_id, "number": n + 1,
                                   "completion_key": f"history-{n + 1:08d}", "opened_at": moment, "completed_at": moment,
+                                  "business_date": moment.date(),
                                   "void_reason": "", "refund_reason": "", "discount_reason": "",
                                   "subtotal_minor": total, "discount_minor": 0, "total_minor": total})
                 cash = rng.random() < 0.6
@@ -171,8 +174,8 @@ class Client:
         self.cookie = ""
         self.csrf = ""
 
-    def request(self, method: str, path: str, body=None, form=None) -> tuple[int, bytes]:
-        headers = {"Cookie": self.cookie} if self.cookie else {}
+    def request(self, method: str, path: str, body=None, form=None, headers=None) -> tuple[int, bytes]:
+        headers = dict(headers or {}) | ({"Cookie": self.cookie} if self.cookie else {})
         payload = None
         if body is not None:
             payload = json.dumps(body)
@@ -255,6 +258,43 @@ def measure(app, label: str, *, rounds: int) -> dict:
     return results
 
 
+def measure_reports(app, *, rounds: int) -> dict:
+    """The bookkeeper's reads over the five-year history: a day's report as JSON (every figure,
+    cash, journal) and a month's journal as CSV, with a reports:read token."""
+    from lukluk_pos.auth import service as auth
+    from lukluk_pos.serve import background_server
+
+    with app.app_context():
+        _row, token = auth.create_token(name="bench", scope="reports:read")
+        db.session.commit()
+        first, last = db.session.execute(text("SELECT min(business_date), max(business_date) FROM sale")).one()
+    first, last = datetime.fromisoformat(str(first)).date(), datetime.fromisoformat(str(last)).date()
+    rng = random.Random(11)
+    headers = {"Authorization": f"Bearer {token}"}
+    samples = {"day_report_json": [], "month_journal_csv": []}
+    with background_server(app) as url:
+        client = Client(int(url.rsplit(":", 1)[1]))
+        bar = Progress("measuring reports (five_year)", rounds)
+        for n in range(rounds):
+            day = first + timedelta(days=rng.randrange((last - first).days))
+            for name, path in (("day_report_json", f"/api/v1/days/{day.isoformat()}"),
+                               ("month_journal_csv", f"/reports/months/{day:%Y-%m}/journal.csv")):
+                status = 0
+
+                def get(path=path):
+                    nonlocal status
+                    status, _data = client.request("GET", path, headers=headers)
+
+                took = timed(get)
+                if status != 200:
+                    raise SystemExit(f"GET {path} answered {status}")
+                if n >= 3:
+                    samples[name].append(took)
+            bar.advance()
+        bar.finish()
+    return {name: summarise(values) for name, values in samples.items()}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--items", type=int, default=520_000)
@@ -276,6 +316,7 @@ def main(argv=None) -> int:
         load_history(big, items=args.items, sales=args.sales)
         print(f"  loaded in {time.perf_counter() - started:.0f} s", flush=True)
         results["five_year"] = measure(big, "five_year", rounds=args.rounds)
+        results["five_year_reports"] = measure_reports(big, rounds=max(args.rounds // 10, 10))
         with big.app_context():
             counts = {name: db.session.scalar(text(f"SELECT count(*) FROM {name}")) for name in ("item", "sale")}
         results["meta"] = {"database": "sqlite", "rows": counts, "rounds": args.rounds,
@@ -288,6 +329,8 @@ def main(argv=None) -> int:
             r = results[shop][op]
             ratio = f"{r['ratio_to_bare']:.2f}" if "ratio_to_bare" in r else "-"
             print(f"{shop:<10} {op:<14} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {ratio:>9}")
+    for op, r in results["five_year_reports"].items():
+        print(f"{'five_year':<10} {op:<18} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f}")
     growth = {op: round(results["five_year"][op]["p99_ms"] / results["empty"][op]["p99_ms"], 2)
               for op in ("scan", "complete_sale", "search")}
     results["meta"]["p99_five_year_over_empty"] = growth

@@ -136,7 +136,7 @@ def build_demo(*, items: int, days: int, seed: int, echo=print) -> None:
         for _n in range(rng.randint(3, 6)):
             _one_sale(rng, till_id, rng.choice(people), made, cats, None)
         db.session.commit()
-        echo("Kasa jest otwarta na dziś: policz ją i zamknij dzień w przeglądarce (Kasa → Zamknij dzień).")
+        echo("Kasa jest otwarta na dziś: policz ją i zamknij dzień w przeglądarce (Rozliczenie kasy → Zamknij dzień).")
     echo("Gotowe: sklep demonstracyjny jest w bazie.")
 
 

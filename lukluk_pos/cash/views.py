@@ -189,6 +189,8 @@ def close_day(day: str):
     from ..reports.zreport import build
 
     when = _parse_day(day)
+    if not g.user.is_manager and when != _day_to_close() and not 0 <= (service.today() - when).days <= 7:
+        abort(403)  # at the till: the day being closed and the last week; older reports are the manager's
     data = build(when)
     register = shop().fiscal_mode is FiscalMode.REGISTER
     codes = _vat_codes(data)

@@ -104,17 +104,36 @@ def journal(data: dict, numbers: dict[str, str] | None = None) -> list[dict]:
         post(method_account[adj["method"]], adj["amount_minor"])
         target = numbers.get(f"category:{by_name.get(adj['category'])}") if adj["category"] else None
         post(target or numbers["adjustments"], -adj["amount_minor"])
-    assert sum(postings.values()) == 0, "the journal must balance"
-    names = {number: key for key, number in numbers.items() if not key.startswith("category:")}
-    labels = account_names()
+    if sum(postings.values()) != 0:  # every posting above has its counterpart: this is a bug, never data
+        raise RuntimeError(f"the journal of {data['date']} does not balance: {postings}")
+    labels = _labels(numbers)
     lines = []
     for account in sorted(postings):
         amount = postings[account]
         if amount == 0:
             continue
         lines.append({"date": data["date"], "account": account, "debit_minor": max(amount, 0),
-                      "credit_minor": max(-amount, 0), "description": labels.get(names.get(account, ""), "")})
+                      "credit_minor": max(-amount, 0), "description": labels.get(account, "")})
     return lines
+
+
+def _labels(numbers: dict[str, str]) -> dict[str, str]:
+    """Account number → what it holds: its key's name, or the categories whose revenue goes there."""
+    names = account_names()
+    categories = {f"category:{c.id}": c.name for c in db.session.scalars(select(Category))}
+    by_number: dict[str, list[str]] = {}
+    for key, number in numbers.items():
+        by_number.setdefault(number, []).append(key)
+    labels = {}
+    for number, keys in by_number.items():
+        fixed = [names[key] for key in keys if key in names and key != "revenue"]
+        revenue = [categories[key] for key in keys if key in categories]
+        parts = fixed[:]
+        if revenue:
+            parts.append(names["revenue"] if "revenue" in keys or len(revenue) > 3
+                         else _("Revenue: %(name)s", name=", ".join(revenue)))
+        labels[number] = "; ".join(parts)
+    return labels
 
 
 # --- tables -------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from ..cash import service as cash
 from ..cash.forms import AdjustmentForm, ReopenForm
 from ..cash.models import BusinessDay, DayStatus, TillSession, ZReport
 from ..catalog import service as catalog
+from ..core import audit
 from ..core.errors import DomainError, InvalidInput
 from ..core.validation import longest
 from ..core.web import shop, show_on_form
@@ -232,8 +233,11 @@ def accounts():
         except DomainError as exc:
             show_on_form(exc, form)
         else:
-            exports.save_accounts({key: getattr(form, key.replace(":", "_")).data for key in names})
+            values = {key: (getattr(form, key.replace(":", "_")).data or "").strip() for key in names}
+            exports.save_accounts(values)
             shop().csv_dialect, shop().cash_tolerance_minor = form.csv_dialect.data, tolerance
+            audit.record("settings.accounts", user_id=g.user.id, csv_dialect=form.csv_dialect.data,
+                         tolerance=tolerance, accounts=values)
             flash(_("Saved."), "success")
             return redirect(url_for("reports.accounts"))
     fields = [getattr(form, key.replace(":", "_")) for key in names]

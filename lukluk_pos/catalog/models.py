@@ -67,7 +67,8 @@ class Item(db.Model):
     status: Mapped[ItemStatus] = mapped_column(_enum(ItemStatus), default=ItemStatus.IN_STOCK)
     #: Bulk stock only; may go below zero when the shelf had more than the count said.
     quantity_on_hand: Mapped[int] = mapped_column(default=1)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When it was taken in (indexed: the day report counts intake, the stock review filters by age).
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     sold_at: Mapped[datetime | None]
     #: Intake details (None for items added before intake existed or by hand).
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("donation_batch.id"), index=True)

@@ -19,6 +19,7 @@ from ..auth.service import approve
 from ..core import audit, validation
 from ..core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from ..core.models import FiscalMode, Shop, next_value, utcnow
+from ..core.money import format_money
 from ..extensions import db
 from ..till.models import OPEN_SQL, Payment, PaymentMethod, Sale, SaleKind, SaleStatus, Till
 from .models import (
@@ -190,7 +191,7 @@ def add_movement(till_id: int, user: User, *, kind, amount, reason, at: datetime
         available = expected(opened)["expected_minor"]
         if amount_minor > available:
             raise InvalidInput(_l("The drawer should hold only %(amount)s."), field="amount",
-                               amount=_money(available))
+                               amount=format_money(available))
     movement = CashMovement(session_id=opened.id, kind=kind, amount_minor=amount_minor, reason=reason,
                             user_id=user.id, created_at=at or utcnow())
     db.session.add(movement)
@@ -198,12 +199,6 @@ def add_movement(till_id: int, user: User, *, kind, amount, reason, at: datetime
     audit.record(f"cash.{kind.value}", user_id=user.id, obj=movement, reason=reason, amount=amount_minor,
                  session=opened.id)
     return movement
-
-
-def _money(minor: int) -> str:
-    from ..core.money import format_money
-
-    return format_money(minor)
 
 
 def expected(opened: TillSession) -> dict[str, int]:
@@ -263,7 +258,7 @@ def close_session(till_id: int, user: User, *, counts: dict, kept=None, card_ter
         kept_minor = validation.money(kept, field="kept", allow_zero=True)
         if kept_minor > counted:
             raise InvalidInput(_l("You cannot leave more than you counted (%(amount)s)."), field="kept",
-                               amount=_money(counted))
+                               amount=format_money(counted))
     terminal = None if card_terminal in (None, "") else validation.money(card_terminal, field="card_terminal",
                                                                           allow_zero=True)
     figures = expected(opened)

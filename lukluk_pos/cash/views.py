@@ -14,6 +14,7 @@ from ..auth.service import managers
 from ..catalog.models import Category
 from ..core.errors import DomainError
 from ..core.models import FiscalMode
+from ..core.money import format_money
 from ..core.validation import longest
 from ..core.web import shop, show_on_form
 from ..extensions import db
@@ -61,7 +62,7 @@ def open_till():
         except DomainError as exc:
             show_on_form(exc, form)
         else:
-            flash(_("The till is open with a float of %(amount)s.", amount=_money(opened.float_minor)), "success")
+            flash(_("The till is open with a float of %(amount)s.", amount=format_money(opened.float_minor)), "success")
             return redirect(url_for("till.till_page"))
     return _render_drawer(current, open_form=form, status=422)
 
@@ -213,9 +214,3 @@ def close_day(day: str):
                            register=register, codes=codes, closed=data["status"] == DayStatus.CLOSED.value,
                            vat_fields=[getattr(form, f"vat_{code}") for code in codes] if register else []), \
         422 if form.errors or refused else 200
-
-
-def _money(minor: int) -> str:
-    from ..core.money import format_money
-
-    return format_money(minor)

@@ -87,6 +87,17 @@ EXPECTED = {
     "reports.print_day": TILL,
     "reports.reopen": ADMIN,
     "reports.accounts": ADMIN,
+    "reports.dashboard": MANAGER,
+    "reports.period_page": MANAGER,
+    "reports.impact_page": MANAGER,
+    "reports.period_download": MANAGER,  # or a reports:read token
+    "stock.items": MANAGER,
+    "stock.write_off": MANAGER,
+    "stock.markdown": MANAGER,
+    "stock.aging": MANAGER,
+    "stock.takes": MANAGER,
+    "stock.take": MANAGER,
+    "stock.finish_take": MANAGER,
 }
 
 #: Who is asking: (name, signed in with password?) or None for nobody.

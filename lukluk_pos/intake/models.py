@@ -88,11 +88,22 @@ class Destination(str, enum.Enum):
     OTHER = "other"
 
 
+class Cause(str, enum.Enum):
+    """Why an item left the floor without being sold (reports count each separately)."""
+
+    ROTATION = "rotation"  #: pulled by the rotation rules (unsold for weeks)
+    DAMAGED = "damaged"
+    UNSELLABLE = "unsellable"
+    LOST = "lost"  #: missing at a stock take
+    OTHER = "other"
+
+
 class ItemRemoval(db.Model):
     """An item taken off the floor (pulled by rotation, damaged…): where it went and why."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("item.id"), index=True)
+    cause: Mapped[Cause] = mapped_column(_enum(Cause), default=Cause.ROTATION, server_default=Cause.ROTATION.value)
     reason: Mapped[str] = mapped_column(String(200))
     destination: Mapped[Destination] = mapped_column(_enum(Destination))
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))

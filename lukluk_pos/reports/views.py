@@ -242,3 +242,115 @@ def accounts():
             return redirect(url_for("reports.accounts"))
     fields = [getattr(form, key.replace(":", "_")) for key in names]
     return render_template("reports/accounts.html", form=form, fields=fields), 422 if form.errors else 200
+
+
+# --- the manager's reports over a period, the social impact and the dashboard --------------------------
+
+def _period():
+    from . import period
+
+    return period.parse_period(request.args.get("start"), request.args.get("end"), request.args.get("grain"))
+
+
+def _period_args(p) -> dict:
+    return {"start": p.start.isoformat(), "end": p.end.isoformat(), "grain": p.grain}
+
+
+def _render_reports(template: str, reports, **extra):
+    from . import period
+
+    status = 200
+    try:
+        p = _period()
+    except DomainError as exc:
+        flash(exc.describe(), "error")
+        p, status = period.parse_period(None, None, None), 422
+    sections = [(r, r.build(p)) for r in reports]
+    return render_template(template, p=p, args=_period_args(p), sections=sections,
+                           **{k: (v(p) if callable(v) else v) for k, v in extra.items()}), status
+
+
+@bp.get("/period")
+@access(Access.MANAGER)
+def period_page():
+    """Sales, sell-through, donations, discounts, refunds and voids for any period, each with its chart
+    and downloads."""
+    from . import period
+
+    return _render_reports("reports/period.html", period.REPORTS)
+
+
+@bp.get("/impact")
+@access(Access.MANAGER)
+def impact_page():
+    """The shop's social impact for a period, printable: second life, kilograms, money, hours."""
+    from . import period
+
+    return _render_reports("reports/impact.html", period.IMPACT_REPORTS, impact=period.impact)
+
+
+@bp.get("/period/<name>.<fmt>")
+@access(Access.REPORTS)
+def period_download(name: str, fmt: str):
+    """One report of a period as an SVG chart, CSV or XLSX (the same table as on the page)."""
+    from . import charts, period
+
+    found = period.BY_NAME.get(name)
+    if found is None or fmt not in ("svg", "csv", "xlsx"):
+        abort(404)
+    try:
+        p = _period()
+    except DomainError:
+        abort(404)
+    table = found.build(p)
+    if fmt != "svg":
+        return _send(table, fmt, f"lukluk-{name}-{p.start.isoformat()}-{p.end.isoformat()}")
+    response = Response(charts.svg(table, kind=found.chart, value=found.value,
+                                   title=f"{found.title()} · {p.start.isoformat()} – {p.end.isoformat()}"),
+                        mimetype="image/svg+xml")
+    response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _backup_status() -> dict:
+    from datetime import datetime
+    from pathlib import Path
+
+    if db.engine.url.get_backend_name() != "sqlite":
+        return {"kind": "postgresql"}
+    files = sorted((Path(current_app.instance_path) / "backups").glob("lukluk-*.db"))
+    if not files:
+        return {"kind": "none"}
+    taken = datetime.strptime(files[-1].stem, "lukluk-%Y%m%d-%H%M%S")
+    return {"kind": "file", "name": files[-1].name, "hours": int((datetime.now() - taken).total_seconds() // 3600),
+            "count": len(files)}
+
+
+@bp.get("/")
+@access(Access.MANAGER)
+def dashboard():
+    """Today so far, this week against last week, stock health, rotation, printer and backup."""
+    from datetime import timedelta
+
+    from ..intake import service as intake
+    from ..stock import service as stock
+    from . import period
+    from .day import figures
+
+    today = cash.today()
+    monday = today - timedelta(days=today.weekday())
+    this_week = period.sales_over_time(period.Period(monday, today, "month"))
+    last_week = period.sales_over_time(period.Period(monday - timedelta(days=7), today - timedelta(days=7), "month"))
+
+    def net(table):
+        return sum(int(row[4]) for row in table.rows), sum(row[1] for row in table.rows)
+
+    aging = stock.aging()
+    due = intake.rotation_due(today)
+    return render_template(
+        "reports/dashboard.html", today=today, now=figures(today), this_week=net(this_week),
+        last_week=net(last_week), aging=[sum(row["buckets"][n] for row in aging) for n in range(len(stock.AGE_BUCKETS))],
+        buckets=stock.AGE_BUCKETS, due={"markdown": len(due["markdown"]), "pull": len(due["pull"])},
+        printer=printing.status(), backup=_backup_status(), open_tills=cash.open_sessions(),
+        unclosed=cash.close_blockers(today) if cash.day_status(today) is not DayStatus.CLOSED else [])

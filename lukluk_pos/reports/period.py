@@ -1,0 +1,366 @@
+"""Reports over any period: sales by day/week/month, category, payment method and person; average sale;
+sell-through and days to sell; donation intake; discounts, refunds and voids; and the shop's social
+impact (second life, kilograms kept from landfill, value per donation and source, hours at the till).
+
+Every report is SQL aggregates over the records (sales by their business day, so a day here equals
+that day's Z report) returned as an ``exports.Table``; the registry at the bottom gives each one its
+title and chart, and the page, the SVG, the CSV and the XLSX are all drawn from that one table.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Callable
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, func, select
+
+from ..auth.models import LoginSession, User
+from ..cash import service as cash
+from ..catalog.models import Category, Item, ItemKind, ItemStatus
+from ..core.errors import InvalidInput
+from ..extensions import db
+from ..intake.models import Cause, Destination, DonationBatch, ItemRemoval
+from ..stock.service import PRICE_BANDS, band_label
+from ..till.models import Payment, Sale, SaleKind, SaleLine, SaleStatus
+from .day import utc_bounds
+from .exports import Money, Table
+
+GRAINS = ("day", "week", "month")
+MAX_DAYS = 5 * 366 + 1
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date  #: inclusive
+    grain: str = "day"
+
+    @property
+    def utc(self) -> tuple[datetime, datetime]:
+        return utc_bounds(self.start)[0], utc_bounds(self.end)[1]
+
+
+def parse_period(start: str | None, end: str | None, grain: str | None) -> Period:
+    """The period from the page's fields; by default the last 30 days, by day."""
+    today = cash.today()
+    try:
+        last = date.fromisoformat(end) if end else today
+        first = date.fromisoformat(start) if start else last - timedelta(days=29)
+    except ValueError:
+        raise InvalidInput(_l("Give the days as YYYY-MM-DD."), field="start") from None
+    if first > last:
+        raise InvalidInput(_l("The period starts after it ends."), field="start")
+    if (last - first).days > MAX_DAYS:
+        raise InvalidInput(_l("Choose at most five years."), field="start")
+    grain = grain if grain in GRAINS else ("day" if (last - first).days <= 62 else "month")
+    return Period(first, last, grain)
+
+
+def bucket(day: date, grain: str) -> str:
+    if grain == "week":
+        monday = day - timedelta(days=day.weekday())
+        return f"{monday.isocalendar().year}-W{monday.isocalendar().week:02d}"
+    if grain == "month":
+        return f"{day:%Y-%m}"
+    return day.isoformat()
+
+
+def _done(p: Period):
+    return (Sale.business_date >= p.start) & (Sale.business_date <= p.end) & (Sale.status == SaleStatus.COMPLETED)
+
+
+def _signed(amount):
+    """A sale's amount counts up, a refund's down."""
+    return case((Sale.kind == SaleKind.REFUND, -amount), else_=amount)
+
+
+def _days_between(later, earlier):
+    if db.engine.dialect.name == "sqlite":
+        return func.julianday(later) - func.julianday(earlier)
+    return func.extract("epoch", later - earlier) / 86400.0
+
+
+# --- sales -----------------------------------------------------------------------------------------
+
+def sales_over_time(p: Period) -> Table:
+    """Per day, week or month: sales, refunds, net (each day's net is its Z report's), average sale and
+    items per sale."""
+    rows = db.session.execute(
+        select(Sale.business_date, Sale.kind, func.count(), func.sum(Sale.total_minor))
+        .where(_done(p)).group_by(Sale.business_date, Sale.kind)).all()
+    items = dict(db.session.execute(
+        select(Sale.business_date, func.sum(SaleLine.quantity)).join(Sale, Sale.id == SaleLine.sale_id)
+        .where(_done(p), Sale.kind == SaleKind.SALE).group_by(Sale.business_date)).all())
+    out: dict[str, list[int]] = {}
+    for day, kind, count, total in rows:
+        entry = out.setdefault(bucket(day, p.grain), [0, 0, 0, 0])  # sales, sales total, refunds total, items
+        if kind is SaleKind.SALE:
+            entry[0] += count
+            entry[1] += int(total or 0)
+        else:
+            entry[2] += int(total or 0)
+    for day, quantity in items.items():
+        out.setdefault(bucket(day, p.grain), [0, 0, 0, 0])[3] += int(quantity or 0)
+    t = Table(_("Sales over time"), [_("Period"), _("Sales"), _("Sales total"), _("Refunded"), _("Net sales"),
+                                     _("Average sale"), _("Items per sale")])
+    for key in sorted(out):
+        count, total, refunds, quantity = out[key]
+        t.rows.append([key, count, Money(total), Money(refunds), Money(total - refunds),
+                       Money((total + count // 2) // count if count else 0),
+                       round(quantity / count, 2) if count else 0])
+    return t
+
+
+def by_category(p: Period) -> Table:
+    rows = db.session.execute(
+        select(Category.name, func.sum(_signed(SaleLine.quantity)), func.sum(_signed(SaleLine.total_minor)))
+        .join(SaleLine, SaleLine.category_id == Category.id).join(Sale, Sale.id == SaleLine.sale_id)
+        .where(_done(p)).group_by(Category.name).order_by(Category.name)).all()
+    t = Table(_("Sales by category"), [_("Category"), _("Items sold"), _("Net sales")])
+    t.rows = [[name, int(qty or 0), Money(int(net or 0))] for name, qty, net in rows]
+    return t
+
+
+def by_payment(p: Period) -> Table:
+    names = {"cash": _("Cash"), "card": _("Card")}
+    rows = db.session.execute(
+        select(Payment.method, Sale.kind, func.sum(Payment.amount_minor)).join(Sale, Sale.id == Payment.sale_id)
+        .where(_done(p)).group_by(Payment.method, Sale.kind)).all()
+    sums: dict[str, list[int]] = {}
+    for method, kind, amount in rows:
+        entry = sums.setdefault(method.value, [0, 0])
+        entry[0 if kind is SaleKind.SALE else 1] += int(amount or 0)
+    t = Table(_("Sales by payment method"), [_("Payment method"), _("Sales total"), _("Refunded"), _("Net sales")])
+    t.rows = [[names.get(m, m), Money(s), Money(r), Money(s - r)] for m, (s, r) in sorted(sums.items())]
+    return t
+
+
+def by_person(p: Period) -> Table:
+    rows = db.session.execute(
+        select(User.name, func.sum(case((Sale.kind == SaleKind.SALE, 1), else_=0)), func.sum(_signed(Sale.total_minor)))
+        .join(Sale, Sale.cashier_id == User.id).where(_done(p)).group_by(User.name).order_by(User.name)).all()
+    t = Table(_("Sales by person"), [_("Person"), _("Sales"), _("Net sales"), _("Average sale")])
+    for name, count, net in rows:
+        count, net = int(count or 0), int(net or 0)
+        t.rows.append([name, count, Money(net), Money((net + count // 2) // count if count else 0)])
+    return t
+
+
+def adjustments_table(p: Period) -> Table:
+    """Discounts, refunds and voids per day, week or month."""
+    sales = db.session.execute(
+        select(Sale.business_date, Sale.kind, func.count(), func.sum(Sale.total_minor), func.sum(Sale.discount_minor))
+        .where(_done(p)).group_by(Sale.business_date, Sale.kind)).all()
+    line_discounts = db.session.execute(
+        select(Sale.business_date, func.sum(SaleLine.unit_price_minor * SaleLine.quantity - SaleLine.total_minor
+                                            - SaleLine.basket_discount_minor))
+        .join(Sale, Sale.id == SaleLine.sale_id).where(_done(p), Sale.kind == SaleKind.SALE)
+        .group_by(Sale.business_date)).all()
+    voids = db.session.execute(
+        select(Sale.business_date, func.count()).where(Sale.business_date >= p.start, Sale.business_date <= p.end,
+                                                       Sale.status == SaleStatus.VOIDED)
+        .group_by(Sale.business_date)).all()
+    out: dict[str, list[int]] = {}
+    for day, kind, count, total, discount in sales:
+        entry = out.setdefault(bucket(day, p.grain), [0, 0, 0, 0])  # discounts, refunds count, refunded, voids
+        if kind is SaleKind.SALE:
+            entry[0] += int(discount or 0)
+        else:
+            entry[1] += count
+            entry[2] += int(total or 0)
+    for day, amount in line_discounts:
+        out.setdefault(bucket(day, p.grain), [0, 0, 0, 0])[0] += int(amount or 0)
+    for day, count in voids:
+        out.setdefault(bucket(day, p.grain), [0, 0, 0, 0])[3] += count
+    t = Table(_("Discounts, refunds and voids"), [_("Period"), _("Discounts"), _("Refunds"), _("Refunded"),
+                                                  _("Voided baskets")])
+    t.rows = [[key, Money(d), rc, Money(r), v] for key, (d, rc, r, v) in sorted(out.items())]
+    return t
+
+
+# --- stock and donations -----------------------------------------------------------------------------
+
+def _cohort(p: Period):
+    start, end = p.utc
+    return (Item.created_at >= start) & (Item.created_at < end) & (Item.kind == ItemKind.UNIQUE)
+
+
+def _sell_through(p: Period, key, label) -> list[list]:
+    sold = Item.status == ItemStatus.SOLD
+    rows = db.session.execute(
+        select(key, func.count(), func.sum(case((sold, 1), else_=0)),
+               func.avg(case((sold, _days_between(Item.sold_at, Item.created_at)), else_=None)))
+        .where(_cohort(p)).group_by(key).order_by(key)).all()
+    return [[label(k), int(n), int(s or 0), round(100 * int(s or 0) / n, 1) if n else 0,
+             round(float(days), 1) if days is not None else ""] for k, n, s, days in rows]
+
+
+def sell_through_category(p: Period) -> Table:
+    """Of the unique items taken in during the period: how many have sold, and how fast."""
+    names = dict(db.session.execute(select(Category.id, Category.name)).all())
+    t = Table(_("Sell-through by category"), [_("Category"), _("Taken in"), _("Sold"), _("Sell-through %"),
+                                              _("Average days to sell")])
+    t.rows = sorted(_sell_through(p, Item.category_id, lambda k: names.get(k, "?")), key=lambda r: r[0])
+    return t
+
+
+def sell_through_band(p: Period) -> Table:
+    band = case(*[((Item.price_minor < high), n) for n, (_low, high) in enumerate(PRICE_BANDS) if high is not None],
+                else_=len(PRICE_BANDS) - 1)
+    t = Table(_("Sell-through by price band"), [_("Price band"), _("Taken in"), _("Sold"), _("Sell-through %"),
+                                                _("Average days to sell")])
+    t.rows = _sell_through(p, band, lambda k: band_label(*PRICE_BANDS[k]))
+    return t
+
+
+def _realised_by(key, p: Period):
+    """Net sales of the period's donations' items, per ``key`` (sales minus refunds, to date)."""
+    start, end = p.utc
+    return dict(db.session.execute(
+        select(key, func.sum(_signed(SaleLine.total_minor)))
+        .join(Item, Item.id == SaleLine.item_id).join(DonationBatch, DonationBatch.id == Item.batch_id)
+        .join(Sale, Sale.id == SaleLine.sale_id)
+        .where(DonationBatch.received_at >= start, DonationBatch.received_at < end,
+               Sale.status == SaleStatus.COMPLETED).group_by(key)).all())
+
+
+def intake_table(p: Period) -> Table:
+    """Donations received in the period by source: batches, items, the value priced and realised."""
+    start, end = p.utc
+    rows = db.session.execute(
+        select(DonationBatch.source, func.count(func.distinct(DonationBatch.id)), func.count(Item.id),
+               func.coalesce(func.sum(Item.price_minor), 0))
+        .outerjoin(Item, Item.batch_id == DonationBatch.id)
+        .where(DonationBatch.received_at >= start, DonationBatch.received_at < end)
+        .group_by(DonationBatch.source).order_by(DonationBatch.source)).all()
+    realised = _realised_by(DonationBatch.source, p)
+    names = source_names()
+    t = Table(_("Donations taken in"), [_("Source"), _("Donations"), _("Items"), _("Value priced"),
+                                        _("Value realised")])
+    t.rows = [[names.get(s.value, s.value), int(b), int(n), Money(int(v)), Money(int(realised.get(s) or 0))]
+              for s, b, n, v in rows]
+    return t
+
+
+def source_names() -> dict[str, str]:
+    return {"anonymous": _("Anonymous (left at the door)"), "individual": _("A person"),
+            "business": _("A business"), "partner": _("A partner organisation")}
+
+
+def value_by_batch(p: Period) -> Table:
+    start, end = p.utc
+    batches = db.session.execute(
+        select(DonationBatch.id, DonationBatch.received_at, DonationBatch.source, DonationBatch.tag_colour,
+               func.count(Item.id))
+        .outerjoin(Item, Item.batch_id == DonationBatch.id)
+        .where(DonationBatch.received_at >= start, DonationBatch.received_at < end)
+        .group_by(DonationBatch.id, DonationBatch.received_at, DonationBatch.source, DonationBatch.tag_colour)
+        .order_by(DonationBatch.id)).all()
+    realised = _realised_by(DonationBatch.id, p)
+    names = source_names()
+    t = Table(_("Value raised per donation"), [_("Donation"), _("Received"), _("Source"), _("Items"),
+                                                _("Value realised")])
+    t.rows = [[f"{_('No.')} {b}", cash.local_date(at).isoformat(), names.get(s.value, s.value), int(n),
+               Money(int(realised.get(b) or 0))] for b, at, s, _colour, n in batches]
+    return t
+
+
+def removals_table(p: Period) -> Table:
+    """Items taken off the floor unsold, by cause and where they went (counted apart from sales)."""
+    start, end = p.utc
+    from ..stock.views import cause_names, destination_names
+
+    rows = db.session.execute(
+        select(ItemRemoval.cause, ItemRemoval.destination, func.count(), func.coalesce(func.sum(Item.price_minor), 0))
+        .join(Item, Item.id == ItemRemoval.item_id)
+        .where(ItemRemoval.created_at >= start, ItemRemoval.created_at < end)
+        .group_by(ItemRemoval.cause, ItemRemoval.destination)).all()
+    causes, places = cause_names(), destination_names()
+    t = Table(_("Write-offs and pulls"), [_("Why"), _("Where it went"), _("Items"), _("Price on the label")])
+    t.rows = sorted([[causes[c.value], places[d.value], int(n), Money(int(v))] for c, d, n, v in rows])
+    return t
+
+
+# --- impact ------------------------------------------------------------------------------------------
+
+SECOND_LIFE_PLACES = (Destination.PARTNER, Destination.TEXTILE_RECYCLING)
+
+
+def impact(p: Period) -> dict:
+    """Goods given a second life (sold, less refunds; or passed to partners or textile recycling), their
+    estimated weight kept out of landfill from the categories' weights, and money raised."""
+    sold = db.session.execute(
+        select(func.coalesce(func.sum(_signed(SaleLine.quantity)), 0),
+               func.coalesce(func.sum(_signed(SaleLine.quantity) * Category.weight_g), 0),
+               func.coalesce(func.sum(_signed(SaleLine.total_minor)), 0))
+        .join(Sale, Sale.id == SaleLine.sale_id).join(Category, Category.id == SaleLine.category_id)
+        .where(_done(p))).one()
+    start, end = p.utc
+    passed = db.session.execute(
+        select(func.count(), func.coalesce(func.sum(Category.weight_g), 0))
+        .select_from(ItemRemoval).join(Item, Item.id == ItemRemoval.item_id)
+        .join(Category, Category.id == Item.category_id)
+        .where(ItemRemoval.created_at >= start, ItemRemoval.created_at < end,
+               ItemRemoval.destination.in_(SECOND_LIFE_PLACES), ItemRemoval.cause != Cause.LOST)).one()
+    return {"items_sold": int(sold[0]), "grams_sold": int(sold[1]), "raised_minor": int(sold[2]),
+            "items_passed_on": int(passed[0]), "grams_passed_on": int(passed[1]),
+            "items_second_life": int(sold[0]) + int(passed[0]), "kg": round((int(sold[1]) + int(passed[1])) / 1000, 1)}
+
+
+def hours(p: Period) -> Table:
+    """Hours at the till per person and month, from PIN sign-ins at a till. A sign-in ends at sign-out,
+    at the next person's sign-in at the same till, or after the sign-in limit, whichever comes first."""
+    start, end = p.utc
+    limit = timedelta(hours=current_app.config.get("SIGN_IN_HOURS", 14))
+    rows = db.session.execute(
+        select(LoginSession.till_id, LoginSession.created_at, LoginSession.ended_at, User.name)
+        .join(User, User.id == LoginSession.user_id)
+        .where(LoginSession.till_id.is_not(None), LoginSession.created_at >= start - limit,
+               LoginSession.created_at < end).order_by(LoginSession.till_id, LoginSession.created_at)).all()
+    minutes: dict[tuple[str, str], float] = {}
+    for n, (till_id, began, ended, name) in enumerate(rows):
+        if began < start:
+            continue
+        stop = began + limit
+        if ended is not None:
+            stop = min(stop, ended)
+        if n + 1 < len(rows) and rows[n + 1][0] == till_id:
+            stop = min(stop, rows[n + 1][1])
+        key = (name, f"{cash.local_date(began):%Y-%m}")
+        minutes[key] = minutes.get(key, 0.0) + max((stop - began).total_seconds() / 60, 0)
+    t = Table(_("Hours at the till"), [_("Person"), _("Month"), _("Hours")])
+    t.rows = [[name, month, round(value / 60, 1)] for (name, month), value in sorted(minutes.items())]
+    return t
+
+
+# --- the registry --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Report:
+    name: str
+    title: Callable[[], str]
+    build: Callable[[Period], Table]
+    chart: str  #: bar | line | pie | hbar
+    value: int  #: the column drawn
+
+
+REPORTS = [
+    Report("sales", lambda: _("Sales over time"), sales_over_time, "bar", 4),
+    Report("categories", lambda: _("Sales by category"), by_category, "hbar", 2),
+    Report("payments", lambda: _("Sales by payment method"), by_payment, "pie", 3),
+    Report("people", lambda: _("Sales by person"), by_person, "hbar", 2),
+    Report("sell_through", lambda: _("Sell-through by category"), sell_through_category, "hbar", 3),
+    Report("price_bands", lambda: _("Sell-through by price band"), sell_through_band, "bar", 3),
+    Report("intake", lambda: _("Donations taken in"), intake_table, "bar", 4),
+    Report("adjustments", lambda: _("Discounts, refunds and voids"), adjustments_table, "bar", 1),
+    Report("removals", lambda: _("Write-offs and pulls"), removals_table, "hbar", 2),
+]
+IMPACT_REPORTS = [
+    Report("batches", lambda: _("Value raised per donation"), value_by_batch, "bar", 4),
+    Report("sources", lambda: _("Donations taken in"), intake_table, "pie", 4),
+    Report("hours", lambda: _("Hours at the till"), hours, "hbar", 2),
+]
+BY_NAME = {r.name: r for r in REPORTS + IMPACT_REPORTS}

@@ -268,3 +268,14 @@ def test_reports_download_as_csv_xlsx_and_svg_for_managers_only(app, client, sig
     bad = client.get("/reports/period?start=2026-13-01")
     assert bad.status_code == 422 and "RRRR-MM-DD" in bad.get_data(as_text=True)
     assert client.get("/reports/period/nothing.csv").status_code == 404
+
+
+def test_charts_leave_imports_alone():
+    """pygal's legacy import hook is taken off: a missing optional module is a plain ImportError."""
+    import importlib
+
+    from lukluk_pos.reports import charts
+
+    assert charts.svg is not None
+    with pytest.raises(ImportError):
+        importlib.import_module("lukluk_no_such_module")

@@ -127,7 +127,7 @@ def manager_sign_in():
             if g.get("login") is not None:
                 service.sign_out(g.login)
             _start_session(token)
-            return redirect(_safe_next(url_for("catalog.items")))
+            return redirect(_safe_next(url_for("reports.dashboard")))
     elif form.errors:
         status = 422
     return render_template("auth/manager_sign_in.html", form=form), status

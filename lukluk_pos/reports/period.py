@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
-from ..auth.models import LoginSession, User
+from ..auth.models import LoginSession, SignInMethod, User
 from ..cash import service as cash
 from ..catalog.models import Category, Item, ItemKind, ItemStatus
 from ..core.errors import InvalidInput
@@ -316,13 +316,13 @@ def hours(p: Period) -> Table:
     start, end = p.utc
     limit = timedelta(hours=current_app.config.get("SIGN_IN_HOURS", 14))
     rows = db.session.execute(
-        select(LoginSession.till_id, LoginSession.created_at, LoginSession.ended_at, User.name)
+        select(LoginSession.till_id, LoginSession.created_at, LoginSession.ended_at, User.name, LoginSession.method)
         .join(User, User.id == LoginSession.user_id)
         .where(LoginSession.till_id.is_not(None), LoginSession.created_at >= start - limit,
                LoginSession.created_at < end).order_by(LoginSession.till_id, LoginSession.created_at)).all()
     minutes: dict[tuple[str, str], float] = {}
-    for n, (till_id, began, ended, name) in enumerate(rows):
-        if began < start:
+    for n, (till_id, began, ended, name, method) in enumerate(rows):
+        if began < start or method is not SignInMethod.PIN:  # a password sign-in is the back office
             continue
         stop = began + limit
         if ended is not None:

@@ -11,13 +11,13 @@ import sys
 import pygal
 from pygal.style import Style
 
+from .exports import Money, Table
+
 # pygal appends a legacy import hook to sys.meta_path for its optional map plugins (pygal.maps.*). It has
 # only find_module(), so every import that reaches the end of the path (an optional dependency that is
 # not installed) raises an ImportWarning first — an error where warnings are errors, as in the tests.
 # We draw no maps: take the hook off again.
 sys.meta_path[:] = [finder for finder in sys.meta_path if type(finder).__name__ != "PluginImportFixer"]
-
-from .exports import Money, Table
 
 STYLE = Style(background="#ffffff", plot_background="#ffffff", foreground="#1b1b1b", foreground_strong="#1b1b1b",
               foreground_subtle="#5a5a5a", colors=("#0b5c3b", "#b4460c", "#1f4e8c", "#7a2f7a", "#5c5c0b", "#8c1f1f"),

@@ -73,6 +73,7 @@ def load_history(app, *, items: int, sales: int, seed: int = 5) -> None:
     from lukluk_pos.catalog.codes import ean13
     from lukluk_pos.catalog.models import Item
     from lukluk_pos.core.models import Counter
+    from lukluk_pos.intake.models import DonationBatch
     from lukluk_pos.till.models import Payment, Sale, SaleLine
 
     rng = random.Random(seed)
@@ -84,6 +85,12 @@ def load_history(app, *, items: int, sales: int, seed: int = 5) -> None:
         chunk = 20_000
         sold_items = min(items - 20_000, sales * 5 // 2)
         conn = db.session.connection()
+        # A donation a week, as the shop takes them in: every item belongs to its week's batch.
+        weeks = span.days // 7 + 1
+        conn.execute(insert(DonationBatch), [
+            {"id": n + 1, "received_at": start + timedelta(weeks=n), "received_by_id": user_id,
+             "source": ("anonymous", "individual", "business", "partner")[n % 4], "notes": "",
+             "tag_colour": ("niebieski", "żółty", "zielony", "różowy", "pomarańczowy")[n % 5]} for n in range(weeks)])
         item_bar = Progress("items", items)
         for first in range(0, items, chunk):
             rows = []
@@ -96,6 +103,7 @@ def load_history(app, *, items: int, sales: int, seed: int = 5) -> None:
                     "description": description, "search_text": description.casefold(),
                     "category_id": rng.choice(categories), "price_minor": rng.choice([300, 500, 800, 1200, 1500, 2500]),
                     "status": "sold" if sold else "in_stock", "quantity_on_hand": 1, "created_at": created,
+                    "batch_id": (created - start).days // 7 + 1,
                     "sold_at": created + timedelta(days=rng.randint(1, 40)) if sold else None,
                 })
             conn.execute(insert(Item), rows)
@@ -133,7 +141,8 @@ def load_history(app, *, items: int, sales: int, seed: int = 5) -> None:
                                   "completion_key": f"history-{n + 1:08d}", "opened_at": moment, "completed_at": moment,
                                   "business_date": moment.date(),
                                   "void_reason": "", "refund_reason": "", "discount_reason": "",
-                                  "subtotal_minor": total, "discount_minor": 0, "total_minor": total})
+                                  "subtotal_minor": total, "discount_minor": 0, "total_minor": total,
+                                  "item_count": max(lines, 1)})
                 cash = rng.random() < 0.6
                 tendered = max(total, rng.choice([1000, 2000, 5000])) if cash else None
                 pay_rows.append({"sale_id": n + 1, "method": "cash" if cash else "card", "amount_minor": total,
@@ -258,6 +267,53 @@ def measure(app, label: str, *, rounds: int) -> dict:
     return results
 
 
+def measure_manager(app, *, rounds: int) -> dict:
+    """The manager's heaviest pages on the five-year shop, signed in with the password: the stock list
+    (three kinds of filter in turn) and a whole year's reports page (nine reports), plus the five-year
+    sales chart."""
+    from lukluk_pos.auth.models import User
+    from lukluk_pos.serve import background_server
+
+    with app.app_context():
+        admin_id = db.session.scalar(select(User.id).where(User.name == "Admin"))
+        categories = [row[0] for row in db.session.execute(text("SELECT id FROM category"))]
+        first, last = db.session.execute(text("SELECT min(business_date), max(business_date) FROM sale")).one()
+    first, last = datetime.fromisoformat(str(first)).date(), datetime.fromisoformat(str(last)).date()
+    year = (last - timedelta(days=364)).isoformat(), last.isoformat()
+    rng = random.Random(13)
+    samples = {"stock_list": [], "reports_page_year": [], "sales_chart_5y": []}
+    with background_server(app) as url:
+        client = Client(int(url.rsplit(":", 1)[1]))
+        status, page = client.request("GET", "/sign-in/manager")
+        token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1).decode()
+        status, _ = client.request("POST", "/sign-in/manager", form={"user_id": admin_id, "password": "bench-password",
+                                                                      "csrf_token": token})
+        assert status == 302, status
+        bar = Progress("measuring the manager's pages (five_year)", rounds)
+        for n in range(rounds):
+            word = rng.choice(SEARCH_WORDS)
+            stock = rng.choice([f"/stock/?category_id={rng.choice(categories)}&min_weeks=6&sort=oldest",
+                                f"/stock/?q={quote(word)}&sort=price_high",
+                                f"/stock/?status=sold&band=2&page={rng.randint(1, 50)}"])
+            for name, path in (("stock_list", stock),
+                               ("reports_page_year", f"/reports/period?start={year[0]}&end={year[1]}&grain=month"),
+                               ("sales_chart_5y", f"/reports/period/sales.svg?start={first}&end={last}&grain=month")):
+                status = 0
+
+                def get(path=path):
+                    nonlocal status
+                    status, _data = client.request("GET", path)
+
+                took = timed(get)
+                if status != 200:
+                    raise SystemExit(f"GET {path} answered {status}")
+                if n >= 3:
+                    samples[name].append(took)
+            bar.advance()
+        bar.finish()
+    return {name: summarise(values) for name, values in samples.items()}
+
+
 def measure_reports(app, *, rounds: int) -> dict:
     """The bookkeeper's reads over the five-year history: a day's report as JSON (every figure,
     cash, journal) and a month's journal as CSV, with a reports:read token."""
@@ -317,6 +373,7 @@ def main(argv=None) -> int:
         print(f"  loaded in {time.perf_counter() - started:.0f} s", flush=True)
         results["five_year"] = measure(big, "five_year", rounds=args.rounds)
         results["five_year_reports"] = measure_reports(big, rounds=max(args.rounds // 10, 10))
+        results["five_year_reports"] |= measure_manager(big, rounds=max(args.rounds // 10, 10))
         with big.app_context():
             counts = {name: db.session.scalar(text(f"SELECT count(*) FROM {name}")) for name in ("item", "sale")}
         results["meta"] = {"database": "sqlite", "rows": counts, "rounds": args.rounds,

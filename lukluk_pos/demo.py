@@ -16,7 +16,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import select
 
 from .auth import service as auth
-from .auth.models import Role, User
+from .auth.models import LoginSession, Role, SignInMethod, User
 from .auth.setup import is_set_up, set_up_shop
 from .cash import service as cash
 from .cash.models import DENOMINATIONS, DayStatus, MovementKind
@@ -25,6 +25,7 @@ from .catalog.models import Category, ItemKind, ItemStatus
 from .core.progress import Progress
 from .extensions import db
 from .intake import service as intake
+from .stock import service as stock
 from .till import service as till
 from .till.models import PaymentMethod, Till
 
@@ -130,6 +131,7 @@ def build_demo(*, items: int, days: int, seed: int, echo=print) -> None:
         if day.weekday() == 6 or cash.day_status(day) is DayStatus.CLOSED or cash.sessions_of(day):
             continue  # closed on Sundays; a day already run stays as it is
         _one_day(rng, till_id, day, people, manager, made, cats)
+    _write_offs(rng, manager, made)
     if cash.current_session(till_id) is None and cash.day_status(cash.today()) is not DayStatus.CLOSED:
         cash.open_session(till_id, manager, carry_over=cash.last_closed(till_id) is not None,
                           counts=_counts(20000))
@@ -150,8 +152,30 @@ def _counts(amount_minor: int) -> dict[str, int]:
     return counts
 
 
+def _write_offs(rng, manager, made) -> None:
+    """A few of the oldest unsold pieces leave the floor: pulled for a partner, to textile recycling, damaged."""
+    oldest = sorted((i for i in made if i.kind is ItemKind.UNIQUE and i.status is ItemStatus.IN_STOCK),
+                    key=lambda i: i.created_at)[:8]
+    plan = [("rotation", "partner", "Sześć tygodni na sali — dla schroniska"),
+            ("rotation", "textile_recycling", "Sześć tygodni na sali"), ("damaged", "waste", "Pęknięte")]
+    for n, item in enumerate(oldest):
+        cause, destination, reason = plan[n % len(plan)]
+        stock.write_off([item], by=manager, cause=cause, destination=destination, reason=reason)
+    db.session.commit()
+
+
+def _shifts(rng, till_id, day, people) -> None:
+    """Two volunteers' sign-ins at the till (the hours report counts them): morning and afternoon."""
+    morning, afternoon = rng.sample(people[1:], 2)
+    for person, start, end in ((morning, time(8, 40), time(13, 0)), (afternoon, time(13, 0), time(17, 15))):
+        db.session.add(LoginSession(token_hash=secrets.token_hex(32), user_id=person.id, method=SignInMethod.PIN,
+                                    till_id=till_id, created_at=datetime.combine(day, start),
+                                    ended_at=datetime.combine(day, end)))
+
+
 def _one_day(rng, till_id, day, people, manager, made, cats) -> None:
     """Open, sell, move cash, count and close one past day."""
+    _shifts(rng, till_id, day, people)
     opening = datetime.combine(day, time(8, 45))
     carry = cash.last_closed(till_id) is not None
     opened = cash.open_session(till_id, manager, carry_over=carry, counts=_counts(20000), at=opening)

@@ -91,7 +91,8 @@ class Item(db.Model):
 
     __table_args__ = (
         CheckConstraint("price_minor >= 0", name="price_nonnegative"),
-        Index("ix_item_status_category", "status", "category_id"),
+        # The stock review filters by status and category and sorts by intake time: one index does all three.
+        Index("ix_item_status_category", "status", "category_id", "created_at"),
         # What is on sale is a small part of years of stock: the till's search walks this partial
         # index newest first and stops at the first matches (queries compare with IN_STOCK_SQL).
         Index("ix_item_in_stock", "id", sqlite_where=text("status = 'in_stock'"),

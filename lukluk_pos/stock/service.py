@@ -30,6 +30,9 @@ SORTS = {
     "description": (Item.search_text.asc(), Item.id.desc()),
 }
 PER_PAGE = 50
+#: The stock list counts matches up to this many ("more than 10 000"): counting all 500 000 sold items
+#: of five years to print one number would cost more than the page.
+COUNT_LIMIT = 10_000
 
 
 def band_label(low: int, high: int | None) -> str:
@@ -85,8 +88,47 @@ def stock_query(f: StockFilter, *, now: datetime | None = None):
     return query.order_by(*SORTS.get(f.sort, SORTS["newest"]))
 
 
-def list_stock(f: StockFilter, *, page: int = 1, now: datetime | None = None):
-    return db.paginate(stock_query(f, now=now), page=max(page, 1), per_page=PER_PAGE, error_out=False, count=True)
+@dataclass
+class StockPage:
+    items: list
+    page: int
+    total: int  #: matches counted up to COUNT_LIMIT + 1
+    per_page: int = PER_PAGE
+
+    @property
+    def more(self) -> bool:
+        """More than COUNT_LIMIT match (``total`` is then COUNT_LIMIT + 1)."""
+        return self.total > COUNT_LIMIT
+
+    @property
+    def pages(self) -> int:
+        return max((min(self.total, COUNT_LIMIT) + self.per_page - 1) // self.per_page, 1)
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def list_stock(f: StockFilter, *, page: int = 1, now: datetime | None = None) -> StockPage:
+    """One page of the filtered list and the number of matches (counted in SQL, up to a limit)."""
+    query = stock_query(f, now=now)
+    page = min(max(page, 1), (COUNT_LIMIT + PER_PAGE - 1) // PER_PAGE)
+    total = db.session.scalar(select(func.count()).select_from(
+        query.with_only_columns(Item.id).order_by(None).limit(COUNT_LIMIT + 1).subquery()))
+    items = list(db.session.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)))
+    return StockPage(items=items, page=page, total=int(total))
 
 
 def aging(*, now: datetime | None = None) -> list[dict]:

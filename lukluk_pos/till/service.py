@@ -379,6 +379,7 @@ def complete(till_id: int, user: User, *, key, payments: list[PaymentIn]) -> Sal
     sale.subtotal_minor = figures.subtotal_minor
     sale.discount_minor = figures.discount_minor
     sale.total_minor = figures.total_minor
+    sale.item_count = sum(line.quantity for line in sale.lines)
     sale.cashier_id = user.id
     sale.completion_key = key
     sale.completed_at = now
@@ -513,6 +514,7 @@ def refund(*, user: User, till_id: int, sale_id: int, lines: list[RefundLineIn],
         ))
         _return_item(line, quantity, bool(wanted.restock))
     doc.total_minor = doc.subtotal_minor = sum(line.total_minor for line in doc.lines)
+    doc.item_count = sum(line.quantity for line in doc.lines)
     doc.payments.append(Payment(method=method, amount_minor=doc.total_minor, tendered_minor=None))
     doc.number = next_value("receipt")
     db.session.add(doc)

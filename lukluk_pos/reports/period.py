@@ -29,7 +29,7 @@ from .day import utc_bounds
 from .exports import Money, Table
 
 GRAINS = ("day", "week", "month")
-MAX_DAYS = 5 * 366 + 1
+MAX_DAYS = 10 * 366  #: ten years: a whole history fits, a typo in the year does not run away
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ def parse_period(start: str | None, end: str | None, grain: str | None) -> Perio
     if first > last:
         raise InvalidInput(_l("The period starts after it ends."), field="start")
     if (last - first).days > MAX_DAYS:
-        raise InvalidInput(_l("Choose at most five years."), field="start")
+        raise InvalidInput(_l("Choose at most ten years."), field="start")
     grain = grain if grain in GRAINS else ("day" if (last - first).days <= 62 else "month")
     return Period(first, last, grain)
 

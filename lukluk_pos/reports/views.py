@@ -353,4 +353,4 @@ def dashboard():
         last_week=net(last_week), aging=[sum(row["buckets"][n] for row in aging) for n in range(len(stock.AGE_BUCKETS))],
         buckets=stock.AGE_BUCKETS, due={"markdown": len(due["markdown"]), "pull": len(due["pull"])},
         printer=printing.status(), backup=_backup_status(), open_tills=cash.open_sessions(),
-        unclosed=cash.close_blockers(today) if cash.day_status(today) is not DayStatus.CLOSED else [])
+        closed=cash.day_status(today) is DayStatus.CLOSED)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Callable
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
@@ -112,11 +112,11 @@ def sales_over_time(p: Period) -> Table:
 
 def by_category(p: Period) -> Table:
     rows = db.session.execute(
-        select(Category.name, func.sum(_signed(SaleLine.quantity)), func.sum(_signed(SaleLine.total_minor)))
-        .join(SaleLine, SaleLine.category_id == Category.id).join(Sale, Sale.id == SaleLine.sale_id)
-        .where(_done(p)).group_by(Category.name).order_by(Category.name)).all()
+        select(SaleLine.category_id, func.sum(_signed(SaleLine.quantity)), func.sum(_signed(SaleLine.total_minor)))
+        .join(Sale, Sale.id == SaleLine.sale_id).where(_done(p)).group_by(SaleLine.category_id)).all()
+    names = dict(db.session.execute(select(Category.id, Category.name)).all())
     t = Table(_("Sales by category"), [_("Category"), _("Items sold"), _("Net sales")])
-    t.rows = [[name, int(qty or 0), Money(int(net or 0))] for name, qty, net in rows]
+    t.rows = sorted([names.get(cat, "?"), int(qty or 0), Money(int(net or 0))] for cat, qty, net in rows)
     return t
 
 
@@ -184,14 +184,30 @@ def _cohort(p: Period):
     return (Item.created_at >= start) & (Item.created_at < end) & (Item.kind == ItemKind.UNIQUE)
 
 
-def _sell_through(p: Period, key, label) -> list[list]:
-    sold = Item.status == ItemStatus.SOLD
-    rows = db.session.execute(
-        select(key, func.count(), func.sum(case((sold, 1), else_=0)),
-               func.avg(case((sold, _days_between(Item.sold_at, Item.created_at)), else_=None)))
-        .where(_cohort(p)).group_by(key).order_by(key)).all()
-    return [[label(k), int(n), int(s or 0), round(100 * int(s or 0) / n, 1) if n else 0,
-             round(float(days), 1) if days is not None else ""] for k, n, s, days in rows]
+def _cohort_rows(p: Period) -> list[tuple]:
+    """The period's intake cohort summed per (category, price band): taken in, sold, days to sell. Both
+    sell-through reports read it, so a page showing both scans the cohort once (kept for the request)."""
+    cache = g.setdefault("sell_through_cohorts", {}) if has_request_context() else {}
+    if p not in cache:
+        sold = Item.status == ItemStatus.SOLD
+        band = case(*[((Item.price_minor < high), n) for n, (_low, high) in enumerate(PRICE_BANDS) if high is not None],
+                    else_=len(PRICE_BANDS) - 1)
+        cache[p] = db.session.execute(
+            select(Item.category_id, band, func.count(), func.sum(case((sold, 1), else_=0)),
+                   func.sum(case((sold, _days_between(Item.sold_at, Item.created_at)), else_=0)))
+            .where(_cohort(p)).group_by(Item.category_id, band)).all()
+    return cache[p]
+
+
+def _sell_through(p: Period, index: int, label) -> list[list]:
+    totals: dict = {}
+    for row in _cohort_rows(p):
+        entry = totals.setdefault(row[index], [0, 0, 0.0])
+        entry[0] += int(row[2])
+        entry[1] += int(row[3] or 0)
+        entry[2] += float(row[4] or 0)
+    return [[label(key), n, s, round(100 * s / n, 1) if n else 0, round(days / s, 1) if s else ""]
+            for key, (n, s, days) in sorted(totals.items())]
 
 
 def sell_through_category(p: Period) -> Table:
@@ -199,16 +215,14 @@ def sell_through_category(p: Period) -> Table:
     names = dict(db.session.execute(select(Category.id, Category.name)).all())
     t = Table(_("Sell-through by category"), [_("Category"), _("Taken in"), _("Sold"), _("Sell-through %"),
                                               _("Average days to sell")])
-    t.rows = sorted(_sell_through(p, Item.category_id, lambda k: names.get(k, "?")), key=lambda r: r[0])
+    t.rows = sorted(_sell_through(p, 0, lambda k: names.get(k, "?")), key=lambda r: r[0])
     return t
 
 
 def sell_through_band(p: Period) -> Table:
-    band = case(*[((Item.price_minor < high), n) for n, (_low, high) in enumerate(PRICE_BANDS) if high is not None],
-                else_=len(PRICE_BANDS) - 1)
     t = Table(_("Sell-through by price band"), [_("Price band"), _("Taken in"), _("Sold"), _("Sell-through %"),
                                                 _("Average days to sell")])
-    t.rows = _sell_through(p, band, lambda k: band_label(*PRICE_BANDS[k]))
+    t.rows = _sell_through(p, 1, lambda k: band_label(*PRICE_BANDS[k]))
     return t
 
 

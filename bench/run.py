@@ -200,6 +200,10 @@ class Client:
                 self.cookie = value.split(";", 1)[0]
         return response.status, data
 
+    def close(self) -> None:
+        """Hang up before the server stops (a kept-alive connection left open makes waitress complain)."""
+        self.conn.close()
+
     def sign_in(self, user_id: int) -> None:
         status, page = self.request("GET", f"/sign-in/{user_id}")
         token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1).decode()
@@ -260,11 +264,24 @@ def measure(app, label: str, *, rounds: int) -> dict:
                 samples["search"].append(search)
             bar.advance()
         bar.finish()
+        client.close()
     results = {op: summarise(values) for op, values in samples.items()}
     bare_p99 = results["bare"]["p99_ms"]
     for op in ("scan", "complete_sale", "search"):
         results[op]["ratio_to_bare"] = round(results[op]["p99_ms"] / bare_p99, 2) if bare_p99 else None
     return results
+
+
+def timed_gets(client, samples: dict, round_no: int, paths, *, headers=None, warm_up: int = 3) -> None:
+    """GET each (name, path), checking the answer is 200; times after the warm-up rounds go to ``samples``."""
+    for name, path in paths:
+        start = time.perf_counter()
+        status, _data = client.request("GET", path, headers=headers)
+        took = (time.perf_counter() - start) * 1000
+        if status != 200:
+            raise SystemExit(f"GET {path} answered {status}")
+        if round_no >= warm_up:
+            samples[name].append(took)
 
 
 def measure_manager(app, *, rounds: int) -> dict:
@@ -295,22 +312,13 @@ def measure_manager(app, *, rounds: int) -> dict:
             stock = rng.choice([f"/stock/?category_id={rng.choice(categories)}&min_weeks=6&sort=oldest",
                                 f"/stock/?q={quote(word)}&sort=price_high",
                                 f"/stock/?status=sold&band=2&page={rng.randint(1, 50)}"])
-            for name, path in (("stock_list", stock),
-                               ("reports_page_year", f"/reports/period?start={year[0]}&end={year[1]}&grain=month"),
-                               ("sales_chart_5y", f"/reports/period/sales.svg?start={first}&end={last}&grain=month")):
-                status = 0
-
-                def get(path=path):
-                    nonlocal status
-                    status, _data = client.request("GET", path)
-
-                took = timed(get)
-                if status != 200:
-                    raise SystemExit(f"GET {path} answered {status}")
-                if n >= 3:
-                    samples[name].append(took)
+            timed_gets(client, samples, n, (
+                ("stock_list", stock),
+                ("reports_page_year", f"/reports/period?start={year[0]}&end={year[1]}&grain=month"),
+                ("sales_chart_5y", f"/reports/period/sales.svg?start={first}&end={last}&grain=month")))
             bar.advance()
         bar.finish()
+        client.close()
     return {name: summarise(values) for name, values in samples.items()}
 
 
@@ -333,21 +341,12 @@ def measure_reports(app, *, rounds: int) -> dict:
         bar = Progress("measuring reports (five_year)", rounds)
         for n in range(rounds):
             day = first + timedelta(days=rng.randrange((last - first).days))
-            for name, path in (("day_report_json", f"/api/v1/days/{day.isoformat()}"),
-                               ("month_journal_csv", f"/reports/months/{day:%Y-%m}/journal.csv")):
-                status = 0
-
-                def get(path=path):
-                    nonlocal status
-                    status, _data = client.request("GET", path, headers=headers)
-
-                took = timed(get)
-                if status != 200:
-                    raise SystemExit(f"GET {path} answered {status}")
-                if n >= 3:
-                    samples[name].append(took)
+            timed_gets(client, samples, n, (("day_report_json", f"/api/v1/days/{day.isoformat()}"),
+                                            ("month_journal_csv", f"/reports/months/{day:%Y-%m}/journal.csv")),
+                       headers=headers)
             bar.advance()
         bar.finish()
+        client.close()
     return {name: summarise(values) for name, values in samples.items()}
 
 

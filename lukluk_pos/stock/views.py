@@ -66,12 +66,16 @@ def items():
                            weeks_since=service.weeks_since), status
 
 
+def _back() -> str:
+    """Where a bulk action returns: the stock list as it was filtered (never outside /stock)."""
+    back = request.form.get("next", "")
+    return back if back.startswith("/stock") else url_for("stock.items")
+
+
 @bp.post("/write-off")
 @access(Access.MANAGER)
 def write_off():
     """Write off the ticked items, or one scanned code, with a cause, a destination and a reason."""
-    back = request.form.get("next", "")
-    back = back if back.startswith("/stock") else url_for("stock.items")
     try:
         code = request.form.get("code", "").strip()
         chosen = [catalog.by_code(code)] if code else service.items_by_ids(request.form.getlist("item_id"))
@@ -84,15 +88,13 @@ def write_off():
     else:
         flash(_("%(count)d item(s) taken off the floor.", count=count) if not code else
               _("%(item)s taken off the floor.", item=chosen[0].description), "success")
-    return redirect(back)
+    return redirect(_back())
 
 
 @bp.post("/markdown")
 @access(Access.MANAGER)
 def markdown():
     """Mark down the ticked items by their category's rotation rule (new labels are queued)."""
-    back = request.form.get("next", "")
-    back = back if back.startswith("/stock") else url_for("stock.items")
     try:
         ids = [item.id for item in service.items_by_ids(request.form.getlist("item_id"))]
         count = intake.mark_down(ids, by=g.user)
@@ -101,7 +103,7 @@ def markdown():
         flash(exc.describe(), "error")
     else:
         flash(_("%(count)d item(s) marked down; their new labels wait in the label queue.", count=count), "success")
-    return redirect(back)
+    return redirect(_back())
 
 
 @bp.get("/aging")

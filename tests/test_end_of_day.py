@@ -320,12 +320,19 @@ def test_a_correction_shows_in_the_next_report_and_the_journal(app, client, sign
     _post_form(client, "/reports/adjustments", {"affects_day": yesterday.isoformat(), "method": "card",
                                                 "amount": "-12,50", "reason": "Płatność kartą policzona dwa razy",
                                                 "category_id": "0"})
+    _post_form(client, "/reports/adjustments", {"affects_day": yesterday.isoformat(), "method": "cash",
+                                                "amount": "0,01", "reason": "=HYPERLINK(\"x\")", "category_id": "0"})
     with in_app(app):
         data = zreport.build(yesterday + timedelta(days=1))  # the day is closed: the next one reports it
-        assert data["adjustments_minor"] == -1250
+        assert data["adjustments_minor"] == -1250 + 1
         assert data["adjustments"][0]["reason"] == "Płatność kartą policzona dwa razy"
         journal = {line["account"]: line["debit_minor"] - line["credit_minor"] for line in exports.journal(data)}
-        assert journal == {"145": -1250, "240-03": 1250}
+        assert journal == {"145": -1250, "100-01": 1, "240-03": 1249}
+        # Typed text that looks like a formula stays text in the spreadsheet files.
+        table = exports.Table("x", ["Kto", "Kwota"], [["=HYPERLINK(\"x\")", exports.Money(-150)]])
+        assert exports.to_csv(table).decode("utf-8-sig").splitlines()[1] == "\"'=HYPERLINK(\"\"x\"\")\";-1,50"
+        cell = load_workbook(io.BytesIO(exports.to_xlsx([table]))).active["A2"]
+        assert cell.data_type == "s" and cell.value == "=HYPERLINK(\"x\")"
         assert zreport.build(yesterday)["adjustments"] == []  # the closed day itself is unchanged
 
 

@@ -143,7 +143,7 @@ def day_table(data: dict) -> Table:
     t = Table(_("Day report %(day)s", day=data["date"]), [_("Section"), _("Entry"), _("Value")])
     summary = _("Summary")
     t.rows += [[summary, _("Z report number"), data["z_number"] or ""], [summary, _("Date"), data["date"]],
-               [summary, _("Status"), data["status"]],
+               [summary, _("Status"), _("Closed") if data["status"] == "closed" else _("Open")],
                [summary, _("First receipt"), data["first_receipt"] or ""],
                [summary, _("Last receipt"), data["last_receipt"] or ""],
                [summary, _("Sales"), data["sales_count"]], [summary, _("Refunds"), data["refunds_count"]],
@@ -205,7 +205,8 @@ def month_table(year: int, month: int, reports: list[dict]) -> Table:
                                             data["cash"]["difference_minor"], data["adjustments_minor"]]
         totals = [a + b for a, b in zip(totals, values)]
         count += data["sales_count"]
-        t.rows.append([data["date"], data["z_number"] or "", data["status"], data["sales_count"],
+        t.rows.append([data["date"], data["z_number"] or "", _("Closed") if data["status"] == "closed" else _("Open"),
+                       data["sales_count"],
                        *[Money(v) for v in values]])
     t.rows.append([_("Total"), "", "", count, *[Money(v) for v in totals]])
     return t
@@ -234,6 +235,14 @@ def _text_amount(minor: int, decimal_mark: str) -> str:
     return f"{sign}{whole}{decimal_mark}{frac:02d}"
 
 
+#: A text cell starting with one of these is a formula to a spreadsheet; typed reasons and names must not be.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _text(cell):
+    return "'" + cell if isinstance(cell, str) and cell.startswith(FORMULA_START) else cell
+
+
 def to_csv(table: Table, dialect: str = "pl") -> bytes:
     """UTF-8 with a BOM (so Excel knows the encoding), the dialect's separator and decimal mark."""
     separator, decimal_mark = DIALECTS.get(dialect, DIALECTS["pl"])
@@ -241,7 +250,7 @@ def to_csv(table: Table, dialect: str = "pl") -> bytes:
     writer = csv.writer(out, delimiter=separator, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(table.headers)
     for row in table.rows:
-        writer.writerow([_text_amount(cell, decimal_mark) if isinstance(cell, Money) else cell for cell in row])
+        writer.writerow([_text_amount(cell, decimal_mark) if isinstance(cell, Money) else _text(cell) for cell in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -262,6 +271,8 @@ def to_xlsx(tables: list[Table]) -> bytes:
             for cell, value in zip(sheet[sheet.max_row], row):
                 if isinstance(value, Money):
                     cell.number_format = "#,##0.00"
+                elif isinstance(value, str) and value.startswith("="):
+                    cell.data_type = "s"  # typed text, never a formula
         for column, header in zip(sheet.columns, table.headers):
             width = max([len(str(header))] + [len(str(c.value or "")) for c in column][:200])
             sheet.column_dimensions[column[0].column_letter].width = min(max(width + 2, 10), 60)

@@ -175,6 +175,11 @@ def day():
     return redirect(url_for("cash.close_day", day=_day_to_close().isoformat()))
 
 
+def may_see_day(when: date) -> bool:
+    """At the till: the day being closed and the last week; older reports are the manager's."""
+    return g.user.is_manager or when == _day_to_close() or 0 <= (service.today() - when).days <= 7
+
+
 def _parse_day(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -190,8 +195,8 @@ def close_day(day: str):
     from ..reports.zreport import build
 
     when = _parse_day(day)
-    if not g.user.is_manager and when != _day_to_close() and not 0 <= (service.today() - when).days <= 7:
-        abort(403)  # at the till: the day being closed and the last week; older reports are the manager's
+    if not may_see_day(when):
+        abort(403)
     data = build(when)
     register = shop().fiscal_mode is FiscalMode.REGISTER
     codes = _vat_codes(data)

@@ -167,7 +167,11 @@ def _send(table: exports.Table, fmt: str, name: str) -> Response:
 @access(Access.TILL)
 def print_day(day: str):
     """The day's report (Z report if closed) on the receipt printer again."""
+    from ..cash.views import may_see_day
+
     when = _day(day)
+    if not may_see_day(when):
+        abort(403)
     data = zreport.build(when)
     config = printing.settings()
     printing.queue_document(JobKind.REPORT, printed.z_report(data, config.shop, config.columns), user_id=g.user.id)

@@ -226,11 +226,13 @@ def test_impact_weights_and_hours(app, ctx, shop, make_item):
     till.complete(1, magda, key="impact-0001", payments=[till.PaymentIn(PaymentMethod.CARD)])
     ania = shop["Ania"]
     day = _today()
-    # Ania at Kasa 1 from 9:00 to 13:00 (signed out), then Marek from 13:00 until Ania signs in again at 15:30.
+    # Ania at Kasa 1 from 9:00 to 13:00 (signed out), Marek from 13:00 until Ania signs in again at 15:30;
+    # Ania does not sign out: her sign-in ends when the till is counted and closed at 17:00.
     for user_id, start, end in ((ania, _at(day, 9), _at(day, 13)), (shop["Marek"], _at(day, 13), None),
-                                (ania, _at(day.replace(day=day.day) , 15) + timedelta(minutes=30), _at(day, 17))):
+                                (ania, _at(day, 15) + timedelta(minutes=30), None)):
         db.session.add(LoginSession(token_hash=f"{user_id}-{start}", user_id=user_id, method=SignInMethod.PIN,
                                     till_id=1, created_at=start, ended_at=end))
+    cash.close_session(1, magda, counts={"10000": 2}, at=_at(day, 17))
     db.session.commit()
     p = period.Period(day, day)
     found = period.impact(p)

@@ -323,7 +323,10 @@ def impact(p: Period) -> dict:
 
 def hours(p: Period) -> Table:
     """Hours at the till per person and month, from PIN sign-ins at a till. A sign-in ends at sign-out,
-    at the next person's sign-in at the same till, or after the sign-in limit, whichever comes first."""
+    at the next sign-in at the same till, when that till is counted and closed, or after the sign-in
+    limit — whichever comes first (the last person of the day rarely signs out)."""
+    from ..cash.models import TillSession
+
     start, end = p.utc
     limit = timedelta(hours=current_app.config.get("SIGN_IN_HOURS", 14))
     rows = db.session.execute(
@@ -331,6 +334,12 @@ def hours(p: Period) -> Table:
         .join(User, User.id == LoginSession.user_id)
         .where(LoginSession.till_id.is_not(None), LoginSession.created_at >= start - limit,
                LoginSession.created_at < end).order_by(LoginSession.till_id, LoginSession.created_at)).all()
+    closings: dict[int, list[datetime]] = {}
+    for till_id, closed_at in db.session.execute(
+            select(TillSession.till_id, TillSession.closed_at).where(
+                TillSession.closed_at.is_not(None), TillSession.closed_at >= start, TillSession.closed_at < end + limit)
+            .order_by(TillSession.closed_at)):
+        closings.setdefault(till_id, []).append(closed_at)
     minutes: dict[tuple[str, str], float] = {}
     for n, (till_id, began, ended, name, method) in enumerate(rows):
         if began < start or method is not SignInMethod.PIN:  # a password sign-in is the back office
@@ -340,6 +349,7 @@ def hours(p: Period) -> Table:
             stop = min(stop, ended)
         if n + 1 < len(rows) and rows[n + 1][0] == till_id:
             stop = min(stop, rows[n + 1][1])
+        stop = min([stop] + [closed for closed in closings.get(till_id, []) if closed > began][:1])
         key = (name, f"{cash.local_date(began):%Y-%m}")
         minutes[key] = minutes.get(key, 0.0) + max((stop - began).total_seconds() / 60, 0)
     t = Table(_("Hours at the till"), [_("Person"), _("Month"), _("Hours")])

@@ -88,6 +88,7 @@ EXPECTED = {
     "reports.reopen": ADMIN,
     "reports.accounts": ADMIN,
     "reports.dashboard": MANAGER,
+    "reports.audit_log": MANAGER,
     "reports.period_page": MANAGER,
     "reports.impact_page": MANAGER,
     "reports.period_download": MANAGER,  # or a reports:read token

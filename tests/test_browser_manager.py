@@ -63,6 +63,9 @@ def test_old_stock_found_pulled_by_scanning_and_reported(page, app, make_item, a
         assert all(db.session.get(Item, m["id"]).status is ItemStatus.WRITTEN_OFF for m in old)
         assert db.session.get(Item, fresh["id"]).status is ItemStatus.IN_STOCK
 
+    page.goto("/reports/audit?group=stock")
+    expect(page.locator("main table")).to_contain_text("Sześć tygodni na sali")
+    axe_check(page, "audit log")
     page.goto("/stock/aging")
     expect(page.locator("main table")).to_contain_text("Odzież damska")
     axe_check(page, "aging")

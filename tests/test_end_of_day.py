@@ -412,3 +412,16 @@ def test_restore_is_refused_while_a_till_is_open(app, shop, backend, tmp_path):
     backup = sorted((Path(app.instance_path) / "backups").glob("lukluk-*.db"))[-1]
     refused = runner.invoke(args=["restore", str(backup)])
     assert refused.exit_code != 0 and "Kasa jest otwarta" in refused.output
+
+
+def test_the_audit_log_shows_the_day_for_managers(app, client, sign_in, shop):
+    sign_in("Ania")
+    _post_form(client, "/cash/movements", {"kind": "paid_out", "amount": "4,50", "reason": "Mleko do kawy"})
+    assert client.get("/reports/audit").status_code in (302, 403)
+    sign_in("Marek", password=True)
+    page = client.get("/reports/audit?group=cash")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Wypłaty" in html and "Mleko do kawy" in html and "Ania" in html
+    assert "Kasa otwarta" in html  # the fixture opened the till
+    assert "Mleko do kawy" not in client.get("/reports/audit?group=stock").get_data(as_text=True)
+    assert client.get("/reports/audit?start=nonsense").status_code == 422

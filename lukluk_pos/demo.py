@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 import secrets
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 
 from sqlalchemy import select
 
@@ -152,6 +152,11 @@ def _counts(amount_minor: int) -> dict[str, int]:
     return counts
 
 
+def _utc(day, at: time) -> datetime:
+    """The shop's local time on ``day`` as stored (naive UTC)."""
+    return datetime.combine(day, at, tzinfo=cash.zone()).astimezone(timezone.utc).replace(tzinfo=None)
+
+
 def _write_offs(rng, manager, made) -> None:
     """A few of the oldest unsold pieces leave the floor: pulled for a partner, to textile recycling, damaged."""
     oldest = sorted((i for i in made if i.kind is ItemKind.UNIQUE and i.status is ItemStatus.IN_STOCK),
@@ -169,14 +174,14 @@ def _shifts(rng, till_id, day, people) -> None:
     morning, afternoon = rng.sample(people[1:], 2)
     for person, start, end in ((morning, time(8, 40), time(13, 0)), (afternoon, time(13, 0), time(17, 15))):
         db.session.add(LoginSession(token_hash=secrets.token_hex(32), user_id=person.id, method=SignInMethod.PIN,
-                                    till_id=till_id, created_at=datetime.combine(day, start),
-                                    ended_at=datetime.combine(day, end)))
+                                    till_id=till_id, created_at=_utc(day, start),
+                                    ended_at=_utc(day, end)))
 
 
 def _one_day(rng, till_id, day, people, manager, made, cats) -> None:
     """Open, sell, move cash, count and close one past day."""
     _shifts(rng, till_id, day, people)
-    opening = datetime.combine(day, time(8, 45))
+    opening = _utc(day, time(8, 45))
     carry = cash.last_closed(till_id) is not None
     opened = cash.open_session(till_id, manager, carry_over=carry, counts=_counts(20000), at=opening)
     db.session.commit()
@@ -184,7 +189,7 @@ def _one_day(rng, till_id, day, people, manager, made, cats) -> None:
     with Progress(f"Sprzedaż {day.isoformat()}", count) as bar:
         for n in range(count):
             bar.advance()
-            moment = datetime.combine(day, time(9)) + timedelta(minutes=int(n * 480 / count))
+            moment = _utc(day, time(9)) + timedelta(minutes=int(n * 480 / count))
             _one_sale(rng, till_id, rng.choice(people), made, cats, moment)
             if n == count // 2 and rng.random() < 0.4:
                 cash.add_movement(till_id, manager, kind=MovementKind.PAID_OUT, amount=rng.choice([899, 1299, 2450]),
@@ -192,7 +197,7 @@ def _one_day(rng, till_id, day, people, manager, made, cats) -> None:
                                   at=moment + timedelta(minutes=1))
                 db.session.commit()
     expected = cash.expected(opened)["expected_minor"]
-    closing = datetime.combine(day, time(17, 10))
+    closing = _utc(day, time(17, 10))
     if expected > 60000:  # most of the takings go to the safe before the count
         cash.add_movement(till_id, manager, kind=MovementKind.DROP, amount=expected - 30000,
                           reason="Utarg do sejfu", at=closing - timedelta(minutes=5))

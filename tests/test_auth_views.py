@@ -140,3 +140,18 @@ def test_security_headers_on_every_page(client, shop):
     assert response.headers["X-Frame-Options"] == "DENY"
     body = response.get_data(as_text=True)
     assert "<script>" not in body and "http://" not in body.replace("http://localhost", "")
+
+
+def test_changing_person_ends_the_previous_sign_in(app, client, sign_in, shop):
+    """Hours at the till end when the next person signs in at the same browser."""
+    from sqlalchemy import select
+
+    from lukluk_pos.auth.models import LoginSession
+    from lukluk_pos.extensions import db
+
+    sign_in("Ania")
+    sign_in("Marek")
+    with app.app_context():
+        rows = db.session.execute(select(LoginSession.user_id, LoginSession.ended_at).order_by(LoginSession.id)).all()
+    assert [user for user, _ended in rows] == [shop["Ania"], shop["Marek"]]
+    assert rows[0][1] is not None and rows[1][1] is None

@@ -95,6 +95,8 @@ def pin_sign_in(user_id: int):
             flash(exc.describe(), "error")
             status = exc.status
         else:
+            if g.get("login") is not None:  # "Change person": the previous person's sign-in ends here
+                service.sign_out(g.login)
             _start_session(token)
             response = make_response(redirect(url_for("till.till_page")))
             if till_id:

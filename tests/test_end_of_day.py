@@ -425,3 +425,27 @@ def test_the_audit_log_shows_the_day_for_managers(app, client, sign_in, shop):
     assert "Kasa otwarta" in html  # the fixture opened the till
     assert "Mleko do kawy" not in client.get("/reports/audit?group=stock").get_data(as_text=True)
     assert client.get("/reports/audit?start=nonsense").status_code == 422
+
+
+def test_a_till_left_open_overnight_starts_no_new_sale(app, client, sign_in, make_item, shop):
+    """Its sales would land in yesterday's report: count it, close yesterday, open for today."""
+    yesterday = _today() - timedelta(days=1)
+    with in_app(app):
+        magda = db.session.get(User, shop["Magda"])
+        cash.close_session(1, magda, counts={"10000": 2})
+        cash.open_session(1, magda, counts={"10000": 1},
+                          at=datetime.combine(yesterday, datetime.min.time().replace(hour=12)))
+        db.session.commit()
+    sign_in("Ania")
+    dress = make_item(price_minor=2000)
+    refused = client.post("/api/v1/till/basket/lines", json={"code": dress["code"]})
+    assert refused.status_code == 409 and refused.json["error"] == "till_from_another_day"
+    assert yesterday.isoformat() in refused.json["message"]
+    assert yesterday.isoformat() in client.get("/till").get_data(as_text=True)
+    _post_form(client, "/cash/count", {"d10000": "1"})
+    _post_form(client, f"/cash/day/{yesterday.isoformat()}", {})
+    _post_form(client, "/cash/open", {"carry_over": "y"})
+    _add(client, code=dress["code"])
+    _pay(client, "overnight-01", [{"method": "card"}])
+    with in_app(app):
+        assert zreport.build(_today())["net_minor"] == 2000 and zreport.build(yesterday)["net_minor"] == 0

@@ -5,6 +5,7 @@ from flask import g, jsonify
 from sqlalchemy import select
 
 from ..auth.access import Access
+from ..cash import service as cash
 from ..catalog import service as catalog
 from ..core.money import format_money
 from ..extensions import db
@@ -72,6 +73,7 @@ def get_basket():
 @endpoint(bp, "POST", "/till/basket/lines", summary="Add a scanned code, a found item or an open-price line",
           access=Access.TILL, body=AddLineIn, response=BasketOut, status=201)
 def add_line(data: AddLineIn):
+    cash.ensure_current_session(_till_id())
     if data.code is not None:
         line = till.add_code(_till_id(), g.user, data.code, data.quantity)
     elif data.item_id is not None:

@@ -45,6 +45,11 @@ class TillNotOpen(DomainError):
     message = _l("This till is not open: count the float under Cash up first.")
 
 
+class StaleSession(DomainError):
+    code = "till_from_another_day"
+    message = _l("This till is still open from %(day)s: count it and close that day, then open the till for today.")
+
+
 class DayClosed(DomainError):
     code = "day_closed"
     message = _l("The day %(day)s is closed: nothing can be added to it or changed.")
@@ -132,6 +137,16 @@ def session_for_sale(till_id: int) -> TillSession:
     if found is None:
         raise TillNotOpen()
     return found
+
+
+def ensure_current_session(till_id: int) -> None:
+    """At the counter, a new sale may not start in a till left open from an earlier day: its sales would
+    land in that day's report. (An open basket may still be finished; the demo and imports, which write
+    past days on purpose, call the services directly.)"""
+    opened = current_session(till_id)
+    if opened is not None and opened.business_date < today():
+        if db.session.scalar(select(Sale.id).where(Sale.till_id == till_id, Sale.status == OPEN_SQL)) is None:
+            raise StaleSession(day=opened.business_date.isoformat())
 
 
 def session(session_id) -> TillSession:

@@ -35,7 +35,7 @@ def till_page():
     return render_template(
         "till/till.html", till=current, categories=catalog.categories(),
         basket=queries.basket(service.open_basket(current.id)), managers=managers(),
-        quick_cash=[1000, 2000, 5000, 10000, 20000], session_open=cash.current_session(current.id) is not None,
+        quick_cash=[1000, 2000, 5000, 10000, 20000], session=cash.current_session(current.id), today=cash.today(),
     )
 
 
@@ -44,6 +44,7 @@ def till_page():
 def scan():
     """A scan that arrived before the page's script was ready (or without it): add it all the same."""
     try:
+        cash.ensure_current_session(_till().id)
         service.add_code(_till().id, g.user, request.form.get("scan", "")[:32])
     except DomainError as exc:
         db.session.rollback()

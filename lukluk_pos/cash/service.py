@@ -139,13 +139,17 @@ def session_for_sale(till_id: int) -> TillSession:
     return found
 
 
+def _basket_open(till_id: int) -> bool:
+    return db.session.scalar(select(Sale.id).where(Sale.till_id == till_id, Sale.status == OPEN_SQL)) is not None
+
+
 def ensure_current_session(till_id: int) -> None:
     """At the counter, a new sale may not start in a till left open from an earlier day: its sales would
     land in that day's report. (An open basket may still be finished; the demo and imports, which write
     past days on purpose, call the services directly.)"""
     opened = current_session(till_id)
     if opened is not None and opened.business_date < today():
-        if db.session.scalar(select(Sale.id).where(Sale.till_id == till_id, Sale.status == OPEN_SQL)) is None:
+        if not _basket_open(till_id):
             raise StaleSession(day=opened.business_date.isoformat())
 
 
@@ -261,7 +265,7 @@ def close_session(till_id: int, user: User, *, counts: dict, kept=None, card_ter
     if opened is None:
         raise TillNotOpen()
     ensure_day_open(opened.business_date)
-    if db.session.scalar(select(Sale.id).where(Sale.till_id == till_id, Sale.status == OPEN_SQL)) is not None:
+    if _basket_open(till_id):
         raise DomainError(_l("A sale is still open at this till: finish or void it before counting."))
     clean, counted = parse_counts(counts)
     if kept in (None, ""):

@@ -2,17 +2,15 @@
 from __future__ import annotations
 
 from flask import g, jsonify
-from sqlalchemy import select
 
 from ..auth.access import Access
 from ..cash import service as cash
 from ..catalog import service as catalog
 from ..core.money import format_money
-from ..extensions import db
 from ..printing import service as printing
 from ..till import queries
 from ..till import service as till
-from ..till.models import PaymentMethod, Till
+from ..till.models import PaymentMethod
 from . import bp
 from .schemas import (
     AddLineIn,
@@ -41,9 +39,7 @@ from .spec import endpoint, openapi_document
 
 def _till_id() -> int:
     """The till this sign-in works at (the device's till, else the first one)."""
-    if g.login.till_id:
-        return g.login.till_id
-    return db.session.scalar(select(Till.id).where(Till.active).order_by(Till.id).limit(1))
+    return till.till_id_for(g.login)
 
 
 def _approval(data):

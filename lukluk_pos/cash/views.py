@@ -27,8 +27,7 @@ from .models import DayStatus, SessionStatus, TillSession
 def _till() -> Till:
     from ..till import service as till
 
-    till_id = g.login.till_id or db.session.scalar(select(Till.id).where(Till.active).order_by(Till.id).limit(1))
-    return till.till(till_id)
+    return till.till(till.till_id_for(g.login))
 
 
 def _render_drawer(current: Till, open_form=None, movement_form=None, status=200):
@@ -180,7 +179,8 @@ def may_see_day(when: date) -> bool:
     return g.user.is_manager or when == _day_to_close() or 0 <= (service.today() - when).days <= 7
 
 
-def _parse_day(text: str) -> date:
+def parse_day(text: str) -> date:
+    """A day from the address (YYYY-MM-DD); anything else is a page that does not exist."""
     try:
         return date.fromisoformat(text)
     except ValueError:
@@ -194,7 +194,7 @@ def close_day(day: str):
     from ..reports import views as reports
     from ..reports.zreport import build
 
-    when = _parse_day(day)
+    when = parse_day(day)
     if not may_see_day(when):
         abort(403)
     data = build(when)

@@ -100,9 +100,9 @@ def open_baskets() -> int:
 
 def open_tills() -> int:
     """Till sessions not yet counted and closed: the day is still being written."""
-    from ..cash.models import SESSION_OPEN_SQL, TillSession
+    from ..cash.service import open_sessions
 
-    return len(db.session.scalars(select(TillSession.id).where(TillSession.status == SESSION_OPEN_SQL)).all())
+    return len(open_sessions())
 
 
 def restore(file: Path, *, force: bool, progress=None) -> None:

@@ -16,6 +16,7 @@ from ..auth.access import Access, access
 from ..cash import service as cash
 from ..cash.forms import AdjustmentForm, ReopenForm
 from ..cash.models import BusinessDay, DayStatus, TillSession, ZReport
+from ..cash.views import may_see_day, parse_day
 from ..catalog import service as catalog
 from ..core import audit
 from ..core.errors import DomainError, InvalidInput
@@ -53,13 +54,6 @@ def after_close(report: ZReport, *, user_id: int) -> None:
         flash(_("The backup after closing failed: %(error)s", error=str(exc)), "error")
     else:
         flash(_("Backup saved: %(name)s.", name=path.name), "success")
-
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        abort(404)
 
 
 @bp.get("/days")
@@ -113,7 +107,7 @@ def add_adjustment():
 @access(Access.MANAGER)
 def day(day: str):
     """The day's report as HTML (print it from the browser or on the receipt printer) and downloads."""
-    when = _day(day)
+    when = parse_day(day)
     data = zreport.build(when)
     return render_template("reports/day.html", day=when, data=data, reopen=ReopenForm(),
                            journal=exports.journal(data))
@@ -123,7 +117,7 @@ def day(day: str):
 @access(Access.REPORTS)
 def day_download(day: str, what: str, fmt: str):
     """``report`` or ``journal`` of one day, as ``csv`` or ``xlsx``."""
-    when = _day(day)
+    when = parse_day(day)
     data = zreport.build(when)
     if what == "report":
         table = exports.day_table(data)
@@ -167,9 +161,7 @@ def _send(table: exports.Table, fmt: str, name: str) -> Response:
 @access(Access.TILL)
 def print_day(day: str):
     """The day's report (Z report if closed) on the receipt printer again."""
-    from ..cash.views import may_see_day
-
-    when = _day(day)
+    when = parse_day(day)
     if not may_see_day(when):
         abort(403)
     data = zreport.build(when)
@@ -184,7 +176,7 @@ def print_day(day: str):
 @bp.post("/days/<day>/reopen")
 @access(Access.ADMIN)
 def reopen(day: str):
-    when = _day(day)
+    when = parse_day(day)
     form = ReopenForm()
     if form.validate_on_submit():
         try:

@@ -67,6 +67,11 @@ class RefundLineIn:
 
 # --- the basket ---------------------------------------------------------------------------------
 
+def till_id_for(login) -> int | None:
+    """The till a sign-in works at: the device's till, else the first active one."""
+    return login.till_id or db.session.scalar(select(Till.id).where(Till.active).order_by(Till.id).limit(1))
+
+
 def till(till_id: int) -> Till:
     found = db.session.get(Till, till_id) if isinstance(till_id, int) else None
     if found is None or not found.active:

@@ -6,7 +6,6 @@ import secrets
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from pydantic import ValidationError
-from sqlalchemy import select
 
 from ..api.schemas import RefundIn
 from ..api.spec import translate
@@ -23,8 +22,7 @@ from .models import PaymentMethod, Till
 
 
 def _till() -> Till:
-    till_id = g.login.till_id or db.session.scalar(select(Till.id).where(Till.active).order_by(Till.id).limit(1))
-    return service.till(till_id)
+    return service.till(service.till_id_for(g.login))
 
 
 @bp.get("/till")
@@ -44,8 +42,9 @@ def till_page():
 def scan():
     """A scan that arrived before the page's script was ready (or without it): add it all the same."""
     try:
-        cash.ensure_current_session(_till().id)
-        service.add_code(_till().id, g.user, request.form.get("scan", "")[:32])
+        till_id = _till().id
+        cash.ensure_current_session(till_id)
+        service.add_code(till_id, g.user, request.form.get("scan", "")[:32])
     except DomainError as exc:
         db.session.rollback()
         flash(exc.describe(), "error")

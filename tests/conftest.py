@@ -11,8 +11,11 @@ import re
 import shutil
 import uuid
 from contextlib import nullcontext
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from flask import has_app_context
 from sqlalchemy import create_engine, text
 
@@ -23,8 +26,35 @@ from lukluk_pos.extensions import db
 PG_ADMIN_URL = os.environ.get("LUKLUK_TEST_POSTGRES", "postgresql+psycopg://root@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("LUKLUK_REQUIRE_POSTGRES") == "1"
 
+#: The instant every test starts at; the clock ticks on from there. No test may depend on the day or the hour
+#: the suite happens to run (a sale near midnight, a week that just began), so every test gets this fixed
+#: moment: a Tuesday morning in Sopot. ``LUKLUK_TEST_NOW`` moves it (a year ahead, just after midnight…) to
+#: prove the suite passes on any date; ``@pytest.mark.now("…")`` sets one test's own instant.
+TEST_NOW = os.environ.get("LUKLUK_TEST_NOW", "2026-11-24T09:30:00+00:00")
+SHOP_ZONE = ZoneInfo("Europe/Warsaw")
+
 PINS = {"Magda": "1234", "Ania": "1111", "Marek": "2222"}
 PASSWORDS = {"Magda": "tajnehaslo1", "Marek": "haslomarka1"}
+
+
+def _instant(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError(f"a test instant needs its UTC offset: {text!r}")
+    return moment
+
+
+@pytest.fixture(autouse=True)
+def clock(request):
+    """Every test runs at a fixed instant (see ``TEST_NOW``); ``clock.shift(...)``/``clock.move_to(...)``."""
+    marker = request.node.get_closest_marker("now")
+    with time_machine.travel(_instant(marker.args[0] if marker else TEST_NOW), tick=True) as traveller:
+        yield traveller
+
+
+def shop_today():
+    """The shop's calendar date now (the tests run with the shop in Europe/Warsaw)."""
+    return datetime.now(SHOP_ZONE).date()
 
 
 def _config(instance, url, *, csrf: bool) -> TestConfig:

@@ -1,8 +1,6 @@
 """End to end in Chromium: opening a till with a counted float, selling, a paid out, the blind count,
 closing the day with its Z report, and the manager's day pages; axe-core on every new page."""
 import re
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from playwright.sync_api import expect
@@ -10,14 +8,14 @@ from playwright.sync_api import expect
 from lukluk_pos.auth.models import User
 from lukluk_pos.cash import service as cash
 from lukluk_pos.extensions import db
-from tests.conftest import in_app
+from tests.conftest import in_app, shop_today
 from tests.test_browser import sign_in_by_pin, till_ready
 
 pytestmark = [pytest.mark.browser, pytest.mark.csrf]
 
 
 def _today() -> str:
-    return datetime.now(ZoneInfo("Europe/Warsaw")).date().isoformat()
+    return shop_today().isoformat()
 
 
 def _sell_for_cash(page, code, tendered):

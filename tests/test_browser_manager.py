@@ -1,8 +1,7 @@
 """End to end in Chromium: the manager finds everything older than six weeks in one category, pulls one
 by scanning, ticks the rest off, and reads the period's reports, impact and dashboard; axe-core on each."""
 import re
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -10,7 +9,7 @@ from playwright.sync_api import expect
 from lukluk_pos.catalog.models import Item, ItemStatus
 from lukluk_pos.core.models import utcnow
 from lukluk_pos.extensions import db
-from tests.conftest import in_app
+from tests.conftest import in_app, shop_today
 
 pytestmark = [pytest.mark.browser, pytest.mark.csrf]
 
@@ -85,7 +84,7 @@ def test_old_stock_found_pulled_by_scanning_and_reported(page, app, make_item, a
     page.get_by_role("link", name="Wpływ społeczny w tym okresie").click()
     expect(page.locator("#second-life")).to_have_text("3")  # three books passed to a partner or recycled
     axe_check(page, "impact")
-    today = datetime.now(ZoneInfo("Europe/Warsaw")).date().isoformat()
+    today = shop_today().isoformat()
     with page.expect_download() as download:
         page.locator("#r-hours").locator("xpath=..").get_by_role("link", name="XLSX").click()
-    assert download.value.suggested_filename == f"lukluk-hours-{(datetime.now(ZoneInfo('Europe/Warsaw')).date() - timedelta(days=29)).isoformat()}-{today}.xlsx"
+    assert download.value.suggested_filename == f"lukluk-hours-{(shop_today() - timedelta(days=29)).isoformat()}-{today}.xlsx"

@@ -1,10 +1,12 @@
 """A day's figures add up from the records, to the grosz; the bookkeeper reads them with a token."""
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from lukluk_pos.extensions import db
 from lukluk_pos.till.models import Sale
+from tests.conftest import shop_today
 
 
 def _pay(client, key, payments):
@@ -38,7 +40,7 @@ def _day_of_sales(client, sign_in, make_item, shop):
 def test_the_day_adds_up_to_the_grosz(app, client, sign_in, make_item, shop):
     first, second, refund = _day_of_sales(client, sign_in, make_item, shop)
     sign_in("Marek", password=True)
-    today = datetime.now().astimezone().date()
+    today = shop_today()
     day = client.get(f"/api/v1/days/{today.isoformat()}").json
     # sale 1: 40,00 − 25 % = 30,00 + 3 × 3,00 = 39,00 − 1,00 basket = 38,00; sale 2: 12,50
     assert (first["total_minor"], second["total_minor"], refund["total_minor"]) == (3800, 1250, 292)
@@ -59,13 +61,13 @@ def test_the_day_adds_up_to_the_grosz(app, client, sign_in, make_item, shop):
     assert day["items_sold"] == 1 + 3 + 1 and day["items_taken_in"] == 2 and day["on_duty"] == ["Magda", "Marek"]  # Magda opened the till
 
 
+@pytest.mark.now("2026-11-27T23:30:00+00:00")  # 00:30 on 28.11 in Sopot: the till opens and sells then
 def test_days_follow_the_shops_clock_not_utc(app, client, sign_in, make_item, shop):
     sign_in("Ania")
     client.post("/api/v1/till/basket/lines", json={"category_id": 7, "price": "5"})
     sale = _pay(client, "late-sale-001", [{"method": "card"}])
     with app.app_context():
-        db.session.get(Sale, sale["id"]).completed_at = datetime(2026, 11, 27, 23, 30)  # 00:30 in Warsaw
-        db.session.commit()
+        assert db.session.get(Sale, sale["id"]).completed_at.date() == date(2026, 11, 27)  # stored in UTC
     sign_in("Marek", password=True)
     assert client.get("/api/v1/days/2026-11-28").json["sales_count"] == 1
     assert client.get("/api/v1/days/2026-11-27").json["sales_count"] == 0
@@ -77,7 +79,7 @@ def test_the_bookkeeper_reads_days_with_a_token_that_can_be_revoked(app, client,
     assert made.exit_code == 0, made.output
     token = made.output.strip().splitlines()[-1]
     assert token.startswith("lk_")
-    day = date.today().isoformat()
+    day = shop_today().isoformat()
     assert client.get(f"/api/v1/days/{day}").status_code == 401
     assert client.get(f"/api/v1/days/{day}", headers={"Authorization": "Bearer lk_wrong"}).status_code == 401
     ok = client.get(f"/api/v1/days/{day}", headers={"Authorization": f"Bearer {token}"})
@@ -100,4 +102,4 @@ def test_the_bookkeeper_reads_days_with_a_token_that_can_be_revoked(app, client,
 
 def test_a_volunteer_cannot_read_days(client, sign_in):
     sign_in("Ania")
-    assert client.get(f"/api/v1/days/{(date.today() - timedelta(days=1)).isoformat()}").status_code == 403
+    assert client.get(f"/api/v1/days/{(shop_today() - timedelta(days=1)).isoformat()}").status_code == 403

@@ -3,8 +3,7 @@ the lock on a closed day; sign-off; corrections; fiscal mode; exports and journa
 import csv
 import io
 import sqlite3
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -18,7 +17,7 @@ from lukluk_pos.extensions import db
 from lukluk_pos.printing.models import JobKind, PrintJob
 from lukluk_pos.reports import exports, zreport
 from lukluk_pos.till.models import Till
-from tests.conftest import FLOAT_MINOR, PINS, in_app
+from tests.conftest import FLOAT_MINOR, PINS, in_app, shop_today
 
 
 def _pay(client, key, payments, status=200):
@@ -49,11 +48,6 @@ def _post_form(client, url, data, status=302):
     response = client.post(url, data=data)
     assert response.status_code == status, response.get_data(as_text=True)[:2000]
     return response
-
-
-def _today():
-    """The shop's date (the tests run with the shop in Europe/Warsaw)."""
-    return datetime.now(ZoneInfo("Europe/Warsaw")).date()
 
 
 def run_two_till_day(app, client, sign_in, make_item, shop):
@@ -109,11 +103,11 @@ def test_a_two_till_day_reconciles_to_the_grosz(app, client, sign_in, make_item,
         assert (second.counted_minor, second.expected_minor, second.difference_minor) == (22950, 23000, -50)
 
     sign_in("Marek", password=True)
-    day = _today().isoformat()
+    day = shop_today().isoformat()
     _post_form(client, f"/cash/day/{day}", {})
     with in_app(app):
         report = db.session.scalar(select(ZReport))
-        data = zreport.build(_today())
+        data = zreport.build(shop_today())
         assert report.number == 1 and data["status"] == "closed" and data["z_number"] == 1
         assert report.figures["net_minor"] == data["net_minor"]  # what was printed is what the day holds
         assert data["net_minor"] == 4900 + 1250 - 300 + 600 + 15000
@@ -197,7 +191,7 @@ def test_a_closed_day_refuses_late_writes_until_an_admin_reopens_it(app, client,
     _add(client, code=coat["code"])
     _pay(client, "late-0001", [{"method": "cash", "tendered": "50"}])
     _post_form(client, "/cash/count", {"d10000": "2", "d2000": "1", "d500": "1"})
-    _post_form(client, f"/cash/day/{_today().isoformat()}", {})
+    _post_form(client, f"/cash/day/{shop_today().isoformat()}", {})
     other = make_item(price_minor=900)
     # The till cannot sell, move cash or open again on the closed day.
     response = client.post("/api/v1/till/basket/lines", json={"code": other["code"]})
@@ -214,25 +208,25 @@ def test_a_closed_day_refuses_late_writes_until_an_admin_reopens_it(app, client,
             cash.open_session(till_id, ania, counts={"100": 1})
         db.session.rollback()
         with pytest.raises(cash.DomainError):
-            cash.close_day(_today(), ania)
+            cash.close_day(shop_today(), ania)
         db.session.rollback()
         before = db.session.scalar(select(func.count()).select_from(ZReport))
     assert before == 1
     # A manager cannot reopen; an admin can, with a reason. Closing again gives Z report no. 2.
     sign_in("Marek", password=True)
-    assert client.post(f"/reports/days/{_today().isoformat()}/reopen", data={"reason": "x"}).status_code == 403
+    assert client.post(f"/reports/days/{shop_today().isoformat()}/reopen", data={"reason": "x"}).status_code == 403
     sign_in("Magda", password=True)
-    _post_form(client, f"/reports/days/{_today().isoformat()}/reopen", {"reason": ""}, status=302)
+    _post_form(client, f"/reports/days/{shop_today().isoformat()}/reopen", {"reason": ""}, status=302)
     with in_app(app):
-        assert cash.day_status(_today()).value == "closed"  # no reason, no reopening
-    _post_form(client, f"/reports/days/{_today().isoformat()}/reopen", {"reason": "Klientka wróciła po płaszcz"})
+        assert cash.day_status(shop_today()).value == "closed"  # no reason, no reopening
+    _post_form(client, f"/reports/days/{shop_today().isoformat()}/reopen", {"reason": "Klientka wróciła po płaszcz"})
     _post_form(client, "/cash/open", {"carry_over": "y"})
     _add(client, code=other["code"])
     _pay(client, "late-0002", [{"method": "card"}])
     _post_form(client, "/cash/count", {"d10000": "2"})
-    _post_form(client, f"/cash/day/{_today().isoformat()}", {})
+    _post_form(client, f"/cash/day/{shop_today().isoformat()}", {})
     with in_app(app):
-        data = zreport.build(_today())
+        data = zreport.build(shop_today())
         assert data["z_number"] == 2 and data["earlier_z_numbers"] == [1]
         assert data["net_minor"] == 2500 + 900 and len(data["sessions"]) == 2
         assert data["reopenings"][0]["reason"] == "Klientka wróciła po płaszcz"
@@ -246,19 +240,19 @@ def test_a_difference_over_the_tolerance_needs_a_manager(app, client, sign_in, m
     with in_app(app):
         closed = db.session.scalar(select(TillSession))
         assert closed.difference_minor == -5000 and cash.needs_sign_off(closed)
-        assert any("podpis" in p or "zatwierdz" in p for p in cash.close_blockers(_today())), cash.close_blockers(_today())
+        assert any("podpis" in p or "zatwierdz" in p for p in cash.close_blockers(shop_today())), cash.close_blockers(shop_today())
     page = client.get(f"/cash/sessions/{closed.id}").get_data(as_text=True)
     assert "Niedobór" in page and "-50,00" in page
-    refused = client.post(f"/cash/day/{_today().isoformat()}", data={})
+    refused = client.post(f"/cash/day/{shop_today().isoformat()}", data={})
     assert refused.status_code == 422
     wrong = client.post(f"/cash/sessions/{closed.id}/sign-off",
                         data={"comment": "Reszta z 100 zł", "manager_id": shop["Marek"], "pin": "0000"})
     assert wrong.status_code == 422
     _post_form(client, f"/cash/sessions/{closed.id}/sign-off",
                {"comment": "Reszta wydana z 100 zł zamiast z 50 zł", "manager_id": shop["Marek"], "pin": PINS["Marek"]})
-    _post_form(client, f"/cash/day/{_today().isoformat()}", {})
+    _post_form(client, f"/cash/day/{shop_today().isoformat()}", {})
     with in_app(app):
-        data = zreport.build(_today())
+        data = zreport.build(shop_today())
         assert data["sessions"][0]["sign_off"]["by"] == "Marek"
         assert data["cash"]["difference_minor"] == -5000
         # Counted stays as counted: nothing was forced to match.
@@ -298,7 +292,7 @@ def test_one_open_session_per_till(app, ctx, shop):
     with pytest.raises(cash.DomainError):
         cash.open_session(1, ania, counts={"100": 1})
     db.session.rollback()
-    db.session.add(TillSession(till_id=1, business_date=_today(), opened_by_id=ania.id, float_minor=0))
+    db.session.add(TillSession(till_id=1, business_date=shop_today(), opened_by_id=ania.id, float_minor=0))
     with pytest.raises(Exception) as info:
         db.session.flush()
     assert "unique" in str(info.value).lower()
@@ -310,9 +304,9 @@ def test_one_open_session_per_till(app, ctx, shop):
 def test_a_correction_shows_in_the_next_report_and_the_journal(app, client, sign_in, make_item, shop):
     sign_in("Marek", password=True)
     _post_form(client, "/cash/count", {"d10000": "2"})
-    _post_form(client, f"/cash/day/{_today().isoformat()}", {})
+    _post_form(client, f"/cash/day/{shop_today().isoformat()}", {})
     with in_app(app):
-        yesterday = _today()
+        yesterday = shop_today()
     refused = client.post("/reports/adjustments", data={"affects_day": (yesterday + timedelta(days=5)).isoformat(),
                                                          "method": "cash", "amount": "10", "reason": "x",
                                                          "category_id": "0"})
@@ -344,19 +338,19 @@ def test_fiscal_register_figures_are_compared(app, client, sign_in, make_item, s
     _add(client, code=make_item(price_minor=2000)["code"])
     _pay(client, "fiscal-0001", [{"method": "cash", "tendered": "20"}])
     _post_form(client, "/cash/count", {"d10000": "2", "d2000": "1"})
-    page = client.get(f"/cash/day/{_today().isoformat()}").get_data(as_text=True)
+    page = client.get(f"/cash/day/{shop_today().isoformat()}").get_data(as_text=True)
     assert "kasy fiskalnej" in page and 'name="vat_zw"' in page
-    missing = client.post(f"/cash/day/{_today().isoformat()}", data={"vat_zw": "19,00"})
+    missing = client.post(f"/cash/day/{shop_today().isoformat()}", data={"vat_zw": "19,00"})
     assert missing.status_code == 422
-    _post_form(client, f"/cash/day/{_today().isoformat()}", {"vat_zw": "19,00", "receipts": "1"})
+    _post_form(client, f"/cash/day/{shop_today().isoformat()}", {"vat_zw": "19,00", "receipts": "1"})
     with in_app(app):
-        fiscal = zreport.build(_today())["fiscal"]
+        fiscal = zreport.build(shop_today())["fiscal"]
         assert fiscal["by_vat"]["zw"] == {"register_minor": 1900, "system_minor": 2000, "difference_minor": -100}
         assert fiscal["receipts_difference"] == 0
 
 
 def test_exports_need_a_manager_or_a_token_and_follow_the_dialect(app, client, sign_in, shop):
-    day = date.today().isoformat()
+    day = shop_today().isoformat()
     sign_in("Ania")
     assert client.get(f"/reports/days/{day}/report.csv").status_code == 403
     with in_app(app):
@@ -380,7 +374,7 @@ def test_the_backup_taken_at_closing_restores_into_a_new_file(app, client, sign_
     _add(client, code=make_item(price_minor=1500)["code"])
     _pay(client, "backup-0001", [{"method": "cash", "tendered": "15"}])
     _post_form(client, "/cash/count", {"d10000": "2", "d1000": "1", "d500": "1"})
-    response = _post_form(client, f"/cash/day/{_today().isoformat()}", {})
+    response = _post_form(client, f"/cash/day/{shop_today().isoformat()}", {})
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     if backend == "postgresql":  # backed up with pg_dump (README); closing neither tries nor complains
         assert "Kopia" not in page and "Raport Z nr 1" in page
@@ -395,7 +389,7 @@ def test_the_backup_taken_at_closing_restores_into_a_new_file(app, client, sign_
     source.backup(target)
     source.close()
     assert target.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert target.execute("SELECT number, day FROM z_report").fetchall() == [(1, _today().isoformat())]
+    assert target.execute("SELECT number, day FROM z_report").fetchall() == [(1, shop_today().isoformat())]
     assert target.execute("SELECT total_minor FROM sale WHERE number = 1").fetchone() == (1500,)
     target.close()
 
@@ -429,7 +423,7 @@ def test_the_audit_log_shows_the_day_for_managers(app, client, sign_in, shop):
 
 def test_a_till_left_open_overnight_starts_no_new_sale(app, client, sign_in, make_item, shop):
     """Its sales would land in yesterday's report: count it, close yesterday, open for today."""
-    yesterday = _today() - timedelta(days=1)
+    yesterday = shop_today() - timedelta(days=1)
     with in_app(app):
         magda = db.session.get(User, shop["Magda"])
         cash.close_session(1, magda, counts={"10000": 2})
@@ -448,4 +442,4 @@ def test_a_till_left_open_overnight_starts_no_new_sale(app, client, sign_in, mak
     _add(client, code=dress["code"])
     _pay(client, "overnight-01", [{"method": "card"}])
     with in_app(app):
-        assert zreport.build(_today())["net_minor"] == 2000 and zreport.build(yesterday)["net_minor"] == 0
+        assert zreport.build(shop_today())["net_minor"] == 2000 and zreport.build(yesterday)["net_minor"] == 0

@@ -21,13 +21,10 @@ from lukluk_pos.reports import period, zreport
 from lukluk_pos.stock import service as stock
 from lukluk_pos.till import service as till
 from lukluk_pos.till.models import PaymentMethod
-from tests.conftest import in_app
+from tests.conftest import in_app, shop_today
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 
-
-def _today():
-    return datetime.now(WARSAW).date()
 
 
 def _at(day: date, hour: int) -> datetime:
@@ -56,7 +53,7 @@ def test_reports_equal_the_raw_sales_and_the_day_reports(ctx, shop, days):
         cash.close_session(1, magda, counts={"10000": 2})  # today's till; the history runs on earlier days
         expected_days: dict[date, dict] = {}
         for back, sales in enumerate(days, start=1):
-            day = _today() - timedelta(days=back)
+            day = shop_today() - timedelta(days=back)
             cash.open_session(1, magda, counts={}, at=_at(day, 9))
             raw = expected_days.setdefault(day, {"net": 0, "count": 0, "items": 0, "by_category": {}, "card": 0})
             for n, spec in enumerate(sales):
@@ -184,10 +181,10 @@ def test_write_off_by_ticking_and_by_scanning_counts_apart(app, client, sign_in,
         assert {i.status for i in db.session.scalars(select(Item))} == {ItemStatus.WRITTEN_OFF}
         removals = {r.item_id: r.cause for r in db.session.scalars(select(ItemRemoval))}
         assert removals == {a["id"]: Cause.DAMAGED, b["id"]: Cause.DAMAGED, c["id"]: Cause.UNSELLABLE}
-        table = period.removals_table(period.Period(_today(), _today()))
+        table = period.removals_table(period.Period(shop_today(), shop_today()))
         assert sorted((r[0], r[1], r[2]) for r in table.rows) == [
             ("Nie do sprzedania", "Przekazane organizacji partnerskiej", 1), ("Uszkodzone", "Wyrzucone", 2)]
-        assert period.impact(period.Period(_today(), _today()))["items_passed_on"] == 1
+        assert period.impact(period.Period(shop_today(), shop_today()))["items_passed_on"] == 1
 
 
 def test_a_stock_take_marks_the_missing_as_lost_after_confirmation(app, client, sign_in, make_item, shop):
@@ -225,7 +222,7 @@ def test_impact_weights_and_hours(app, ctx, shop, make_item):
     till.add_open_price(1, magda, category_id=books.id, price=500, quantity=4)
     till.complete(1, magda, key="impact-0001", payments=[till.PaymentIn(PaymentMethod.CARD)])
     ania = shop["Ania"]
-    day = _today()
+    day = shop_today()
     # Ania at Kasa 1 from 9:00 to 13:00 (signed out), Marek from 13:00 until Ania signs in again at 15:30;
     # Ania does not sign out: her sign-in ends when the till is counted and closed at 17:00.
     for user_id, start, end in ((ania, _at(day, 9), _at(day, 13)), (shop["Marek"], _at(day, 13), None),
@@ -247,7 +244,7 @@ def test_reports_download_as_csv_xlsx_and_svg_for_managers_only(app, client, sig
     item = make_item(price_minor=1234)
     client.post("/api/v1/till/basket/lines", json={"code": item["code"]})
     client.post("/api/v1/till/basket/complete", json={"key": "dl-000001", "payments": [{"method": "cash"}]})
-    day = _today().isoformat()
+    day = shop_today().isoformat()
     assert client.get(f"/reports/period/sales.csv?start={day}&end={day}").status_code == 403
     assert client.get("/reports/").status_code in (302, 403)
     sign_in("Marek", password=True)

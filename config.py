@@ -44,6 +44,10 @@ class Config:
         self.BACKUP_KEEP_DAYS = int(_env("BACKUP_KEEP_DAYS", "30"))
         #: The receipt printer for this machine (overrides the admin's setting); see printing/devices.py.
         self.PRINTER = _env("PRINTER")
+        #: The fiscal printer for this machine (overrides the admin's setting); see fiscal/device.py.
+        self.FISCAL_PRINTER = _env("FISCAL_PRINTER")
+        #: Seconds to wait for each answer of the fiscal printer (printing a receipt line takes time).
+        self.FISCAL_TIMEOUT = float(_env("FISCAL_TIMEOUT", "10"))
         #: argon2id cost; tests lower it (hashing is deliberately slow).
         self.ARGON2_TIME_COST = 3
         self.ARGON2_MEMORY_COST = 64 * 1024
@@ -59,3 +63,5 @@ class TestConfig(Config):
         self.ARGON2_TIME_COST = 1
         self.ARGON2_MEMORY_COST = 8 * 1024
         self.PRINTER = None  # tests choose their printer explicitly
+        self.FISCAL_PRINTER = None
+        self.FISCAL_TIMEOUT = 1.0

@@ -154,6 +154,14 @@ class PaymentOut(BaseModel):
     change_minor: int
 
 
+class FiscalOut(BaseModel):
+    """The sale's fiscal receipt (fiscal-printer mode): "pending" means paid but not yet printed."""
+
+    status: Literal["pending", "registered", "uncertain", "voided"]
+    receipt_number: int | None
+    message: str | None = Field(None, description="The fiscal printer's last refusal, in plain words.")
+
+
 class SaleOut(BaseModel):
     id: int
     number: int | None
@@ -168,6 +176,7 @@ class SaleOut(BaseModel):
     refundable: dict[str, int] = Field(default_factory=dict,
                                        description="Per line id: how many pieces can still be refunded.")
     display: dict[str, str]
+    fiscal: FiscalOut | None = None
 
 
 class ItemOut(BaseModel):

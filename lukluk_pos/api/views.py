@@ -7,6 +7,9 @@ from ..auth.access import Access
 from ..cash import service as cash
 from ..catalog import service as catalog
 from ..core.money import format_money
+from ..extensions import db
+from ..fiscal import service as fiscal
+from ..fiscal.device import FiscalError
 from ..printing import service as printing
 from ..till import queries
 from ..till import service as till
@@ -139,14 +142,41 @@ def complete(data: CompleteIn):
         for p in data.payments
     ]
     sale = till.complete(_till_id(), g.user, key=data.key, payments=payments)
-    printing.queue_receipt(sale, user_id=g.user.id)  # printed after the commit, by the print worker
-    return SaleOut.model_validate(queries.sale(sale))
+    if fiscal.prepare(sale) is None:
+        printing.queue_receipt(sale, user_id=g.user.id)  # printed after the commit, by the print worker
+        return SaleOut.model_validate(queries.sale(sale))
+    # Fiscal-printer mode: the sale is stored "to register" first, then the device prints the receipt.
+    db.session.commit()
+    return _register(sale.id)
+
+
+def _register(sale_id: int) -> SaleOut:
+    """Send a stored sale to the fiscal printer; a refusal comes back as the sale's fiscal message."""
+    try:
+        fiscal.register(sale_id)
+    except FiscalError:
+        pass  # the registration keeps the device's reason; the till shows it with "Spróbuj ponownie"
+    sale = till.completed(sale_id)
+    return _sale_out(sale)
+
+
+def _sale_out(sale, **kw) -> SaleOut:
+    out = queries.sale(sale, **kw)
+    out["fiscal"] = fiscal.status_of(sale)
+    return SaleOut.model_validate(out)
+
+
+@endpoint(bp, "POST", "/sales/<int:sale_id>/fiscal", summary="Print the sale's fiscal receipt again after the "
+          "device refused (idempotent: the device's counters decide)", access=Access.TILL, response=SaleOut,
+          tag="fiscal")
+def fiscal_retry(sale_id: int):
+    return _register(till.completed(sale_id).id)
 
 
 @endpoint(bp, "GET", "/sales/by-number/<number>", summary="A completed sale by its receipt number",
           access=Access.TILL, response=SaleOut, tag="refunds")
 def sale_by_number(number: str):
-    return SaleOut.model_validate(queries.sale(till.by_number(number), with_refundable=True))
+    return _sale_out(till.by_number(number), with_refundable=True)
 
 
 @endpoint(bp, "POST", "/sales/<int:sale_id>/refunds", summary="Refund some or all of a sale (manager's PIN)",

@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..catalog.models import Category
-from ..catalog.standard import STANDARD_CATEGORIES
+from ..catalog.standard import FISCAL, STANDARD_CATEGORIES
 from ..core.errors import DomainError
 from ..core.models import Shop
 from ..extensions import db
@@ -33,5 +33,7 @@ def set_up_shop(*, shop_name: str, address: str, nip: str, name: str, pin: str, 
     db.session.add(Till(name="Kasa 1"))
     if standard_categories:
         for position, (cat_name, price, _guide) in enumerate(STANDARD_CATEGORIES, start=1):
-            db.session.add(Category(name=cat_name, default_price_minor=price, position=position))
+            fiscal_name, first_sale = FISCAL.get(cat_name, ("", False))
+            db.session.add(Category(name=cat_name, default_price_minor=price, position=position,
+                                    fiscal_name=fiscal_name, fiscal_from_first_sale=first_sale))
     return service.create_user(name=name, role=Role.ADMIN, pin=pin, password=password, by=None)

@@ -26,6 +26,11 @@ class Category(db.Model):
     vat_code: Mapped[str] = mapped_column(String(4), default="zw")
     active: Mapped[bool] = mapped_column(default=True)
     position: Mapped[int] = mapped_column(default=0)
+    #: The name the fiscal printer prints for goods of this category ("Sukienka damska używana"); empty:
+    #: the category's name with "używane". Kept stable: the device binds a name to its VAT rate.
+    fiscal_name: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    #: Goods the law wants on a fiscal device from the first sale (electronics, records, jewellery…).
+    fiscal_from_first_sale: Mapped[bool] = mapped_column(default=False, server_default=false())
     #: Estimated weight of one item in grams (the impact report's kilograms kept out of landfill).
     weight_g: Mapped[int] = mapped_column(default=0, server_default="0")
 

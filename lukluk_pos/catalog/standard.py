@@ -18,3 +18,24 @@ STANDARD_CATEGORIES = [
     ("Meble", 8000, (2000, 60000)),
     ("Sport i rekreacja", 2500, (500, 20000)),
 ]
+
+#: The name each standard category's goods carry on a fiscal receipt (the law wants names that identify
+#: the goods), and whether the law wants them on a fiscal device from the first sale (exemptions
+#: regulation of 17.12.2024: electronics, recorded media, precious-metal articles).
+FISCAL = {
+    "Odzież damska": ("Odzież damska używana", False),
+    "Odzież męska": ("Odzież męska używana", False),
+    "Odzież dziecięca": ("Odzież dziecięca używana", False),
+    "Obuwie": ("Obuwie używane", False),
+    "Torebki i dodatki": ("Torebki i dodatki używane", False),
+    "Biżuteria": ("Biżuteria używana", True),
+    "Książki": ("Książki używane", False),
+    "Płyty i winyle": ("Płyty CD/winylowe używane", True),
+    "Zabawki i gry": ("Zabawki i gry używane", False),
+    "Porcelana i szkło": ("Porcelana i szkło używane", False),
+    "Dom i dekoracje": ("Dekoracje domowe używane", False),
+    "Tekstylia domowe": ("Tekstylia domowe używane", False),
+    "AGD i elektronika": ("Sprzęt AGD/RTV używany", True),
+    "Meble": ("Meble używane", False),
+    "Sport i rekreacja": ("Sprzęt sportowy używany", False),
+}

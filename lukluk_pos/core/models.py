@@ -18,6 +18,7 @@ def utcnow() -> datetime:
 class FiscalMode(str, enum.Enum):
     EXEMPT = "exempt"  #: non-fiscal receipts ("NIEFISKALNY"), under the exemption limit
     REGISTER = "register"  #: a standalone fiscal cash register rings every sale too
+    PRINTER = "printer"  #: the till drives a fiscal printer: every sale registered on it exactly once
 
 
 class Shop(db.Model):
@@ -32,6 +33,8 @@ class Shop(db.Model):
         db.Enum(FiscalMode, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
         default=FiscalMode.EXEMPT,
     )
+    #: The fiscal printer (fiscal/device.py) in fiscal-printer mode; LUKLUK_FISCAL_PRINTER overrides it.
+    fiscal_printer: Mapped[str] = mapped_column(String(220), default="", server_default="")
     receipt_footer: Mapped[str] = mapped_column(String(500), default="")
     #: Discounts above this percentage of what they reduce need a manager's PIN.
     discount_limit_percent: Mapped[int] = mapped_column(default=20)

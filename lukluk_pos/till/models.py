@@ -95,6 +95,8 @@ class Sale(db.Model):
     subtotal_minor: Mapped[int] = mapped_column(default=0)
     discount_minor: Mapped[int] = mapped_column(default=0)
     total_minor: Mapped[int] = mapped_column(default=0)
+    #: The buyer's NIP for a receipt with NIP (fiscal-printer mode), typed before payment; "" for none.
+    buyer_nip: Mapped[str] = mapped_column(String(10), default="", server_default="")
     #: Pieces sold (or refunded), the lines' quantities summed at completion.
     item_count: Mapped[int] = mapped_column(default=0, server_default="0")
 

@@ -1,0 +1,107 @@
+"""What the fiscal device did with each sale, and the registers Polish rules ask for beside it."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON, Date, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..core.errors import DomainError
+from ..core.models import utcnow
+from ..extensions import db
+
+
+def _enum(cls, length=16):
+    return db.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
+class RegistrationStatus(str, enum.Enum):
+    PENDING = "pending"  #: to register: the sale is paid, its fiscal receipt is not (yet) printed
+    REGISTERED = "registered"  #: the device printed the fiscal receipt (``receipt_number``)
+    #: The device's counters moved by more than this one receipt: someone must look at the paper roll.
+    UNCERTAIN = "uncertain"
+    VOIDED = "voided"  #: never registered, by a manager's decision with a reason (audited)
+
+
+TRANSITIONS: dict[RegistrationStatus, frozenset[RegistrationStatus]] = {
+    RegistrationStatus.PENDING: frozenset({RegistrationStatus.REGISTERED, RegistrationStatus.UNCERTAIN,
+                                           RegistrationStatus.VOIDED}),
+    RegistrationStatus.UNCERTAIN: frozenset({RegistrationStatus.REGISTERED, RegistrationStatus.PENDING,
+                                             RegistrationStatus.VOIDED}),
+    RegistrationStatus.REGISTERED: frozenset(),
+    RegistrationStatus.VOIDED: frozenset(),
+}
+
+
+class IllegalMove(DomainError):
+    code = "fiscal_state"
+    message = _l("This sale's fiscal receipt is already settled.")
+
+
+def transition(row: "FiscalRegistration", new: RegistrationStatus) -> None:
+    """Move a registration to a new status, or raise if the move is not allowed."""
+    if new not in TRANSITIONS[row.status]:
+        raise IllegalMove()
+    row.status = new
+
+
+class FiscalRegistration(db.Model):
+    """One sale on the fiscal device: written "to register" in the sale's own transaction."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sale_id: Mapped[int] = mapped_column(ForeignKey("sale.id"), unique=True)
+    status: Mapped[RegistrationStatus] = mapped_column(_enum(RegistrationStatus), default=RegistrationStatus.PENDING,
+                                                       index=True)
+    #: The device setting in force when the sale was made ("emulator", "posnet:10.0.0.5:6666" …).
+    device: Mapped[str] = mapped_column(String(220))
+    #: While a receipt may be on its way: the device's counters read just before sending
+    #: ([daily reports, last receipt number]). Set and committed before anything is sent; cleared when
+    #: the device's counters show nothing came out. At most one registration per device has it.
+    in_flight: Mapped[list | None] = mapped_column(JSON)
+    #: The fiscal receipt's number as the device printed it, and its daily-report count then.
+    receipt_number: Mapped[int | None]
+    daily_reports: Mapped[int | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    #: The device's last refusal, in the words the till showed.
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    registered_at: Mapped[datetime | None]
+    voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    void_reason: Mapped[str] = mapped_column(String(300), default="")
+
+    sale = relationship("Sale")
+
+
+class RegisterKind(str, enum.Enum):
+    RETURN = "return"  #: the customer brought goods back (ewidencja zwrotów)
+    CORRECTION = "correction"  #: an obvious mistake at the till (ewidencja korekt)
+
+
+class FiscalRegisterEntry(db.Model):
+    """A refund in fiscal-printer mode: not a fiscal receipt, a line in the returns or corrections register.
+
+    The original receipt's number and date are copied here when the refund is made, so the register
+    reads the same whatever happens later.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[RegisterKind] = mapped_column(_enum(RegisterKind), index=True)
+    refund_id: Mapped[int] = mapped_column(ForeignKey("sale.id"), unique=True)
+    original_sale_id: Mapped[int] = mapped_column(ForeignKey("sale.id"))
+    #: The original fiscal receipt as printed (None when the sale had no fiscal receipt yet).
+    receipt_number: Mapped[int | None]
+    receipt_date: Mapped[date | None] = mapped_column(Date)
+    #: The buyer who confirms the return with their name (returns) — empty for corrections.
+    buyer_name: Mapped[str] = mapped_column(String(120), default="")
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    business_date: Mapped[date] = mapped_column(Date, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    refund = relationship("Sale", foreign_keys=[refund_id])
+    original = relationship("Sale", foreign_keys=[original_sale_id])
+    user = relationship("User", foreign_keys=[user_id])
+    approved_by = relationship("User", foreign_keys=[approved_by_id])

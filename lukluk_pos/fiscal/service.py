@@ -1,0 +1,344 @@
+"""Every sale registered on the fiscal printer exactly once, whatever fails.
+
+The rule: a state row is written before the device is called, and after any failure the device's
+counters decide what happened — never a blind resend.
+
+1. The sale and its registration ("to register") are committed together (``prepare``), with nothing
+   sent yet.
+2. ``register`` takes the device (one thread at a time per device), settles any earlier sale left in
+   flight on it, reads the counters, commits them on this registration ("in flight"), and only then
+   sends the receipt. The device does not hold a database transaction open while it prints.
+3. An answer means registered. No answer (dropped connection, timeout, a crash or power cut of the
+   server) leaves the registration in flight; the next look at it (``settle``) reads the counters
+   again: one receipt more than remembered → it is this sale's; the same → it never came out (an
+   unfinished receipt on the device is cancelled first) and it may be sent again; anything else → a
+   person checks the paper roll (``uncertain``).
+
+Sales not yet registered are listed for the manager and block the day close until registered or
+voided with a reason (audited).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from ..core import audit, validation
+from ..core.errors import DomainError, InvalidInput, NotFound
+from ..core.models import FiscalMode, Shop, utcnow
+from ..extensions import db
+from ..till.models import PaymentMethod, Sale, SaleKind, SaleStatus
+from . import device as devices
+from .device import SLOTS, FiscalDevice, FiscalError, Line, Payment, Receipt
+from .emulator import FILE_NAME, EmulatedPrinter
+from .models import FiscalRegistration, RegistrationStatus, transition
+from .names import DESCRIPTION_MAX, clean, fiscal_name
+
+log = logging.getLogger(__name__)
+
+#: How long a request waits for another till's receipt to finish on the same device.
+DEVICE_WAIT_SECONDS = 60
+
+
+class FiscalUnavailable(FiscalError):
+    """No device is set, or another till holds it too long."""
+
+
+class RatesMismatch(FiscalError):
+    def __init__(self, codes: str):
+        super().__init__(_l("The fiscal printer has no rate for VAT %(codes)s: an admin must check its VAT table "
+                            "before fiscal sales can go on.", codes=codes))
+
+
+# --- the device in force ------------------------------------------------------------------------
+
+def shop() -> Shop | None:
+    return db.session.scalar(select(Shop).limit(1))
+
+
+def printer_mode(current: Shop | None = None) -> bool:
+    current = current or shop()
+    return current is not None and current.fiscal_mode is FiscalMode.PRINTER
+
+
+def spec(current: Shop | None = None) -> devices.DeviceSpec:
+    """The device setting in force: LUKLUK_FISCAL_PRINTER if the machine sets it, else the admin's."""
+    env = current_app.config.get("FISCAL_PRINTER")
+    current = current if current is not None else shop()
+    text = env or (current.fiscal_printer if current else "")
+    try:
+        return devices.parse(text)
+    except ValueError:
+        log.error("Fiscal printer setting %r is not valid", text)
+        return devices.DeviceSpec("none")
+
+
+def open_device(which: devices.DeviceSpec) -> FiscalDevice:
+    if which.kind == "emulator":
+        return EmulatedPrinter(Path(current_app.instance_path) / FILE_NAME)
+    if which.kind in ("posnet", "posnet-serial"):
+        from .posnet import PosnetPrinter
+
+        return PosnetPrinter(which, io_timeout=current_app.config.get("FISCAL_TIMEOUT", 10.0))
+    if which.kind == "novitus":
+        from .novitus import NovitusPrinter
+
+        return NovitusPrinter(which, timeout=current_app.config.get("FISCAL_TIMEOUT", 10.0))
+    raise FiscalUnavailable(_l("No fiscal printer is set: an admin sets it under Settings → Fiscal printer."))
+
+
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+@contextmanager
+def _device_turn(key: str):
+    """One conversation with a device at a time (two tills must not interleave two receipts)."""
+    with _locks_guard:
+        lock = _locks.setdefault(key, threading.Lock())
+    if not lock.acquire(timeout=DEVICE_WAIT_SECONDS):
+        raise FiscalUnavailable(_l("The fiscal printer is busy with another receipt: try again in a moment."))
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+# --- rates and receipts -------------------------------------------------------------------------
+
+def rate_slots(dev: FiscalDevice, codes: set[str]) -> dict[str, str]:
+    """Our VAT codes → the device's rate slots, matched by the programmed rate (never by letter)."""
+    table = dev.vat_table()
+    by_code: dict[str, str] = {}
+    for slot in SLOTS:
+        code = table.get(slot)
+        if code is not None:
+            by_code.setdefault(code, slot)
+    missing = sorted(code for code in codes if code not in by_code)
+    if missing:
+        raise RatesMismatch(codes=", ".join("zw" if c == "zw" else f"{c} %" for c in missing))
+    return by_code
+
+
+def receipt_for(sale: Sale, slots: dict[str, str]) -> Receipt:
+    """The fiscal receipt of a completed sale: its lines at the amounts paid, payments, NIP, info lines."""
+    lines = []
+    for line in sale.lines:
+        name = fiscal_name(line.category)
+        lines.append(Line(name=name, slot=slots[line.vat_code], unit_price_minor=line.unit_price_minor,
+                          quantity=line.quantity, total_minor=line.total_minor,
+                          description=clean(line.description, DESCRIPTION_MAX)))
+    payments, change = [], 0
+    for payment in sale.payments:
+        if payment.method is PaymentMethod.CASH:
+            payments.append(Payment("cash", payment.tendered_minor or payment.amount_minor))
+            change += payment.change_minor
+        else:
+            payments.append(Payment("card", payment.amount_minor))
+    info = (("Kasa", clean(sale.till.name, 30)), ("Kasjer", clean(sale.cashier.name if sale.cashier else "", 30)),
+            ("Nr sprzedaży", str(sale.number)))
+    return Receipt(lines=tuple(lines), payments=tuple(payments), change_minor=change,
+                   nip=sale.buyer_nip or None, info=info)
+
+
+# --- registration -------------------------------------------------------------------------------
+
+def prepare(sale: Sale) -> FiscalRegistration | None:
+    """In fiscal-printer mode, write the sale's registration "to register" in the sale's own transaction."""
+    current = shop()
+    if not printer_mode(current) or sale.kind is not SaleKind.SALE:
+        return None
+    found = registration_of(sale.id)
+    if found is not None:
+        return found
+    row = FiscalRegistration(sale_id=sale.id, device=str(spec(current)))
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def registration_of(sale_id: int) -> FiscalRegistration | None:
+    return db.session.scalar(select(FiscalRegistration).where(FiscalRegistration.sale_id == sale_id))
+
+
+def _counters_show(row: FiscalRegistration, counters: devices.Counters) -> RegistrationStatus:
+    """What the device's counters say about a registration in flight."""
+    reports, last = row.in_flight
+    if counters.daily_reports == reports and counters.last_receipt == last:
+        return RegistrationStatus.PENDING  # nothing came out
+    if counters.daily_reports == reports and counters.last_receipt == last + 1:
+        return RegistrationStatus.REGISTERED
+    return RegistrationStatus.UNCERTAIN
+
+
+def _settle_in_flight(dev: FiscalDevice, device_key: str) -> None:
+    """Decide every registration left in flight on this device (at most one, by construction)."""
+    rows = list(db.session.scalars(select(FiscalRegistration).where(
+        FiscalRegistration.device == device_key, FiscalRegistration.in_flight.is_not(None),
+        FiscalRegistration.status == RegistrationStatus.PENDING)))
+    if not rows:
+        return
+    counters = dev.counters()
+    if counters.transaction_open:
+        dev.cancel_open()  # an unfinished receipt is not a registration: cancel it, then look again
+        counters = dev.counters()
+    for row in rows:
+        verdict = _counters_show(row, counters)
+        if verdict is RegistrationStatus.REGISTERED:
+            _registered(row, counters.last_receipt, counters.daily_reports, how="counters")
+        elif verdict is RegistrationStatus.UNCERTAIN:
+            transition(row, RegistrationStatus.UNCERTAIN)
+            row.last_error = str(_l("The fiscal printer's counters moved by more than this receipt: check the "
+                                    "paper roll and settle it by hand."))
+            audit.record("fiscal.uncertain", user_id=None, obj=row.sale, remembered=row.in_flight, found=counters.mark)
+        row.in_flight = None
+    db.session.commit()
+
+
+def _registered(row: FiscalRegistration, number: int, reports: int, *, how: str) -> None:
+    transition(row, RegistrationStatus.REGISTERED)
+    row.receipt_number, row.daily_reports, row.registered_at = number, reports, utcnow()
+    row.in_flight, row.last_error = None, ""
+    if how != "answer":  # the ordinary case is the sale itself; how a lost answer was settled is kept
+        audit.record("fiscal.registered", user_id=None, obj=row.sale, number=number, how=how)
+
+
+def register(sale_id: int) -> FiscalRegistration:
+    """Print the sale's fiscal receipt (or learn that it was printed); commits as it goes.
+
+    Raises FiscalError with the device's reason in plain words when the receipt did not come out; the
+    registration stays "to register" and the till offers to try again.
+    """
+    row = registration_of(sale_id)
+    if row is None:
+        raise NotFound(_l("This sale is not waiting for a fiscal receipt."))
+    if row.status is not RegistrationStatus.PENDING:
+        return row
+    which = devices.parse(row.device)
+    dev = open_device(which)
+    with _device_turn(row.device):
+        try:
+            _settle_in_flight(dev, row.device)
+            db.session.refresh(row)
+            if row.status is not RegistrationStatus.PENDING:
+                return row
+            sale = row.sale
+            slots = rate_slots(dev, {line.vat_code for line in sale.lines})
+            receipt = receipt_for(sale, slots)
+            counters = dev.counters()
+            if counters.transaction_open:
+                dev.cancel_open()
+                counters = dev.counters()
+            # The mark is committed before a single byte of the receipt is sent.
+            row.in_flight, row.attempts = counters.mark, row.attempts + 1
+            db.session.commit()
+            number = dev.send_receipt(receipt)
+        except FiscalError as exc:
+            db.session.rollback()
+            _failed(row, exc)
+            raise
+        finally:
+            dev.close()
+        _registered(row, number, counters.daily_reports, how="answer")
+        db.session.commit()
+    _open_drawer_after(dev, row)
+    return row
+
+
+def _failed(row: FiscalRegistration, exc: FiscalError) -> None:
+    row = db.session.get(FiscalRegistration, row.id)
+    row.last_error = exc.describe()[:300]
+    audit.record("fiscal.failed", user_id=row.sale.cashier_id, obj=row.sale, error=row.last_error, code=exc.code, delivered=exc.delivered)
+    db.session.commit()
+
+
+def _open_drawer_after(dev: FiscalDevice, row: FiscalRegistration) -> None:
+    """Cash changed hands: the drawer on the fiscal printer's kick port opens (never undoes the sale)."""
+    if any(p.method is PaymentMethod.CASH for p in row.sale.payments):
+        try:
+            dev.open_drawer()
+        except FiscalError as exc:
+            log.warning("Drawer did not open after sale %s: %s", row.sale_id, exc)
+        finally:
+            dev.close()
+
+
+def settle(sale_id: int) -> FiscalRegistration:
+    """Learn the fate of a registration without sending anything (the till asks after a lost answer)."""
+    row = registration_of(sale_id)
+    if row is None:
+        raise NotFound(_l("This sale is not waiting for a fiscal receipt."))
+    if row.status is RegistrationStatus.PENDING and row.in_flight is not None:
+        dev = open_device(devices.parse(row.device))
+        with _device_turn(row.device):
+            try:
+                _settle_in_flight(dev, row.device)
+            finally:
+                dev.close()
+        db.session.refresh(row)
+    return row
+
+
+def waiting(day: date | None = None) -> list[FiscalRegistration]:
+    """Sales paid for whose fiscal receipt is not settled (to register or uncertain), oldest first."""
+    query = (select(FiscalRegistration).join(Sale, Sale.id == FiscalRegistration.sale_id)
+             .where(FiscalRegistration.status.in_([RegistrationStatus.PENDING, RegistrationStatus.UNCERTAIN]))
+             .order_by(FiscalRegistration.id))
+    if day is not None:
+        query = query.where(Sale.business_date <= day)
+    return list(db.session.scalars(query))
+
+
+def settle_by_hand(sale_id: int, user, *, printed: bool, number=None, reason) -> FiscalRegistration:
+    """A manager settles an uncertain or stuck registration from the paper roll: printed (with its
+    number) or not printed (it goes back to "to register")."""
+    row = registration_of(sale_id)
+    if row is None or row.status not in (RegistrationStatus.UNCERTAIN, RegistrationStatus.PENDING):
+        raise NotFound(_l("This sale is not waiting for a fiscal receipt."))
+    reason = validation.text(reason, field="reason", max_len=300)
+    if printed:
+        _registered(row, _number(number), row.daily_reports or 0, how="by_hand")
+    else:
+        if row.status is RegistrationStatus.UNCERTAIN:
+            transition(row, RegistrationStatus.PENDING)
+        row.in_flight = None
+    audit.record("fiscal.settled_by_hand", user_id=user.id, obj=row.sale, reason=reason, printed=printed,
+                 number=row.receipt_number)
+    db.session.flush()
+    return row
+
+
+def _number(raw) -> int:
+    text = str(raw or "").strip()
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 10**9:
+        raise InvalidInput(_l("Type the receipt number printed on the paper roll."), field="number")
+    return int(text)
+
+
+def void(sale_id: int, user, *, reason) -> FiscalRegistration:
+    """A manager decides a sale will not be registered (the customer left, the goods stayed), with a reason."""
+    row = registration_of(sale_id)
+    if row is None or row.status not in (RegistrationStatus.PENDING, RegistrationStatus.UNCERTAIN):
+        raise NotFound(_l("This sale is not waiting for a fiscal receipt."))
+    if row.in_flight is not None:
+        raise DomainError(_l("The fiscal printer may be printing this receipt: try again or check it first."))
+    reason = validation.text(reason, field="reason", max_len=300)
+    transition(row, RegistrationStatus.VOIDED)
+    row.voided_by_id, row.void_reason = user.id, reason
+    audit.record("fiscal.void", user_id=user.id, obj=row.sale, reason=reason)
+    db.session.flush()
+    return row
+
+
+def status_of(sale: Sale) -> dict | None:
+    """What the till shows about a sale's fiscal receipt."""
+    row = registration_of(sale.id) if sale.kind is SaleKind.SALE and sale.status is SaleStatus.COMPLETED else None
+    if row is None:
+        return None
+    return {"status": row.status.value, "receipt_number": row.receipt_number, "message": row.last_error or None}

@@ -295,36 +295,46 @@ class PosnetPrinter:
 
     def send_receipt(self, receipt: Receipt) -> int:
         try:
-            self.command("trinit", [("bm", 1)])
-            for line in receipt.lines:
-                params = [("na", line.name), ("vt", SLOTS.index(line.slot)), ("pr", line.unit_price_minor),
-                          ("il", line.quantity), ("wa", line.gross_minor)]
-                if line.description:
-                    params.append(("op", line.description))
-                if line.discount_minor:
-                    params += [("rd", 1), ("rw", line.discount_minor), ("rn", "Rabat")]
-                self.command("trline", params)
-            if receipt.nip:
-                self.command("trnipset", [("ni", receipt.nip)])
-            paid = 0
-            for payment in receipt.payments:
-                self.command("trpayment", [("ty", PAYMENT_TYPES[payment.kind]), ("wa", payment.amount_minor),
-                                           ("re", 0)])
-                paid += payment.amount_minor
-            if receipt.change_minor:
-                self.command("trpayment", [("ty", 0), ("wa", receipt.change_minor), ("re", 1)])
-            end = [("to", receipt.total_minor), ("fp", paid), ("fe", 0 if receipt.info else 1)]
-            if receipt.change_minor:
-                end.append(("re", receipt.change_minor))
-            # From here on the receipt may be printed even if the answer never comes back.
-            self.command("trend", end, delivered_if_lost=True)
-            for label, value in receipt.info:
-                self._info_line(label, value)
-            if receipt.info:
-                self.command("trftrend", delivered_if_lost=True)
-            return int(self.command("scnt", delivered_if_lost=True).get("bt", "0"))
+            return self._send_receipt(receipt)
+        except FiscalError as exc:
+            if exc.code is not None:  # refused mid-receipt, the line is alive: leave no open receipt behind
+                try:
+                    self.command("prncancel")
+                except FiscalError:
+                    pass
+            raise
         finally:
             self.close()
+
+    def _send_receipt(self, receipt: Receipt) -> int:
+        self.command("trinit", [("bm", 1)])
+        for line in receipt.lines:
+            params = [("na", line.name), ("vt", SLOTS.index(line.slot)), ("pr", line.unit_price_minor),
+                      ("il", line.quantity), ("wa", line.gross_minor)]
+            if line.description:
+                params.append(("op", line.description))
+            if line.discount_minor:
+                params += [("rd", 1), ("rw", line.discount_minor), ("rn", "Rabat")]
+            self.command("trline", params)
+        if receipt.nip:
+            self.command("trnipset", [("ni", receipt.nip)])
+        paid = 0
+        for payment in receipt.payments:
+            self.command("trpayment", [("ty", PAYMENT_TYPES[payment.kind]), ("wa", payment.amount_minor),
+                                       ("re", 0)])
+            paid += payment.amount_minor
+        if receipt.change_minor:
+            self.command("trpayment", [("ty", 0), ("wa", receipt.change_minor), ("re", 1)])
+        end = [("to", receipt.total_minor), ("fp", paid), ("fe", 0 if receipt.info else 1)]
+        if receipt.change_minor:
+            end.append(("re", receipt.change_minor))
+        # From here on the receipt may be printed even if the answer never comes back.
+        self.command("trend", end, delivered_if_lost=True)
+        for label, value in receipt.info:
+            self._info_line(label, value)
+        if receipt.info:
+            self.command("trftrend", delivered_if_lost=True)
+        return int(self.command("scnt", delivered_if_lost=True).get("bt", "0"))
 
     def _info_line(self, label: str, value: str) -> None:
         # id 38 "Info"; the label goes into the text so one id serves every line.

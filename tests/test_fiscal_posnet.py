@@ -1,0 +1,125 @@
+"""The Posnet driver against a fake Posnet printer on 127.0.0.1: the framed protocol and its failures."""
+import pytest
+from sqlalchemy import select
+
+from lukluk_pos.core.models import FiscalMode, Shop
+from lukluk_pos.extensions import db
+from lukluk_pos.fiscal.device import parse
+from lukluk_pos.fiscal.posnet import PosnetPrinter, crc16, frame, parse_frame
+from tests.conftest import in_app
+from tests.fake_posnet import FakePosnet
+
+
+def test_frames_follow_the_specification():
+    # The specification's own examples: CRC of "123456789" and of a trinit frame.
+    assert crc16(b"123456789") == 0x31C3
+    assert frame("trinit", [("bm", 0)]) == b"\x02trinit\tbm0\t#4825\x03"
+    raw = frame("trline", [("na", "Książki używane"), ("vt", 4), ("pr", 500)], "0042")
+    assert "Książki używane".encode("cp1250") in raw
+    assert parse_frame(raw[1:-1]) == ("trline", {"na": "Książki używane", "vt": "4", "pr": "500"}, "0042", None)
+    with pytest.raises(ValueError):
+        parse_frame(raw[1:-3] + b"00")
+    # Text never breaks the frame: tabs, STX/ETX and '#' in a name are replaced.
+    assert frame("trline", [("na", "a\tb#c\x03")]).count(b"\t") == 2
+
+
+@pytest.fixture
+def posnet(app, shop):
+    with FakePosnet() as device:
+        with in_app(app):
+            current = db.session.scalar(select(Shop))
+            current.fiscal_mode, current.fiscal_printer = FiscalMode.PRINTER, device.spec
+            db.session.commit()
+        yield device
+
+
+def _sell(client, key, lines=(("1", "12,50"),), payments=None):
+    for category_id, price in lines:
+        client.post("/api/v1/till/basket/lines", json={"category_id": int(category_id), "price": price})
+    response = client.post("/api/v1/till/basket/complete",
+                           json={"key": key, "payments": payments or [{"method": "cash", "tendered": "50"}]})
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def test_a_sale_with_discounts_split_payment_change_and_nip(app, client, sign_in, posnet):
+    sign_in("Marek")
+    client.post("/api/v1/till/basket/lines", json={"category_id": 1, "price": "40"})
+    client.post("/api/v1/till/basket/lines", json={"category_id": 7, "price": "3", "quantity": 3})
+    line = client.get("/api/v1/till/basket").json["lines"][0]["id"]
+    client.post(f"/api/v1/till/basket/lines/{line}/discount", json={"kind": "percent", "value": 25, "reason": "Plama"})
+    client.post("/api/v1/till/basket/discount", json={"kind": "amount", "value": "1,00", "reason": "Stały klient"})
+    with in_app(app):
+        from lukluk_pos.till.models import Sale
+
+        db.session.scalar(select(Sale).where(Sale.status == "open")).buyer_nip = "5851234568"
+        db.session.commit()
+    sale = client.post("/api/v1/till/basket/complete", json={
+        "key": "posnet-sale-0001", "payments": [{"method": "card", "amount": "10"}, {"method": "cash", "tendered": "50"}]
+    }).json
+    assert sale["total_minor"] == 3800 and sale["fiscal"]["status"] == "registered"
+    [printed] = posnet.printed
+    assert printed["total"] == 3800 and printed["nip"] == "5851234568"
+    assert [(line["name"], line["slot"]) for line in printed["lines"]] == [
+        ("Odzież damska używana", "E"), ("Książki używane", "E")]
+    assert sum(line["total"] for line in printed["lines"]) == 3800
+    # Card 10 zł, cash 50 zł handed over, 22 zł change.
+    assert printed["payments"] == [(2, 1000, False), (0, 5000, False), (0, 2200, True)]
+    assert f"Nr sprzedaży: {sale['number']}" in printed["info"]
+    assert posnet.totals == {"E": 3800} and posnet.drawer_opened == 1
+
+
+@pytest.mark.parametrize("fault", ["paper", "drop", "hang", "refuse", "twice", "error"])
+def test_each_fault_ends_in_exactly_one_receipt(app, client, sign_in, posnet, fault):
+    sign_in("Ania")
+    if fault == "refuse":
+        posnet.refuse()
+    elif fault == "error":
+        posnet.error_next_line = 2106
+    else:
+        posnet.faults.add(fault)
+    sale = _sell(client, f"posnet-{fault}-0001")
+    if fault == "twice":  # doubled answers are skipped by their token: nothing failed
+        assert sale["fiscal"]["status"] == "registered" and len(posnet.printed) == 1
+        return
+    assert sale["fiscal"]["status"] == "pending", sale["fiscal"]
+    expected = {
+        "paper": "Brak papieru: włóż nową rolkę.",
+        "drop": "Drukarka fiskalna nie odpowiada: sprawdź, czy jest włączona i podłączona.",
+        "hang": "Drukarka fiskalna nie odpowiada: sprawdź, czy jest włączona i podłączona.",
+        "refuse": "Drukarka fiskalna nie odpowiada: sprawdź, czy jest włączona i podłączona.",
+        "error": "Błąd stawki PTU: ta nazwa towaru była sprzedana w innej stawce i jest zablokowana.",
+    }[fault]
+    assert sale["fiscal"]["message"] == expected
+    assert len(posnet.printed) == (1 if fault == "drop" else 0)
+    # The volunteer fixes the printer and presses "Spróbuj ponownie" (twice, to be sure).
+    posnet.put_in_paper()
+    if fault == "refuse":
+        posnet.refuse(False)
+    first = client.post(f"/api/v1/sales/{sale['id']}/fiscal").json["fiscal"]
+    second = client.post(f"/api/v1/sales/{sale['id']}/fiscal").json["fiscal"]
+    assert first == second == {"status": "registered", "receipt_number": 1, "message": None}
+    assert len(posnet.printed) == 1 and posnet.last_receipt == 1 and posnet.open is None
+    # An unfinished receipt (no paper, a refused line) is cancelled, never left open or counted.
+    assert posnet.cancelled == (1 if fault in ("paper", "error") else 0)
+
+
+def test_rates_map_by_the_programmed_rate_not_by_letter(app, client, sign_in, posnet):
+    posnet.rates.update({"a": "100,00", "e": "23,00"})  # this shop's exempt rate sits in slot A
+    sign_in("Ania")
+    _sell(client, "posnet-rates-0001")
+    assert posnet.printed[0]["lines"][0]["slot"] == "A"
+
+
+def test_the_driver_reads_status_counters_and_the_daily_report(posnet):
+    printer = PosnetPrinter(parse(posnet.spec), io_timeout=1.0)
+    assert printer.vat_table() == {"A": "23", "B": "8", "C": "5", "D": "0", "E": "zw", "F": None, "G": None}
+    assert printer.status().ready and printer.status().model.startswith("FAKE POSNET")
+    posnet.faults.add("paper")
+    assert printer.status().problem == "Out of paper: put in a new roll."
+    posnet.put_in_paper()
+    posnet.totals, posnet.receipts_since_report, posnet.last_receipt = {"E": 1250, "A": 300}, 2, 2
+    assert printer.counters().last_receipt == 2
+    report = printer.daily_report()
+    assert (report.number, report.by_slot, report.receipts) == (1, {"A": 300, "E": 1250}, 2)
+    assert printer.counters().daily_reports == 1 and posnet.totals == {}

@@ -48,9 +48,11 @@ def create_app(config: Config | None = None) -> Flask:
 
     web.init_app(app)
     cli.init_app(app)
+    from .fiscal.cli import fiscal as fiscal_cli
     from .printing.cli import printer
 
     app.cli.add_command(printer)
+    app.cli.add_command(fiscal_cli)
     return app
 
 

@@ -147,3 +147,94 @@ def test_the_device_refuses_a_name_at_a_higher_rate(app, client, sign_in, emulat
     refused = _sell(client, "fiscal-lock-0002")
     assert refused["fiscal"]["status"] == "pending"
     assert "zablokowana" in refused["fiscal"]["message"]
+
+
+def _count_and_close(client, day, expect=302):
+    assert client.post("/cash/count", data={"d10000": "2", "d2000": "1"}).status_code == 302
+    response = client.post(f"/cash/day/{day}", data={})
+    assert response.status_code == expect, response.get_data(as_text=True)[:3000]
+    return response
+
+
+def test_the_day_close_prints_the_daily_report_and_sets_it_beside_the_system(app, client, sign_in, emulator):
+    from lukluk_pos.reports import zreport
+    from tests.conftest import shop_today
+
+    with in_app(app):
+        db.session.get(Category, 13).vat_code = "23"  # AGD i elektronika: VAT 23 %, slot A on the device
+        db.session.commit()
+    sign_in("Marek")
+    _sell(client, "fiscal-day-00001", price="12,50")
+    _sell(client, "fiscal-day-00002", price="30", category_id=13, payments=[{"method": "card"}])
+    emulator.set_fault("paper")
+    stuck = _sell(client, "fiscal-day-00003", price="5")
+    day = shop_today().isoformat()
+    # A sale still waiting for its fiscal receipt keeps the day open.
+    page = _count_and_close(client, day, expect=422).get_data(as_text=True)
+    assert "1 sprzedaż czeka jeszcze na paragon fiskalny" in page
+    assert len(emulator.memory()["daily_reports"]) == 0
+    emulator.put_in_paper()
+    assert client.post(f"/api/v1/sales/{stuck['id']}/fiscal").json["fiscal"]["status"] == "registered"
+    closed = client.post(f"/cash/day/{day}", data={})
+    assert closed.status_code == 302
+    memory = emulator.memory()
+    assert memory["daily_reports"] == [{"number": 1, "day": day, "by_slot": {"A": 3000, "E": 1750}, "receipts": 3}]
+    with in_app(app):
+        fiscal_section = zreport.build(shop_today())["fiscal"]
+    assert fiscal_section["source"] == "device" and fiscal_section["report_number"] == 1
+    assert fiscal_section["by_vat"] == {
+        "23": {"register_minor": 3000, "system_minor": 3000, "difference_minor": 0},
+        "zw": {"register_minor": 1750, "system_minor": 1750, "difference_minor": 0}}
+    assert (fiscal_section["register_receipts"], fiscal_section["receipts_difference"]) == (3, 0)
+    sign_in("Marek", password=True)
+    api = client.get(f"/api/v1/days/{day}").json
+    assert api["fiscal"]["by_vat"]["23"]["register_minor"] == 3000
+    assert "Raport dobowy drukarki fiskalnej nr 1" in client.get(f"/reports/days/{day}").get_data(as_text=True)
+
+
+def test_a_manager_settles_or_voids_a_waiting_sale_with_a_reason(app, client, sign_in, emulator):
+    sign_in("Ania")
+    emulator.set_fault("paper")
+    first = _sell(client, "fiscal-wait-0001")
+    second = _sell(client, "fiscal-wait-0002")
+    assert client.get("/fiscal/waiting").status_code == 403  # a volunteer sees the till's dialog, not the list
+    sign_in("Marek", password=True)
+    page = client.get("/fiscal/waiting").get_data(as_text=True)
+    assert f"Sprzedaż nr {first['number']}" in page and "Brak papieru" in page
+    refused = client.post(f"/fiscal/waiting/{first['id']}/settle", data={"action": "void", "reason": ""})
+    assert refused.status_code == 302
+    assert client.post(f"/fiscal/waiting/{first['id']}/settle",
+                       data={"action": "void", "reason": "Klient zrezygnował, towar wrócił"}).status_code == 302
+    assert client.post(f"/fiscal/waiting/{second['id']}/settle",
+                       data={"action": "printed", "number": "abc", "reason": "Jest na rolce"}).status_code == 302
+    assert _registrations(app)[1][0] == "pending"  # a number that is not a number settles nothing
+    client.post(f"/fiscal/waiting/{second['id']}/settle",
+                data={"action": "printed", "number": "7", "reason": "Jest na rolce"})
+    assert [row[:2] for row in _registrations(app)] == [("voided", None), ("registered", 7)]
+    with in_app(app):
+        from lukluk_pos.core.models import AuditEvent
+
+        actions = [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    assert "fiscal.void" in actions and "fiscal.settled_by_hand" in actions
+
+
+def test_the_admin_sees_the_device_its_vat_table_and_a_rate_it_lacks(app, client, sign_in, emulator):
+    sign_in("Magda", password=True)
+    page = client.get("/admin/fiscal").get_data(as_text=True)
+    assert "LukLuk emulator" in page and "Gotowa do pracy" in page and "zwolniona (zw)" in page
+    memory = emulator.memory()
+    memory["rates"]["E"] = None
+    emulator._write(memory)
+    assert "nie ma stawki dla VAT zw" in client.get("/admin/fiscal").get_data(as_text=True)
+    bad = client.post("/admin/fiscal", data={"fiscal_printer": "posnet:"})
+    assert bad.status_code == 422 and "posnet:HOST[:PORT]" in bad.get_data(as_text=True)
+    assert client.post("/admin/fiscal", data={"fiscal_printer": "posnet:10.0.0.5"}).status_code == 302
+    with in_app(app):
+        assert db.session.scalar(select(Shop)).fiscal_printer == "posnet:10.0.0.5"
+
+
+def test_the_cli_reads_the_device_and_prints_nothing(app, emulator):
+    result = app.test_cli_runner().invoke(args=["fiscal", "status"])
+    assert result.exit_code == 0, result.output
+    assert "emulator" in result.output and "E: zw" in result.output
+    assert emulator.memory()["last_receipt"] == 0 and emulator.memory()["daily_reports"] == []

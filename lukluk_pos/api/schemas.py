@@ -80,6 +80,8 @@ class CompleteIn(Strict):
 
     key: Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
     payments: Annotated[list[PaymentSpec], Field(max_length=2)]
+    buyer_nip: Annotated[str | None, Field(None, max_length=20, description=(
+        "The buyer's NIP for a receipt with NIP (fiscal-printer mode); checked by its checksum."))] = None
 
 
 class RefundLineSpec(Strict):

@@ -141,7 +141,7 @@ def complete(data: CompleteIn):
         )
         for p in data.payments
     ]
-    sale = till.complete(_till_id(), g.user, key=data.key, payments=payments)
+    sale = till.complete(_till_id(), g.user, key=data.key, payments=payments, buyer_nip=data.buyer_nip)
     if fiscal.prepare(sale) is None:
         printing.queue_receipt(sale, user_id=g.user.id)  # printed after the commit, by the print worker
         return SaleOut.model_validate(queries.sale(sale))

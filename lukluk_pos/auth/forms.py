@@ -7,19 +7,11 @@ from wtforms import BooleanField, IntegerField, PasswordField, SelectChoice, Sel
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, Regexp, ValidationError
 
 from ..core.models import FiscalMode
-from ..core.validation import longest
+from ..core.validation import longest, nip_is_valid
 from .models import Role
 
 PIN = [Regexp(r"^\d{4,6}$", message=_l("The PIN must be 4 to 6 digits."))]
 PIN_INPUT = {"inputmode": "numeric", "autocomplete": "off", "pattern": r"\d{4,6}", "maxlength": 6}
-
-
-def nip_is_valid(nip: str) -> bool:
-    """Polish NIP: 10 digits whose weighted sum mod 11 is the last digit."""
-    if len(nip) != 10 or not nip.isdigit():
-        return False
-    weights = (6, 5, 7, 2, 3, 4, 5, 6, 7)
-    return sum(int(d) * w for d, w in zip(nip, weights)) % 11 == int(nip[9])
 
 
 def clean_nip(value: str | None) -> str:
@@ -87,6 +79,7 @@ class SettingsForm(ShopForm):
     fiscal_mode = SelectField(_l("Receipts"), choices=[
         SelectChoice(FiscalMode.EXEMPT.value, _l("Exempt: non-fiscal receipts")),
         SelectChoice(FiscalMode.REGISTER.value, _l("Standalone fiscal cash register")),
+        SelectChoice(FiscalMode.PRINTER.value, _l("Fiscal printer driven by the till")),
     ])
 
 

@@ -334,9 +334,11 @@ def close_blockers(day: date) -> list[str]:
 def parse_fiscal(raw: dict | None) -> dict | None:
     """The fiscal register's daily report as typed: gross per VAT code and the number of receipts."""
     shop = db.session.scalar(select(Shop).limit(1))
-    if shop is None or shop.fiscal_mode is not FiscalMode.REGISTER:
+    if shop is None or shop.fiscal_mode is FiscalMode.EXEMPT:
         return None
     raw = raw or {}
+    if raw.get("source") == "device":  # read from the fiscal printer's daily report, not typed
+        return raw
     by_vat = {}
     for code, value in (raw.get("by_vat") or {}).items():
         if value in (None, ""):

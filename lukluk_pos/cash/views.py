@@ -5,6 +5,8 @@ from datetime import date
 
 from flask import abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 from wtforms import SelectChoice, StringField
 from wtforms.validators import Optional
@@ -18,6 +20,8 @@ from ..core.money import format_money
 from ..core.validation import longest
 from ..core.web import shop, show_on_form
 from ..extensions import db
+from ..fiscal import service as fiscal_printer
+from ..fiscal.device import FiscalError
 from ..till.models import Till
 from . import bp, service
 from .forms import CloseDayForm, CountForm, MovementForm, OpenForm, SignOffForm
@@ -187,6 +191,29 @@ def parse_day(text: str) -> date:
         abort(404)
 
 
+def _fiscal_blockers(day) -> list[str]:
+    """Fiscal-printer mode: sales still waiting for their fiscal receipt keep the day open."""
+    if not fiscal_printer.printer_mode():
+        return []
+    count = len(fiscal_printer.waiting(day))
+    return [ngettext("%(num)d sale is still waiting for its fiscal receipt: print it, settle it or void it "
+                     "under Sales waiting for a fiscal receipt.",
+                     "%(num)d sales are still waiting for their fiscal receipt: print them, settle them or void "
+                     "them under Sales waiting for a fiscal receipt.", count)] if count else []
+
+
+def _fiscal_daily_report(day) -> dict:
+    """Check nothing waits, then print the fiscal printer's daily report and read it back."""
+    problems = service.close_blockers(day) + _fiscal_blockers(day)
+    if problems:
+        raise DomainError(" ".join(problems))
+    try:
+        return fiscal_printer.daily_report(day)
+    except FiscalError as exc:
+        raise DomainError(_l("The fiscal printer did not print the daily report: %(error)s", error=exc.describe())) \
+            from exc
+
+
 @bp.route("/day/<day>", methods=["GET", "POST"])
 @access(Access.TILL)
 def close_day(day: str):
@@ -206,6 +233,8 @@ def close_day(day: str):
         fiscal = {"by_vat": {code: getattr(form, f"vat_{code}").data for code in codes},
                   "receipts": form.receipts.data} if register else None
         try:
+            if fiscal_printer.printer_mode():
+                fiscal = _fiscal_daily_report(when)
             report = service.close_day(when, g.user, fiscal=fiscal)
         except DomainError as exc:
             show_on_form(exc, form)
@@ -214,7 +243,7 @@ def close_day(day: str):
             db.session.commit()
             reports.after_close(report, user_id=g.user.id)
             return redirect(url_for("cash.close_day", day=when.isoformat()))
-    blockers = service.close_blockers(when)
+    blockers = service.close_blockers(when) + _fiscal_blockers(when)
     return render_template("cash/close_day.html", day=when, data=data, form=form, blockers=blockers,
                            register=register, codes=codes, closed=data["status"] == DayStatus.CLOSED.value,
                            vat_fields=[getattr(form, f"vat_{code}") for code in codes] if register else []), \

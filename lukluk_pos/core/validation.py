@@ -54,6 +54,23 @@ def quantity(value, *, field: str = "quantity", maximum: int = 999) -> int:
     return value
 
 
+def nip_is_valid(nip: str) -> bool:
+    """Polish NIP: 10 ASCII digits whose weighted sum mod 11 is the last digit."""
+    if len(nip) != 10 or not (nip.isascii() and nip.isdigit()):
+        return False
+    weights = (6, 5, 7, 2, 3, 4, 5, 6, 7)
+    return sum(int(d) * w for d, w in zip(nip, weights)) % 11 == int(nip[9])
+
+
+def nip(value, *, field: str = "nip") -> str:
+    """A NIP as typed ("585-123-45-68", "PL 5851234568") → its 10 digits; raise if the checksum fails."""
+    text_value = value if isinstance(value, str) else ""
+    digits = text_value.upper().removeprefix("PL").replace("-", "").replace(" ", "").strip()
+    if not nip_is_valid(digits):
+        raise InvalidInput(_l("This is not a valid NIP (10 digits)."), field=field)
+    return digits
+
+
 def longest(count: int) -> Length:
     """A form's length check with the shop's own translated message."""
     return Length(max=count, message=_l("At most %(max)d characters."))

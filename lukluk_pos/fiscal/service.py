@@ -342,3 +342,61 @@ def status_of(sale: Sale) -> dict | None:
     if row is None:
         return None
     return {"status": row.status.value, "receipt_number": row.receipt_number, "message": row.last_error or None}
+
+
+def device_report() -> dict:
+    """What the device says about itself (never prints): state, programmed VAT table, counters, the totals
+    since its last daily report, and which of the shop's VAT codes it cannot register."""
+    from ..catalog.models import Category
+
+    which = spec()
+    out: dict = {"spec": str(which), "from_environment": bool(current_app.config.get("FISCAL_PRINTER"))}
+    if which.kind == "none":
+        return out
+    used = set(db.session.scalars(select(Category.vat_code).where(Category.active).distinct()))
+    dev = open_device(which)
+    try:
+        out["status"] = dev.status()
+        out["vat_table"] = dev.vat_table()
+        out["counters"] = dev.counters()
+        out["totals"] = dev.totals()
+        available = {code for code in out["vat_table"].values() if code is not None}
+        out["missing_codes"] = sorted(used - available)
+    except FiscalError as exc:
+        out["error"] = exc.describe()
+    finally:
+        dev.close()
+    return out
+
+
+def daily_report(day: date) -> dict:
+    """Print the device's daily fiscal report at the day close and read back what it holds: gross per VAT
+    code and the number of receipts, for the Z report to set beside the system's own figures.
+
+    The totals are read before the report (the report zeroes them). If the report's answer is lost,
+    the device's daily-report counter tells whether it printed; it is never printed twice.
+    """
+    which = spec()
+    dev = open_device(which)
+    with _device_turn(str(which)):
+        try:
+            table = dev.vat_table()
+            before = dev.counters()
+            if before.transaction_open:
+                dev.cancel_open()
+            totals = dev.totals()
+            try:
+                dev.daily_report(day)
+            except FiscalError as exc:
+                if not exc.delivered or dev.counters().daily_reports != before.daily_reports + 1:
+                    raise
+        finally:
+            dev.close()
+    by_vat: dict[str, int] = {}
+    for slot, amount in totals.by_slot.items():
+        code = table.get(slot) or slot
+        by_vat[code] = by_vat.get(code, 0) + amount
+    audit.record("fiscal.daily_report", user_id=None, day=day.isoformat(), number=before.daily_reports + 1,
+                 receipts=totals.receipts)
+    return {"source": "device", "device": str(which), "number": before.daily_reports + 1,
+            "by_vat": dict(sorted(by_vat.items())), "receipts": totals.receipts}

@@ -1,2 +1,73 @@
-"""The fiscal printer's pages: its settings and state, sales waiting for a fiscal receipt, the registers."""
+"""The fiscal printer's pages: its setting and state, sales waiting for a fiscal receipt, the registers."""
 from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from ..auth.access import Access, access
+from ..core import audit
+from ..core.errors import DomainError
+from ..core.web import shop as current_shop
+from ..extensions import db
+from . import bp, service
+from .device import FiscalError
+from .forms import FiscalPrinterForm, ReasonForm
+
+
+@bp.route("/admin/fiscal", methods=["GET", "POST"])
+@access(Access.ADMIN)
+def printer():
+    """Set the fiscal printer and see what it says: its state, VAT table, counters and day totals."""
+    shop = current_shop()
+    form = FiscalPrinterForm()
+    if request.method == "GET":
+        form.fiscal_printer.data = shop.fiscal_printer
+    if form.validate_on_submit():
+        shop.fiscal_printer = (form.fiscal_printer.data or "").strip()
+        audit.record("settings.fiscal_printer", user_id=g.user.id, obj=shop, fiscal_printer=shop.fiscal_printer)
+        flash(_("Saved."), "success")
+        return redirect(url_for("fiscal.printer"))
+    return render_template("fiscal/printer.html", form=form, shop=shop, report=service.device_report(),
+                           waiting=service.waiting()), 422 if form.errors else 200
+
+
+@bp.get("/fiscal/waiting")
+@access(Access.MANAGER)
+def waiting():
+    """Sales paid for whose fiscal receipt has not printed (or cannot be told): retry, settle or void."""
+    return render_template("fiscal/waiting.html", rows=service.waiting(), form=ReasonForm())
+
+
+@bp.post("/fiscal/waiting/<int:sale_id>/retry")
+@access(Access.MANAGER)
+def retry(sale_id: int):
+    """Send a waiting sale to the fiscal printer again (its counters decide first)."""
+    try:
+        row = service.register(sale_id)
+        flash(_("Fiscal receipt no. %(number)s printed.", number=row.receipt_number), "success")
+    except FiscalError as exc:
+        flash(exc.describe(), "error")
+    return redirect(url_for("fiscal.waiting"))
+
+
+@bp.post("/fiscal/waiting/<int:sale_id>/settle")
+@access(Access.MANAGER)
+def settle(sale_id: int):
+    """Settle a sale from the paper roll: printed (with its number) or not printed; or void it."""
+    form = ReasonForm()
+    action = request.form.get("action")
+    if not form.validate_on_submit() or action not in ("printed", "not_printed", "void"):
+        flash(_("Give the reason (and, for a printed receipt, its number)."), "error")
+        return redirect(url_for("fiscal.waiting"))
+    try:
+        if action == "void":
+            service.void(sale_id, g.user, reason=form.reason.data)
+        else:
+            service.settle_by_hand(sale_id, g.user, printed=action == "printed", number=form.number.data,
+                                   reason=form.reason.data)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.describe(), "error")
+        return redirect(url_for("fiscal.waiting"))
+    flash(_("Saved."), "success")
+    return redirect(url_for("fiscal.waiting"))

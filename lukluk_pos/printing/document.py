@@ -215,7 +215,9 @@ def z_report(data: dict, shop: Shop | None, width: int) -> list[dict]:
             blocks += wrapped(f"  {adj['reason']} ({adj['by']})", width)
     if data["fiscal"]:
         fiscal = data["fiscal"]
-        blocks += [rule(width), text("Kasa fiskalna / system", bold=True)]
+        heading = (f"Raport dobowy drukarki nr {fiscal.get('report_number')} / system"
+                   if fiscal.get("source") == "device" else "Kasa fiskalna / system")
+        blocks += [rule(width), text(heading, bold=True)]
         for code, entry in fiscal["by_vat"].items():
             blocks.append(row(f"VAT {code}", f"{money(entry['register_minor'])}/{money(entry['system_minor'])}", width))
         blocks.append(row("Paragony", f"{fiscal['register_receipts']}/{fiscal['system_receipts']}", width))

@@ -312,30 +312,74 @@
     $("pay-total").textContent = basket.display.total;
     $("tendered").value = "";
     $("card-amount").value = "";
+    $("pay-status").textContent = "";
     $("pay").showModal();
     (focusCard ? $("pay-card-submit") : $("tendered")).focus();
   }
   $("pay-cash").addEventListener("click", function () { openPay(false); });
   $("pay-card").addEventListener("click", function () { openPay(true); });
 
+  var fiscalMode = root.hasAttribute("data-fiscal");
+
   function complete(payments) {
     if (!payKey) payKey = newKey();
     var buttons = document.querySelectorAll("#pay button");
     Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
-    return call("POST", "/till/basket/complete", { key: payKey, payments: payments }).then(function (sale) {
+    var body = { key: payKey, payments: payments };
+    var nip = $("buyer-nip") ? $("buyer-nip").value.trim() : "";
+    if (nip) body.buyer_nip = nip;
+    $("pay-status").textContent = fiscalMode ? T.fiscalPrinting : "";
+    return call("POST", "/till/basket/complete", body).then(function (sale) {
       payKey = null;
       $("pay").close();
+      if ($("buyer-nip")) $("buyer-nip").value = "";
       showDone(sale);
       setTimeout(checkPrinter, 1500);
+      if (sale.fiscal && sale.fiscal.status !== "registered") showFiscalProblem(sale);
       return call("GET", "/till/basket").then(showBasket);
     }).catch(function (error) {
       // The key is kept: pressing again after a lost answer cannot make a second sale.
       say(error.message, "error");
+      $("pay-status").textContent = error.message;
     }).then(function () {
       Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
-      refocus();
+      if (!anyDialogOpen()) refocus();
     });
   }
+
+  // --- the fiscal printer refused: the volunteer fixes it and tries again -----------------------
+  var fiscalSale = null;
+  function showFiscalProblem(sale) {
+    fiscalSale = sale;
+    var uncertain = sale.fiscal.status === "uncertain";
+    $("fiscal-message").textContent = uncertain ? T.fiscalUncertain : (sale.fiscal.message || "");
+    $("fiscal-retry").hidden = uncertain;
+    $("fiscal-status").textContent = "";
+    if (!$("fiscal-dialog").open) $("fiscal-dialog").showModal();
+    (uncertain ? $("fiscal-later") : $("fiscal-retry")).focus();
+  }
+  $("fiscal-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (!fiscalSale) return;
+    $("fiscal-retry").disabled = true;
+    $("fiscal-status").textContent = T.fiscalPrinting;
+    call("POST", "/sales/" + fiscalSale.id + "/fiscal", {}).then(function (sale) {
+      if (sale.fiscal && sale.fiscal.status === "registered") {
+        $("fiscal-dialog").close();
+        showDone(sale);
+        say(fmt(T.fiscalDone, { number: sale.fiscal.receipt_number }), "ok");
+      } else {
+        showFiscalProblem(sale);
+      }
+    }).catch(function (error) {
+      $("fiscal-status").textContent = error.message;
+    }).then(function () { $("fiscal-retry").disabled = false; });
+  });
+  $("fiscal-later").addEventListener("click", function () {
+    $("fiscal-dialog").close();
+    say(T.fiscalLater, "error");
+  });
+  $("fiscal-dialog").addEventListener("cancel", function (event) { event.preventDefault(); });
 
   Array.prototype.forEach.call(document.querySelectorAll(".cash-quick"), function (b) {
     b.addEventListener("click", function () {

@@ -342,9 +342,10 @@ def _by_key(key: str) -> Sale | None:
     return db.session.scalar(select(Sale).where(Sale.completion_key == key))
 
 
-def complete(till_id: int, user: User, *, key, payments: list[PaymentIn]) -> Sale:
+def complete(till_id: int, user: User, *, key, payments: list[PaymentIn], buyer_nip: str | None = None) -> Sale:
     """Take payment and complete the basket in one transaction; the same key returns the same sale."""
     key = _check_key(key)
+    buyer_nip = validation.nip(buyer_nip, field="buyer_nip") if buyer_nip else ""
     done = _by_key(key)
     if done is not None:
         return done
@@ -386,6 +387,7 @@ def complete(till_id: int, user: User, *, key, payments: list[PaymentIn]) -> Sal
     sale.total_minor = figures.total_minor
     sale.item_count = sum(line.quantity for line in sale.lines)
     sale.cashier_id = user.id
+    sale.buyer_nip = buyer_nip
     sale.completion_key = key
     sale.completed_at = now
     sale.session_id, sale.business_date = opened.id, opened.business_date

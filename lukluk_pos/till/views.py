@@ -16,6 +16,7 @@ from ..catalog import service as catalog
 from ..core.errors import DomainError
 from ..core.money import format_money
 from ..extensions import db
+from ..fiscal import service as fiscal
 from ..printing import service as printing
 from . import bp, queries, service
 from .models import PaymentMethod, Till
@@ -34,6 +35,7 @@ def till_page():
         "till/till.html", till=current, categories=catalog.categories(),
         basket=queries.basket(service.open_basket(current.id)), managers=managers(),
         quick_cash=[1000, 2000, 5000, 10000, 20000], session=cash.current_session(current.id), today=cash.today(),
+        fiscal_printer=fiscal.printer_mode(),
     )
 
 

@@ -52,6 +52,8 @@ EXPECTED = {
     "fiscal.waiting": MANAGER,
     "fiscal.retry": MANAGER,
     "fiscal.settle": MANAGER,
+    "fiscal.protocol": TILL,
+    "fiscal.registers": MANAGER,
     "api.open_drawer": TILL,
     "api.printer_status": TILL,
     "printing.receipt": TILL,

@@ -238,3 +238,49 @@ def test_the_cli_reads_the_device_and_prints_nothing(app, emulator):
     assert result.exit_code == 0, result.output
     assert "emulator" in result.output and "E: zw" in result.output
     assert emulator.memory()["last_receipt"] == 0 and emulator.memory()["daily_reports"] == []
+
+
+def test_refunds_go_into_the_returns_and_corrections_registers(app, client, sign_in, emulator):
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+
+    from tests.conftest import shop_today
+
+    sign_in("Marek")
+    sale = _sell(client, "fiscal-refund-001", price="40", payments=[{"method": "cash", "tendered": "50"}])
+    found = client.get(f"/api/v1/sales/by-number/{sale['number']}").json
+    line = found["lines"][0]["id"]
+    # A return needs the buyer's confirming name; nothing is written without it.
+    refused = client.post(f"/api/v1/sales/{sale['id']}/refunds", json={
+        "key": "fiscal-ref-0001", "lines": [{"line_id": line, "quantity": 1}], "method": "cash", "reason": "Za mała"})
+    assert refused.status_code == 422 and refused.json["field"] == "buyer_name"
+    done = client.post(f"/api/v1/sales/{sale['id']}/refunds", json={
+        "key": "fiscal-ref-0002", "lines": [{"line_id": line, "quantity": 1}], "method": "cash", "reason": "Za mała",
+        "buyer_name": "Jan Kowalski"})
+    assert done.status_code == 201, done.json
+    # A correction of an obvious mistake, through the refund page.
+    second = _sell(client, "fiscal-refund-002", price="8")
+    form_line = client.get(f"/api/v1/sales/by-number/{second['number']}").json["lines"][0]["id"]
+    page = client.get(f"/till/refund?number={second['number']}").get_data(as_text=True)
+    assert 'name="buyer_name"' in page and 'value="correction"' in page
+    posted = client.post(f"/till/refund/{second['id']}", data={
+        "key": "fiscal-ref-form-01", "number": second["number"], f"qty-{form_line}": "1", "method": "card",
+        "reason": "Nabity zły towar", "fiscal_register": "correction"})
+    assert posted.status_code == 303 and "/fiscal/returns/" in posted.headers["Location"]
+    protocol = client.get(posted.headers["Location"]).get_data(as_text=True)
+    assert "Protokół korekty" in protocol and "Nabity zły towar" in protocol
+    # No refund is a fiscal receipt: the device printed only the two sales.
+    assert emulator.memory()["last_receipt"] == 2
+    sign_in("Marek", password=True)
+    month = shop_today().strftime("%Y-%m")
+    returns = client.get(f"/fiscal/registers?month={month}").get_data(as_text=True)
+    assert "Jan Kowalski" in returns and "Za mała" in returns
+    rows = list(csv.reader(io.StringIO(client.get(f"/fiscal/registers.csv?month={month}").data.decode("utf-8-sig")),
+                           delimiter=";"))
+    assert rows[1][2] == "1" and rows[1][5] == "40,00" and rows[1][6] == "gotówka" and rows[1][7] == "Jan Kowalski"
+    book = load_workbook(io.BytesIO(client.get(f"/fiscal/registers.xlsx?month={month}&kind=correction").data))
+    sheet = book.active
+    assert sheet.cell(2, 5).value == "Odzież damska × 1"
+    assert sheet.cell(2, 6).value == 8 and sheet.cell(2, 8).value == "Marek"

@@ -96,6 +96,10 @@ class RefundIn(Strict):
     method: Literal["cash", "card"]
     reason: Reason
     approval: ApprovalIn | None = None
+    fiscal_register: Literal["return", "correction"] | None = Field(None, description=(
+        "Fiscal-printer mode: a customer's return (returns register) or an obvious mistake (corrections)."))
+    buyer_name: Annotated[str | None, Field(None, max_length=120, description=(
+        "Fiscal-printer mode: the buyer who confirms the return."))] = None
 
 
 class DrawerIn(Strict):

@@ -187,7 +187,8 @@ def refund(sale_id: int, data: RefundIn):
         approval=_approval(data), key=data.key,
         lines=[till.RefundLineIn(line.line_id, line.quantity, line.restock) for line in data.lines],
     )
-    printing.queue_receipt(doc, user_id=g.user.id)
+    if fiscal.record_refund(doc, kind=data.fiscal_register, buyer_name=data.buyer_name) is None:
+        printing.queue_receipt(doc, user_id=g.user.id)
     return SaleOut.model_validate(queries.sale(doc))
 
 

@@ -144,3 +144,4 @@ def init_app(app: Flask) -> None:
 
     app.add_template_filter(format_money, "money")
     app.add_template_filter(lambda value: format_datetime(value, "short") if value else "", "datetime")
+    app.add_template_filter(lambda value: value.strftime("%d.%m.%Y") if value else "—", "date")

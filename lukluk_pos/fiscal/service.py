@@ -37,7 +37,7 @@ from ..till.models import PaymentMethod, Sale, SaleKind, SaleStatus
 from . import device as devices
 from .device import SLOTS, FiscalDevice, FiscalError, Line, Payment, Receipt
 from .emulator import FILE_NAME, EmulatedPrinter
-from .models import FiscalRegistration, RegistrationStatus, transition
+from .models import FiscalRegisterEntry, FiscalRegistration, RegisterKind, RegistrationStatus, transition
 from .names import DESCRIPTION_MAX, clean, fiscal_name
 
 log = logging.getLogger(__name__)
@@ -400,3 +400,56 @@ def daily_report(day: date) -> dict:
                  receipts=totals.receipts)
     return {"source": "device", "device": str(which), "number": before.daily_reports + 1,
             "by_vat": dict(sorted(by_vat.items())), "receipts": totals.receipts}
+
+
+# --- the returns and corrections registers ------------------------------------------------------
+
+def record_refund(doc: Sale, *, kind=None, buyer_name=None) -> FiscalRegisterEntry | None:
+    """In fiscal-printer mode a refund is no fiscal receipt: it is written into the returns register
+    (the customer brought goods back; the buyer confirms with their name) or, for an obvious mistake
+    at the till, into the corrections register (the manager's approval is the refund's own)."""
+    if not printer_mode():
+        return None
+    try:
+        kind = RegisterKind(kind or RegisterKind.RETURN.value)
+    except ValueError:
+        raise InvalidInput(_l("Choose a return or a correction."), field="fiscal_register") from None
+    buyer_name = validation.text(buyer_name or "", field="buyer_name", max_len=120,
+                                 required=kind is RegisterKind.RETURN)
+    original = doc.refund_of
+    registration = registration_of(original.id)
+    from ..cash.service import local_date
+
+    entry = FiscalRegisterEntry(
+        kind=kind, refund_id=doc.id, original_sale_id=original.id,
+        receipt_number=registration.receipt_number if registration else None,
+        receipt_date=local_date(original.completed_at), buyer_name=buyer_name, reason=doc.refund_reason,
+        user_id=doc.cashier_id, approved_by_id=doc.approved_by_id, business_date=doc.business_date)
+    db.session.add(entry)
+    db.session.flush()
+    return entry
+
+
+def register_entries(start: date, end: date, kind: RegisterKind) -> list[FiscalRegisterEntry]:
+    return list(db.session.scalars(select(FiscalRegisterEntry).where(
+        FiscalRegisterEntry.kind == kind, FiscalRegisterEntry.business_date >= start,
+        FiscalRegisterEntry.business_date <= end).order_by(FiscalRegisterEntry.id)))
+
+
+def register_table(entries: list[FiscalRegisterEntry], kind: RegisterKind):
+    """The register as a table for the page and the accountant's CSV/XLSX."""
+    from ..reports.exports import Money, Table
+
+    methods = {"cash": _l("cash"), "card": _l("card")}
+    title = _l("Returns register") if kind is RegisterKind.RETURN else _l("Corrections register")
+    headers = [_l("No."), _l("Date"), _l("Fiscal receipt no."), _l("Receipt date"), _l("Goods"), _l("Amount"),
+               _l("Paid back"), _l("Buyer") if kind is RegisterKind.RETURN else _l("Approved by"), _l("Reason")]
+    table = Table(title=str(title), headers=[str(h) for h in headers])
+    for position, entry in enumerate(entries, start=1):
+        refund = entry.refund
+        goods = "; ".join(f"{line.description} × {line.quantity}" for line in refund.lines)
+        method = refund.payments[0].method.value if refund.payments else ""
+        who = entry.buyer_name if kind is RegisterKind.RETURN else (entry.approved_by.name if entry.approved_by else "")
+        table.rows.append([position, entry.business_date, entry.receipt_number or "", entry.receipt_date, goods,
+                           Money(refund.total_minor), str(methods.get(method, method)), who, entry.reason])
+    return table

@@ -1,7 +1,9 @@
 """The fiscal printer's pages: its setting and state, sales waiting for a fiscal receipt, the registers."""
 from __future__ import annotations
 
-from flask import flash, g, redirect, render_template, request, url_for
+from datetime import date, timedelta
+
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..auth.access import Access, access
@@ -12,6 +14,7 @@ from ..extensions import db
 from . import bp, service
 from .device import FiscalError
 from .forms import FiscalPrinterForm, ReasonForm
+from .models import FiscalRegisterEntry, RegisterKind
 
 
 @bp.route("/admin/fiscal", methods=["GET", "POST"])
@@ -71,3 +74,48 @@ def settle(sale_id: int):
         return redirect(url_for("fiscal.waiting"))
     flash(_("Saved."), "success")
     return redirect(url_for("fiscal.waiting"))
+
+
+@bp.get("/fiscal/returns/<int:entry_id>")
+@access(Access.TILL)
+def protocol(entry_id: int):
+    """The return (or correction) protocol for an A4 sheet: what came back, for how much, two signatures."""
+    entry = db.get_or_404(FiscalRegisterEntry, entry_id)
+    return render_template("fiscal/protocol.html", entry=entry, shop=current_shop())
+
+
+def _month(text: str | None) -> tuple[date, date]:
+    from ..cash.service import today as cash_today  # the cash area imports this package: import late
+
+    today = cash_today()
+    try:
+        year, month = (int(part) for part in (text or "").split("-"))
+        start = date(year, month, 1)
+    except ValueError:
+        start = today.replace(day=1)
+    if not date(2000, 1, 1) <= start <= date(2100, 1, 1):
+        start = today.replace(day=1)
+    end = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return start, end
+
+
+@bp.get("/fiscal/registers")
+@bp.get("/fiscal/registers.<fmt>")
+@access(Access.MANAGER)
+def registers(fmt: str | None = None):
+    """The returns and corrections registers of a month, on the page or as CSV/XLSX for the accountant."""
+    from ..reports.exports import to_csv, to_xlsx
+    start, end = _month(request.args.get("month"))
+    kind = RegisterKind.CORRECTION if request.args.get("kind") == "correction" else RegisterKind.RETURN
+    table = service.register_table(service.register_entries(start, end, kind), kind)
+    name = f"lukluk-{kind.value}s-{start:%Y-%m}"
+    if fmt == "csv":
+        return Response(to_csv(table, current_shop().csv_dialect), mimetype="text/csv",
+                        headers={"Content-Disposition": f"attachment; filename={name}.csv"})
+    if fmt == "xlsx":
+        return Response(to_xlsx([table]), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f"attachment; filename={name}.xlsx"})
+    if fmt is not None:
+        abort(404)
+    return render_template("fiscal/registers.html", table=table, kind=kind, month=f"{start:%Y-%m}",
+                           entries=service.register_entries(start, end, kind))

@@ -65,7 +65,8 @@ def refund_page():
         except DomainError as exc:
             flash(exc.describe(), "error")
     return render_template("till/refund.html", number=number, sale=sale, managers=managers(),
-                           key=secrets.token_hex(16)), 200 if sale or not number else 404
+                           key=secrets.token_hex(16), fiscal_printer=fiscal.printer_mode()), \
+        200 if sale or not number else 404
 
 
 @bp.post("/till/refund/<int:sale_id>")
@@ -87,7 +88,9 @@ def refund(sale_id: int):
     number = form.get("number", "")
     try:
         data = RefundIn.model_validate({"key": form.get("key", ""), "lines": lines, "method": form.get("method", ""),
-                                        "reason": form.get("reason", ""), "approval": approval})
+                                        "reason": form.get("reason", ""), "approval": approval,
+                                        "fiscal_register": form.get("fiscal_register") or None,
+                                        "buyer_name": form.get("buyer_name", "")[:120] or None})
     except ValidationError as exc:
         flash(translate(exc).describe(), "error")
         return redirect(url_for("till.refund_page", number=number)), 303
@@ -97,10 +100,15 @@ def refund(sale_id: int):
             reason=data.reason, approval=service.Approval(data.approval.manager_id, data.approval.pin)
             if data.approval else None, key=data.key,
             lines=[service.RefundLineIn(x.line_id, x.quantity, x.restock) for x in data.lines])
+        entry = fiscal.record_refund(doc, kind=data.fiscal_register, buyer_name=data.buyer_name)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.describe(), "error")
         return redirect(url_for("till.refund_page", number=number)), 303
+    if entry is not None:  # fiscal-printer mode: the return protocol to print and sign, no receipt
+        flash(_("Refund no. %(number)s: pay back %(amount)s. Print the protocol for the buyer to sign.",
+                number=doc.number, amount=format_money(doc.total_minor)), "success")
+        return redirect(url_for("fiscal.protocol", entry_id=entry.id)), 303
     printing.queue_receipt(doc, user_id=g.user.id)
     flash(_("Refund no. %(number)s: pay back %(amount)s (%(method)s).", number=doc.number,
             amount=format_money(doc.total_minor),

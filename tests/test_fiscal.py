@@ -284,3 +284,36 @@ def test_refunds_go_into_the_returns_and_corrections_registers(app, client, sign
     sheet = book.active
     assert sheet.cell(2, 5).value == "Odzież damska × 1"
     assert sheet.cell(2, 6).value == 8 and sheet.cell(2, 8).value == "Marek"
+
+
+def test_exempt_mode_refuses_goods_that_need_a_fiscal_receipt_from_the_first_sale(app, client, sign_in, make_item):
+    sign_in("Ania")
+    radio = make_item(price_minor=4000, description="Radio Unitra", category="AGD i elektronika")
+    refused = client.post("/api/v1/till/basket/lines", json={"code": radio["code"]})
+    assert refused.status_code == 409
+    assert refused.json["message"].startswith("Towary z kategorii „AGD i elektronika” trzeba rejestrować na urządzeniu")
+    vinyl = client.post("/api/v1/till/basket/lines", json={"category_id": 8, "price": "20"})  # Płyty i winyle
+    assert vinyl.status_code == 409
+    assert client.get("/api/v1/till/basket").json["lines"] == []
+    with in_app(app):
+        from lukluk_pos.catalog.models import Item, ItemStatus
+
+        assert db.session.get(Item, radio["id"]).status is ItemStatus.IN_STOCK  # nothing reserved
+    # Books are not on the list; in fiscal-printer mode the radio sells.
+    assert client.post("/api/v1/till/basket/lines", json={"category_id": 7, "price": "3"}).status_code == 201
+    with in_app(app):
+        db.session.scalar(select(Shop)).fiscal_mode = FiscalMode.PRINTER
+        db.session.commit()
+    assert client.post("/api/v1/till/basket/lines", json={"code": radio["code"]}).status_code == 201
+
+
+def test_a_manager_names_a_category_for_fiscal_receipts(app, client, sign_in, shop):
+    sign_in("Marek", password=True)
+    page = client.get("/manage/categories/1").get_data(as_text=True)
+    assert 'value="Odzież damska używana"' in page
+    saved = client.post("/manage/categories/1", data={"name": "Odzież damska", "default_price": "15", "vat_code": "zw",
+                                                       "active": "y", "fiscal_name": "Sukienka \x1b damska używana"})
+    assert saved.status_code == 302
+    with in_app(app):
+        cat = db.session.get(Category, 1)
+        assert (cat.fiscal_name, cat.fiscal_from_first_sale) == ("Sukienka damska używana", False)

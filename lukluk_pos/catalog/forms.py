@@ -18,6 +18,8 @@ class CategoryForm(FlaskForm):
                                 render_kw={"inputmode": "decimal"})
     vat_code = SelectField(_l("VAT code"), choices=[SelectChoice(c) for c in VAT_CODES], default="zw")
     active = BooleanField(_l("Active"), default=True)
+    fiscal_name = StringField(_l("Name on the fiscal receipt"), validators=[longest(40)])
+    fiscal_from_first_sale = BooleanField(_l("The law wants these goods on a fiscal receipt from the first sale"))
 
 
 class ItemForm(FlaskForm):

@@ -36,9 +36,12 @@ def categories(*, include_inactive: bool = False) -> list[Category]:
     return list(db.session.scalars(query))
 
 
-def save_category(cat: Category | None, *, name, default_price, vat_code, active=True, by) -> Category:
-    """Add or change a category (name, default price, VAT code)."""
+def save_category(cat: Category | None, *, name, default_price, vat_code, active=True, by, fiscal_name=None,
+                  fiscal_from_first_sale=None) -> Category:
+    """Add or change a category (name, default price, VAT code, its name on fiscal receipts)."""
     name = validation.text(name, field="name", max_len=60)
+    if fiscal_name is not None:
+        fiscal_name = validation.text(fiscal_name, field="fiscal_name", max_len=40, required=False)
     price = validation.money(default_price, field="default_price", allow_zero=True)
     vat_code = _vat(vat_code)
     clash = db.session.scalar(select(Category).where(func.lower(Category.name) == name.lower()))
@@ -46,7 +49,8 @@ def save_category(cat: Category | None, *, name, default_price, vat_code, active
         raise InvalidInput(_l("A category with this name exists."), field="name")
     if cat is None:
         position = (db.session.scalar(select(func.max(Category.position))) or 0) + 1
-        cat = Category(name=name, default_price_minor=price, vat_code=vat_code, position=position)
+        cat = Category(name=name, default_price_minor=price, vat_code=vat_code, position=position,
+                       fiscal_name=fiscal_name or "", fiscal_from_first_sale=bool(fiscal_from_first_sale))
         db.session.add(cat)
         db.session.flush()
         audit.record("category.create", user_id=by.id, obj=cat)
@@ -55,6 +59,12 @@ def save_category(cat: Category | None, *, name, default_price, vat_code, active
                    (("name", name), ("default_price_minor", price), ("vat_code", vat_code), ("active", active))
                    if getattr(cat, k) != v}
         cat.name, cat.default_price_minor, cat.vat_code, cat.active = name, price, vat_code, active
+        fiscal = {"fiscal_name": fiscal_name,
+                  "fiscal_from_first_sale": None if fiscal_from_first_sale is None else bool(fiscal_from_first_sale)}
+        for key, value in fiscal.items():
+            if value is not None and getattr(cat, key) != value:
+                changes[key] = [getattr(cat, key), value]
+                setattr(cat, key, value)
         if changes:
             audit.record("category.update", user_id=by.id, obj=cat, changes=changes)
     return cat

@@ -31,11 +31,13 @@ def edit_category(category_id: int | None = None):
     form = CategoryForm()
     if request.method == "GET" and cat:
         form.name.data, form.vat_code.data, form.active.data = cat.name, cat.vat_code, cat.active
+        form.fiscal_name.data, form.fiscal_from_first_sale.data = cat.fiscal_name, cat.fiscal_from_first_sale
         form.default_price.data = format_input(cat.default_price_minor)
     if form.validate_on_submit():
         try:
             service.save_category(cat, name=form.name.data, default_price=form.default_price.data,
-                                  vat_code=form.vat_code.data, active=form.active.data, by=g.user)
+                                  vat_code=form.vat_code.data, active=form.active.data, by=g.user,
+                                  fiscal_name=form.fiscal_name.data, fiscal_from_first_sale=form.fiscal_from_first_sale.data)
         except DomainError as exc:
             show_on_form(exc, form)
         else:

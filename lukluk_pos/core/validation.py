@@ -1,6 +1,8 @@
 """Checks shared by every service: text fields and amounts, with translated messages."""
 from __future__ import annotations
 
+import unicodedata
+
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import Length
 
@@ -20,6 +22,8 @@ def text(value, *, field: str, max_len: int, required: bool = True) -> str:
         value = ""
     if not isinstance(value, str):
         raise InvalidInput(_l("Enter text."), field=field)
+    # Control and format characters never reach a printer, a spreadsheet or a PostgreSQL column (NUL).
+    value = "".join(ch for ch in value if ch.isspace() or not unicodedata.category(ch).startswith("C"))
     value = " ".join(value.split())
     if required and not value:
         raise InvalidInput(_l("This field is required."), field=field)

@@ -21,7 +21,7 @@ from ..catalog import service as catalog
 from ..catalog.models import Item, ItemKind, ItemStatus
 from ..core import audit, validation
 from ..core.errors import ApprovalRequired, DomainError, InvalidInput, NotFound
-from ..core.models import Shop, next_value, utcnow
+from ..core.models import FiscalMode, Shop, next_value, utcnow
 from ..core.money import format_money, percent_of
 from ..extensions import db
 from . import pricing
@@ -129,9 +129,19 @@ def add_code(till_id: int, user: User, code: str, quantity=1) -> SaleLine:
     return add_item(till_id, user, catalog.by_code(code), quantity)
 
 
+def _check_receipt_may_carry(category) -> None:
+    """Exempt mode prints non-fiscal receipts; goods the law wants on a fiscal device from the first sale
+    (electronics, records, jewellery…) cannot be sold on one."""
+    if category.fiscal_from_first_sale and db.session.scalar(select(Shop.fiscal_mode)) is FiscalMode.EXEMPT:
+        raise ItemUnavailable(_l("%(category)s must be registered on a fiscal device from the first sale, and this "
+                                 "till prints non-fiscal receipts: it cannot be sold here. Ask the manager."),
+                              category=category.name)
+
+
 def add_item(till_id: int, user: User, item: Item, quantity=1) -> SaleLine:
     """Put an item in the basket; a unique item is reserved for this basket at once."""
     quantity = validation.quantity(quantity)
+    _check_receipt_may_carry(item.category)
     sale = _basket_for_change(till_id, user, create=True)
     if item.kind is ItemKind.BULK:
         if item.status is ItemStatus.WRITTEN_OFF:
@@ -169,6 +179,7 @@ _UNAVAILABLE = {
 def add_open_price(till_id: int, user: User, *, category_id, price, description="", quantity=1) -> SaleLine:
     """Ring up unlabelled goods by category with a typed price."""
     cat = catalog.category(category_id)
+    _check_receipt_may_carry(cat)
     price_minor = validation.money(price, field="price")
     description = validation.text(description, field="description", max_len=200, required=False) or cat.name
     quantity = validation.quantity(quantity)

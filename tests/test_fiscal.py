@@ -317,3 +317,13 @@ def test_a_manager_names_a_category_for_fiscal_receipts(app, client, sign_in, sh
     with in_app(app):
         cat = db.session.get(Category, 1)
         assert (cat.fiscal_name, cat.fiscal_from_first_sale) == ("Sukienka damska używana", False)
+
+
+def test_an_unsupported_or_missing_device_leaves_the_sale_to_register_with_a_message(app, client, sign_in, emulator):
+    sign_in("Ania")
+    for setting, words in (("novitus:http://127.0.0.1:9", "Novitus"), ("", "Nie ustawiono drukarki fiskalnej")):
+        with in_app(app):
+            db.session.scalar(select(Shop)).fiscal_printer = setting
+            db.session.commit()
+        sale = _sell(client, f"fiscal-none-{len(setting):04d}")
+        assert sale["fiscal"]["status"] == "pending" and words in sale["fiscal"]["message"]

@@ -168,7 +168,7 @@ class DeviceSpec:
 def parse(spec: str | None) -> DeviceSpec:
     """Read a fiscal device setting; raise ValueError saying the form expected."""
     spec = (spec or "").strip()
-    if not spec:
+    if not spec or spec == "none":
         return DeviceSpec("none")
     if spec == "emulator":
         return DeviceSpec("emulator")

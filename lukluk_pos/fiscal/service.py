@@ -87,9 +87,9 @@ def open_device(which: devices.DeviceSpec) -> FiscalDevice:
 
         return PosnetPrinter(which, io_timeout=current_app.config.get("FISCAL_TIMEOUT", 10.0))
     if which.kind == "novitus":
-        from .novitus import NovitusPrinter
-
-        return NovitusPrinter(which, timeout=current_app.config.get("FISCAL_TIMEOUT", 10.0))
+        # The NoviAPI driver (through the novitus-noviapi package) is not written yet: say so plainly.
+        raise FiscalUnavailable(_l("Novitus printers (NoviAPI) are not supported yet: use a Posnet printer or the "
+                                   "emulator."))
     raise FiscalUnavailable(_l("No fiscal printer is set: an admin sets it under Settings → Fiscal printer."))
 
 
@@ -220,8 +220,11 @@ def register(sale_id: int) -> FiscalRegistration:
         raise NotFound(_l("This sale is not waiting for a fiscal receipt."))
     if row.status is not RegistrationStatus.PENDING:
         return row
-    which = devices.parse(row.device)
-    dev = open_device(which)
+    try:
+        dev = open_device(devices.parse(row.device))
+    except FiscalError as exc:
+        _failed(row, exc)
+        raise
     with _device_turn(row.device):
         try:
             _settle_in_flight(dev, row.device)

@@ -22,8 +22,10 @@ from .cash import service as cash
 from .cash.models import DENOMINATIONS, DayStatus, MovementKind
 from .catalog import service as catalog
 from .catalog.models import Category, ItemKind, ItemStatus
+from .core.models import FiscalMode, Shop
 from .core.progress import Progress
 from .extensions import db
+from .fiscal import service as fiscal_printer
 from .intake import service as intake
 from .stock import service as stock
 from .till import service as till
@@ -66,9 +68,10 @@ def _pin() -> str:
     return f"{secrets.randbelow(10**4):04d}"
 
 
-def build_demo(*, items: int, days: int, seed: int, echo=print) -> None:
+def build_demo(*, items: int, days: int, seed: int, echo=print, fiscal: bool = False) -> None:
     """Create (or add to) the demo shop: eight weekly donations with their tag colours, priced from
-    the guide, and a week of sales; prints progress and any new people's PINs."""
+    the guide, and a week of sales; prints progress and any new people's PINs. ``fiscal``: the shop
+    sells through the built-in fiscal printer emulator (every sale registered, each day's daily report)."""
     rng = random.Random(seed)
     if not is_set_up():
         pin, password = _pin(), secrets.token_urlsafe(9)
@@ -86,6 +89,9 @@ def build_demo(*, items: int, days: int, seed: int, echo=print) -> None:
             user = auth.create_user(name=name, role=Role.VOLUNTEER, pin=pin, password=None, by=manager)
             echo(f"{name} (wolontariusz/ka): PIN {pin}")
         people.append(user)
+    if fiscal:
+        current = db.session.scalar(select(Shop))
+        current.fiscal_mode, current.fiscal_printer = FiscalMode.PRINTER, "emulator"
     db.session.commit()
 
     cats = {c.name: c for c in db.session.scalars(select(Category))}
@@ -211,13 +217,19 @@ def _one_day(rng, till_id, day, people, manager, made, cats) -> None:
     if cash.needs_sign_off(closed):
         cash.sign_off(closed.id, manager, comment="Sprawdzone z wolontariuszką: reszta wydana z banknotu 10 zł.")
     db.session.commit()
-    cash.close_day(day, counter, at=closing + timedelta(minutes=5))
+    cash.close_day(day, counter, at=closing + timedelta(minutes=5),
+                   fiscal=fiscal_printer.daily_report(day) if fiscal_printer.printer_mode() else None)
     db.session.commit()
 
 
 def _one_sale(rng, till_id, person, made, cats, moment) -> None:
+    fiscal_on = fiscal_printer.printer_mode()
+    # An exempt shop cannot sell goods the law wants on a fiscal device from the first sale.
+    sellable = fiscal_on
     available = [i for i in made if (i.kind is ItemKind.BULK or i.status is ItemStatus.IN_STOCK)
-                 and (moment is None or i.created_at <= moment)]  # nothing sells before it was donated
+                 and (moment is None or i.created_at <= moment)  # nothing sells before it was donated
+                 and (sellable or not i.category.fiscal_from_first_sale)]
+    cats = {name: c for name, c in cats.items() if sellable or not c.fiscal_from_first_sale}
     for item in rng.sample(available, k=min(len(available), rng.choice([1, 1, 1, 2, 2, 3]))):
         till.add_item(till_id, person, item, rng.choice([1, 1, 2]) if item.kind is ItemKind.BULK else 1)
     if not available or rng.random() < 0.3:
@@ -235,4 +247,7 @@ def _one_sale(rng, till_id, person, made, cats, moment) -> None:
         sale.completed_at = moment
         for payment in sale.payments:
             payment.created_at = moment
+    if fiscal_printer.prepare(sale) is not None:
+        db.session.commit()
+        fiscal_printer.register(sale.id)
     db.session.commit()

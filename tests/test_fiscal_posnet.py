@@ -49,14 +49,12 @@ def test_a_sale_with_discounts_split_payment_change_and_nip(app, client, sign_in
     line = client.get("/api/v1/till/basket").json["lines"][0]["id"]
     client.post(f"/api/v1/till/basket/lines/{line}/discount", json={"kind": "percent", "value": 25, "reason": "Plama"})
     client.post("/api/v1/till/basket/discount", json={"kind": "amount", "value": "1,00", "reason": "Stały klient"})
-    with in_app(app):
-        from lukluk_pos.till.models import Sale
-
-        db.session.scalar(select(Sale).where(Sale.status == "open")).buyer_nip = "5851234568"
-        db.session.commit()
+    payments = [{"method": "card", "amount": "10"}, {"method": "cash", "tendered": "50"}]
+    bad_nip = client.post("/api/v1/till/basket/complete", json={
+        "key": "posnet-sale-0001", "payments": payments, "buyer_nip": "585-123-45-69"})
+    assert bad_nip.status_code == 422 and bad_nip.json["field"] == "buyer_nip" and not posnet.printed
     sale = client.post("/api/v1/till/basket/complete", json={
-        "key": "posnet-sale-0001", "payments": [{"method": "card", "amount": "10"}, {"method": "cash", "tendered": "50"}]
-    }).json
+        "key": "posnet-sale-0001", "payments": payments, "buyer_nip": "PL 585-123-45-68"}).json
     assert sale["total_minor"] == 3800 and sale["fiscal"]["status"] == "registered"
     [printed] = posnet.printed
     assert printed["total"] == 3800 and printed["nip"] == "5851234568"

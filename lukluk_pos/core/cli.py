@@ -13,11 +13,12 @@ def init_app(app: Flask) -> None:
     @click.option("--items", default=400, show_default=True, help="Donated items to add.")
     @click.option("--days", default=7, show_default=True, help="Days of sales to simulate.")
     @click.option("--seed", default=2026, show_default=True, help="Random seed (same seed, same shop).")
-    def demo(items: int, days: int, seed: int) -> None:
+    @click.option("--fiscal", is_flag=True, help="Sell through the built-in fiscal printer emulator.")
+    def demo(items: int, days: int, seed: int, fiscal: bool) -> None:
         """Fill the database with a realistic Polish demo shop (items and a week of sales)."""
         from ..demo import build_demo
 
-        build_demo(items=items, days=days, seed=seed, echo=click.echo)
+        build_demo(items=items, days=days, seed=seed, echo=click.echo, fiscal=fiscal)
 
     @app.cli.command("backup")
     def backup_command() -> None:

@@ -52,10 +52,8 @@ with app.app_context(), app.test_request_context():
         ania = db.session.get(User, 2)
         till.add_open_price(1, ania, category_id=7, price=int(sys.argv[5]))
         sale = till.complete(1, ania, key=sys.argv[6], payments=[till.PaymentIn(PaymentMethod.CARD)])
-        fiscal.prepare(sale)
-        db.session.commit()
         print("sale", sale.id, sale.number, flush=True)
-        fiscal.register(sale.id)
+        fiscal.sell(sale)
         print("registered", sale.id, flush=True)
 """
 

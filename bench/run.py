@@ -223,7 +223,46 @@ def summarise(samples: list[float]) -> dict:
     ordered = sorted(samples)
     p99 = ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
     return {"n": len(samples), "p50_ms": round(statistics.median(ordered), 2), "p99_ms": round(p99, 2),
-            "max_ms": round(ordered[-1], 2)}
+            "max_ms": round(ordered[-1], 2), "mean_ms": round(statistics.fmean(ordered), 2)}
+
+
+def set_up_fiscal(app) -> None:
+    """The same empty shop in fiscal-printer mode on the built-in emulator."""
+    from lukluk_pos.core.models import FiscalMode, Shop
+
+    with app.app_context():
+        shop = db.session.scalar(select(Shop))
+        shop.fiscal_mode, shop.fiscal_printer = FiscalMode.PRINTER, "emulator"
+        db.session.commit()
+
+
+class DeviceClock:
+    """Time spent inside the emulated fiscal printer (its fsync'd fiscal memory), to take the app's own
+    share of a fiscal sale apart from the device's."""
+
+    METHODS = ("status", "counters", "vat_table", "send_receipt", "cancel_open", "open_drawer")
+
+    def __init__(self):
+        from lukluk_pos.fiscal.emulator import EmulatedPrinter
+
+        self.cls, self.seconds, self.originals = EmulatedPrinter, 0.0, {}
+
+    def __enter__(self):
+        for name in self.METHODS:
+            original = self.originals[name] = getattr(self.cls, name)
+
+            def wrapped(device, *args, _original=original, **kwargs):
+                started = time.perf_counter()
+                try:
+                    return _original(device, *args, **kwargs)
+                finally:
+                    self.seconds += time.perf_counter() - started
+            setattr(self.cls, name, wrapped)
+        return self
+
+    def __exit__(self, *exc):
+        for name, original in self.originals.items():
+            setattr(self.cls, name, original)
 
 
 def measure(app, label: str, *, rounds: int) -> dict:
@@ -270,6 +309,16 @@ def measure(app, label: str, *, rounds: int) -> dict:
     for op in ("scan", "complete_sale", "search"):
         results[op]["ratio_to_bare"] = round(results[op]["p99_ms"] / bare_p99, 2) if bare_p99 else None
     return results
+
+
+def fiscal_share(results: dict, device_seconds: float, sales: int) -> dict:
+    """A fiscal sale's mean time, the device's mean share, and the app's own share against a plain sale."""
+    plain = results["empty"]["complete_sale"]["mean_ms"]
+    fiscal = results["empty_fiscal"]["complete_sale"]["mean_ms"]
+    device = device_seconds * 1000 / sales
+    own = fiscal - device
+    return {"plain_mean_ms": round(plain, 2), "fiscal_mean_ms": round(fiscal, 2), "device_mean_ms": round(device, 2),
+            "app_own_mean_ms": round(own, 2), "app_own_over_plain": round(own / plain, 2) if plain else None}
 
 
 def timed_gets(client, samples: dict, round_no: int, paths, *, headers=None, warm_up: int = 3) -> None:
@@ -356,6 +405,8 @@ def main(argv=None) -> int:
     parser.add_argument("--sales", type=int, default=210_000)
     parser.add_argument("--rounds", type=int, default=400, help="timed sales per shop (each: scan, complete, search)")
     parser.add_argument("--out", default="bench-results.json")
+    parser.add_argument("--fiscal-only", action="store_true", help="only the empty shop, without and with the "
+                        "fiscal printer emulator (no five-year shop)")
     args = parser.parse_args(argv)
 
     results = {}
@@ -364,6 +415,17 @@ def main(argv=None) -> int:
         empty = build_app(Path(tmp) / "empty")
         set_up(empty)
         results["empty"] = measure(empty, "empty", rounds=args.rounds)
+        print("Empty shop, fiscal printer (emulator):", flush=True)
+        fiscal = build_app(Path(tmp) / "fiscal")
+        set_up(fiscal)
+        set_up_fiscal(fiscal)
+        with DeviceClock() as clock:
+            results["empty_fiscal"] = measure(fiscal, "fiscal", rounds=args.rounds)
+        results["empty_fiscal"]["fiscal_sale"] = fiscal_share(results, clock.seconds, args.rounds + 20)
+        print("fiscal sale:", results["empty_fiscal"]["fiscal_sale"], flush=True)
+        if args.fiscal_only:
+            Path(args.out).write_text(json.dumps(results, indent=2))
+            return 0
         print(f"Five-year shop ({args.items:,} items, {args.sales:,} sales):", flush=True)
         started = time.perf_counter()
         big = build_app(Path(tmp) / "five_year")

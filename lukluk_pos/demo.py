@@ -247,7 +247,5 @@ def _one_sale(rng, till_id, person, made, cats, moment) -> None:
         sale.completed_at = moment
         for payment in sale.payments:
             payment.created_at = moment
-    if fiscal_printer.prepare(sale) is not None:
-        db.session.commit()
-        fiscal_printer.register(sale.id)
+    fiscal_printer.sell(sale)
     db.session.commit()

@@ -7,7 +7,6 @@ from ..auth.access import Access
 from ..cash import service as cash
 from ..catalog import service as catalog
 from ..core.money import format_money
-from ..extensions import db
 from ..fiscal import service as fiscal
 from ..fiscal.device import FiscalError
 from ..printing import service as printing
@@ -142,12 +141,15 @@ def complete(data: CompleteIn):
         for p in data.payments
     ]
     sale = till.complete(_till_id(), g.user, key=data.key, payments=payments, buyer_nip=data.buyer_nip)
-    if fiscal.prepare(sale) is None:
+    if not fiscal.printer_mode():
         printing.queue_receipt(sale, user_id=g.user.id)  # printed after the commit, by the print worker
         return SaleOut.model_validate(queries.sale(sale))
-    # Fiscal-printer mode: the sale is stored "to register" first, then the device prints the receipt.
-    db.session.commit()
-    return _register(sale.id)
+    # Fiscal-printer mode: the sale is committed with its registration, then the device prints the receipt.
+    try:
+        fiscal.sell(sale)
+    except FiscalError:
+        pass  # the sale is saved "to register" with the device's reason; the till shows it
+    return _sale_out(till.completed(sale.id))
 
 
 def _register(sale_id: int) -> SaleOut:

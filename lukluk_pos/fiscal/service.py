@@ -3,11 +3,12 @@
 The rule: a state row is written before the device is called, and after any failure the device's
 counters decide what happened — never a blind resend.
 
-1. The sale and its registration ("to register") are committed together (``prepare``), with nothing
-   sent yet.
-2. ``register`` takes the device (one thread at a time per device), settles any earlier sale left in
-   flight on it, reads the counters, commits them on this registration ("in flight"), and only then
-   sends the receipt. The device does not hold a database transaction open while it prints.
+1. ``sell`` (at the till) takes the device (one thread at a time per device), settles any earlier
+   sale left in flight on it, reads the counters and commits the sale, its registration and those
+   counters ("in flight") in one durable write; only then is the receipt sent. No database
+   transaction is open while the device prints. ``register`` does the same for a sale already
+   waiting (the till's "Spróbuj ponownie", the manager's list).
+2. A refusal or an unreachable device before that commit still commits the sale, "to register".
 3. An answer means registered. No answer (dropped connection, timeout, a crash or power cut of the
    server) leaves the registration in flight; the next look at it (``settle``) reads the counters
    again: one receipt more than remembered → it is this sale's; the same → it never came out (an
@@ -149,20 +150,6 @@ def receipt_for(sale: Sale, slots: dict[str, str]) -> Receipt:
 
 # --- registration -------------------------------------------------------------------------------
 
-def prepare(sale: Sale) -> FiscalRegistration | None:
-    """In fiscal-printer mode, write the sale's registration "to register" in the sale's own transaction."""
-    current = shop()
-    if not printer_mode(current) or sale.kind is not SaleKind.SALE:
-        return None
-    found = registration_of(sale.id)
-    if found is not None:
-        return found
-    row = FiscalRegistration(sale_id=sale.id, device=str(spec(current)))
-    db.session.add(row)
-    db.session.flush()
-    return row
-
-
 def registration_of(sale_id: int) -> FiscalRegistration | None:
     return db.session.scalar(select(FiscalRegistration).where(FiscalRegistration.sale_id == sale_id))
 
@@ -177,7 +164,7 @@ def _counters_show(row: FiscalRegistration, counters: devices.Counters) -> Regis
     return RegistrationStatus.UNCERTAIN
 
 
-def _settle_in_flight(dev: FiscalDevice, device_key: str) -> None:
+def _settle_in_flight(dev: FiscalDevice, device_key: str, *, commit: bool = True) -> None:
     """Decide every registration left in flight on this device (at most one, by construction)."""
     rows = list(db.session.scalars(select(FiscalRegistration).where(
         FiscalRegistration.device == device_key, FiscalRegistration.in_flight.is_not(None),
@@ -198,7 +185,8 @@ def _settle_in_flight(dev: FiscalDevice, device_key: str) -> None:
                                     "paper roll and settle it by hand."))
             audit.record("fiscal.uncertain", user_id=None, obj=row.sale, remembered=row.in_flight, found=counters.mark)
         row.in_flight = None
-    db.session.commit()
+    if commit:
+        db.session.commit()
 
 
 def _registered(row: FiscalRegistration, number: int, reports: int, *, how: str) -> None:
@@ -209,8 +197,27 @@ def _registered(row: FiscalRegistration, number: int, reports: int, *, how: str)
         audit.record("fiscal.registered", user_id=None, obj=row.sale, number=number, how=how)
 
 
+def sell(sale: Sale) -> FiscalRegistration | None:
+    """Fiscal-printer mode, at the till: register a just-completed sale. The sale, its registration and
+    the device's counters are committed together (one durable write), then the receipt is sent.
+
+    Returns None outside fiscal-printer mode; raises FiscalError (the sale stays "to register", saved)
+    when the device refused or did not answer.
+    """
+    current = shop()
+    if not printer_mode(current) or sale.kind is not SaleKind.SALE:
+        return None
+    row = registration_of(sale.id)
+    if row is not None:  # a repeated completion: the till asks again through register()
+        return row
+    row = FiscalRegistration(sale_id=sale.id, device=str(spec(current)))
+    db.session.add(row)
+    db.session.flush()
+    return _send(row)
+
+
 def register(sale_id: int) -> FiscalRegistration:
-    """Print the sale's fiscal receipt (or learn that it was printed); commits as it goes.
+    """Print a waiting sale's fiscal receipt (or learn that it was printed); commits as it goes.
 
     Raises FiscalError with the device's reason in plain words when the receipt did not come out; the
     registration stays "to register" and the till offers to try again.
@@ -220,6 +227,10 @@ def register(sale_id: int) -> FiscalRegistration:
         raise NotFound(_l("This sale is not waiting for a fiscal receipt."))
     if row.status is not RegistrationStatus.PENDING:
         return row
+    return _send(row)
+
+
+def _send(row: FiscalRegistration) -> FiscalRegistration:
     try:
         dev = open_device(devices.parse(row.device))
     except FiscalError as exc:
@@ -227,9 +238,9 @@ def register(sale_id: int) -> FiscalRegistration:
         raise
     with _device_turn(row.device):
         try:
-            _settle_in_flight(dev, row.device)
-            db.session.refresh(row)
+            _settle_in_flight(dev, row.device, commit=False)
             if row.status is not RegistrationStatus.PENDING:
+                db.session.commit()
                 return row
             sale = row.sale
             slots = rate_slots(dev, {line.vat_code for line in sale.lines})
@@ -243,7 +254,6 @@ def register(sale_id: int) -> FiscalRegistration:
             db.session.commit()
             number = dev.send_receipt(receipt)
         except FiscalError as exc:
-            db.session.rollback()
             _failed(row, exc)
             raise
         finally:
@@ -255,9 +265,10 @@ def register(sale_id: int) -> FiscalRegistration:
 
 
 def _failed(row: FiscalRegistration, exc: FiscalError) -> None:
-    row = db.session.get(FiscalRegistration, row.id)
+    """Keep what the session holds (the sale, what the counters settled) and the device's reason."""
     row.last_error = exc.describe()[:300]
-    audit.record("fiscal.failed", user_id=row.sale.cashier_id, obj=row.sale, error=row.last_error, code=exc.code, delivered=exc.delivered)
+    audit.record("fiscal.failed", user_id=row.sale.cashier_id, obj=row.sale, error=row.last_error, code=exc.code,
+                 delivered=exc.delivered)
     db.session.commit()
 
 

@@ -121,3 +121,21 @@ def test_the_driver_reads_status_counters_and_the_daily_report(posnet):
     report = printer.daily_report()
     assert (report.number, report.by_slot, report.receipts) == (1, {"A": 300, "E": 1250}, 2)
     assert printer.counters().daily_reports == 1 and posnet.totals == {}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("posnet:10.0.0.5", "posnet:10.0.0.5:6666"), ("posnet:drukarka.local:7000", "posnet:drukarka.local:7000"),
+    ("posnet-serial:/dev/ttyUSB0", "posnet-serial:/dev/ttyUSB0:9600"), ("posnet-serial:COM3:19200",
+                                                                         "posnet-serial:COM3:19200"),
+    ("emulator", "emulator"), ("", "none"), ("none", "none"),
+])
+def test_device_settings_are_read(text, expected):
+    assert str(parse(text)) == expected
+
+
+@pytest.mark.parametrize("text", ["posnet:", "posnet:a b", "posnet:h:99999", "posnet:h:²", "posnet-serial:", "usb:1:2",
+                                  "novitus:ftp://x", "emulator2"])
+def test_bad_device_settings_say_the_form_expected(text):
+    with pytest.raises(ValueError) as refused:
+        parse(text)
+    assert ":" in str(refused.value) and "invalid literal" not in str(refused.value)

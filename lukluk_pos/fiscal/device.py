@@ -175,13 +175,15 @@ def parse(spec: str | None) -> DeviceSpec:
     kind, _, rest = spec.partition(":")
     if kind == "posnet":
         host, _, port = rest.partition(":")
-        if not re.fullmatch(r"[A-Za-z0-9.\-]{1,100}", host or "") or (port and not (port.isdigit() and
-                                                                                    0 < int(port) < 65536)):
+        if not re.fullmatch(r"[A-Za-z0-9.\-]{1,100}", host or "") or (port and not (port.isascii() and port.isdigit()
+                                                                                    and 0 < int(port) < 65536)):
             raise ValueError("posnet:HOST[:PORT] (posnet:192.168.1.60:6666)")
         return DeviceSpec("posnet", host, int(port) if port else 6666)
     if kind == "posnet-serial":
-        device, _, baud = rest.rpartition(":") if rest.count(":") and rest.rsplit(":", 1)[1].isdigit() else (rest, "", "")
-        if not device or len(device) > 100:
+        device, sep, baud = rest.rpartition(":")
+        if not sep or not (baud.isascii() and baud.isdigit()):
+            device, baud = rest, ""  # no baud rate given (COM3, /dev/ttyUSB0)
+        if not device or len(device) > 100 or any(ch.isspace() for ch in device):
             raise ValueError("posnet-serial:DEVICE[:BAUD] (posnet-serial:/dev/ttyUSB0:9600)")
         return DeviceSpec("posnet-serial", device, int(baud) if baud else 9600)
     if kind == "novitus":

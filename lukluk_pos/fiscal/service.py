@@ -283,22 +283,6 @@ def _open_drawer_after(dev: FiscalDevice, row: FiscalRegistration) -> None:
             dev.close()
 
 
-def settle(sale_id: int) -> FiscalRegistration:
-    """Learn the fate of a registration without sending anything (the till asks after a lost answer)."""
-    row = registration_of(sale_id)
-    if row is None:
-        raise NotFound(_l("This sale is not waiting for a fiscal receipt."))
-    if row.status is RegistrationStatus.PENDING and row.in_flight is not None:
-        dev = open_device(devices.parse(row.device))
-        with _device_turn(row.device):
-            try:
-                _settle_in_flight(dev, row.device)
-            finally:
-                dev.close()
-        db.session.refresh(row)
-    return row
-
-
 def waiting(day: date | None = None) -> list[FiscalRegistration]:
     """Sales paid for whose fiscal receipt is not settled (to register or uncertain), oldest first."""
     query = (select(FiscalRegistration).join(Sale, Sale.id == FiscalRegistration.sale_id)

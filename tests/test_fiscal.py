@@ -327,3 +327,24 @@ def test_an_unsupported_or_missing_device_leaves_the_sale_to_register_with_a_mes
             db.session.commit()
         sale = _sell(client, f"fiscal-none-{len(setting):04d}")
         assert sale["fiscal"]["status"] == "pending" and words in sale["fiscal"]["message"]
+
+
+@pytest.mark.now("2026-06-30T10:00:00+00:00")
+def test_the_dashboard_shows_the_years_sales_against_the_exemption_limit(app, client, sign_in, make_item, shop):
+    from datetime import date
+
+    from lukluk_pos.till.models import Sale
+
+    sign_in("Ania")
+    _sell(client, "exempt-limit-0001", price="12,50")
+    with in_app(app):
+        # The shop's first sale was on 30 June of this year: the limit is pro rata, 185 of 365 days.
+        assert fiscal.exemption(date(2026, 6, 30))["limit_minor"] == 2_000_000 * 185 // 365
+        sale = db.session.scalar(select(Sale).where(Sale.number == 1))
+        sale.total_minor = 900_000
+        db.session.commit()
+        status = fiscal.exemption(date(2026, 6, 30))
+    assert (status["turnover_minor"], status["percent"], status["level"]) == (900_000, 88, "near")
+    sign_in("Marek", password=True)
+    page = client.get("/reports/").get_data(as_text=True)
+    assert 'id="exemption-percent">88 %' in page and "Wykorzystano 88% limitu" in page

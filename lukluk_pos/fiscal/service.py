@@ -28,7 +28,7 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 
 from ..core import audit, validation
 from ..core.errors import DomainError, InvalidInput, NotFound
@@ -451,3 +451,30 @@ def register_table(entries: list[FiscalRegisterEntry], kind: RegisterKind):
         table.rows.append([position, entry.business_date, entry.receipt_number or "", entry.receipt_date, goods,
                            Money(refund.total_minor), str(methods.get(method, method)), who, entry.reason])
     return table
+
+
+#: Sales to private persons above which a fiscal device is required (a year's turnover; pro rata in
+#: the first year), in grosze.
+EXEMPTION_LIMIT_MINOR = 2_000_000
+
+
+def exemption(today: date) -> dict | None:
+    """Exempt mode: this year's turnover to private persons against the 20 000 zł limit (pro rata in a
+    first year of selling), with the share used, so the manager sees the limit coming (80 %, 100 %)."""
+    current = shop()
+    if current is None or current.fiscal_mode is not FiscalMode.EXEMPT:
+        return None
+    start = date(today.year, 1, 1)
+    signed = case((Sale.kind == SaleKind.REFUND, -Sale.total_minor), else_=Sale.total_minor)
+    turnover, first = db.session.execute(
+        select(func.coalesce(func.sum(signed), 0), func.min(Sale.business_date)).where(
+            Sale.status == SaleStatus.COMPLETED, Sale.business_date >= start, Sale.business_date <= today,
+            Sale.buyer_nip == "")).one()
+    ever = db.session.scalar(select(func.min(Sale.business_date)).where(Sale.status == SaleStatus.COMPLETED))
+    limit = EXEMPTION_LIMIT_MINOR
+    if ever is not None and ever.year == today.year:  # the first year of selling: the limit pro rata
+        days_in_year = (date(today.year + 1, 1, 1) - start).days
+        limit = EXEMPTION_LIMIT_MINOR * ((date(today.year + 1, 1, 1) - ever).days) // days_in_year
+    used = int(turnover) * 100 // limit if limit else 0
+    return {"turnover_minor": int(turnover), "limit_minor": limit, "percent": used,
+            "level": "over" if used >= 100 else "near" if used >= 80 else "ok", "pro_rata": limit != EXEMPTION_LIMIT_MINOR}

@@ -329,6 +329,7 @@ def dashboard():
     """Today so far, this week against last week, stock health, rotation, printer and backup."""
     from datetime import timedelta
 
+    from ..fiscal import service as fiscal
     from ..intake import service as intake
     from ..stock import service as stock
     from . import period
@@ -349,7 +350,7 @@ def dashboard():
         last_week=net(last_week), aging=[sum(row["buckets"][n] for row in aging) for n in range(len(stock.AGE_BUCKETS))],
         buckets=stock.AGE_BUCKETS, due={"markdown": len(due["markdown"]), "pull": len(due["pull"])},
         printer=printing.status(), backup=_backup_status(), open_tills=cash.open_sessions(),
-        closed=cash.day_status(today) is DayStatus.CLOSED)
+        closed=cash.day_status(today) is DayStatus.CLOSED, exemption=fiscal.exemption(today))
 
 
 def action_names() -> dict[str, str]:

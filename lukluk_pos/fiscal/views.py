@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..auth.access import Access, access
@@ -86,17 +86,17 @@ def protocol(entry_id: int):
 
 def _month(text: str | None) -> tuple[date, date]:
     from ..cash.service import today as cash_today  # the cash area imports this package: import late
+    from ..reports.exports import month_bounds
 
     today = cash_today()
     try:
         year, month = (int(part) for part in (text or "").split("-"))
-        start = date(year, month, 1)
+        start, after = month_bounds(year, month)
     except ValueError:
-        start = today.replace(day=1)
+        start, after = month_bounds(today.year, today.month)
     if not date(2000, 1, 1) <= start <= date(2100, 1, 1):
-        start = today.replace(day=1)
-    end = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-    return start, end
+        start, after = month_bounds(today.year, today.month)
+    return start, after - timedelta(days=1)
 
 
 @bp.get("/fiscal/registers")
@@ -104,17 +104,13 @@ def _month(text: str | None) -> tuple[date, date]:
 @access(Access.MANAGER)
 def registers(fmt: str | None = None):
     """The returns and corrections registers of a month, on the page or as CSV/XLSX for the accountant."""
-    from ..reports.exports import to_csv, to_xlsx
+    from ..reports.exports import download
     start, end = _month(request.args.get("month"))
     kind = RegisterKind.CORRECTION if request.args.get("kind") == "correction" else RegisterKind.RETURN
     table = service.register_table(service.register_entries(start, end, kind), kind)
     name = f"lukluk-{kind.value}s-{start:%Y-%m}"
-    if fmt == "csv":
-        return Response(to_csv(table, current_shop().csv_dialect), mimetype="text/csv",
-                        headers={"Content-Disposition": f"attachment; filename={name}.csv"})
-    if fmt == "xlsx":
-        return Response(to_xlsx([table]), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f"attachment; filename={name}.xlsx"})
+    if fmt in ("csv", "xlsx"):
+        return download(table, fmt, name, current_shop().csv_dialect)
     if fmt is not None:
         abort(404)
     return render_template("fiscal/registers.html", table=table, kind=kind, month=f"{start:%Y-%m}",

@@ -279,3 +279,16 @@ def to_xlsx(tables: list[Table]) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+TYPES = {"csv": "text/csv; charset=utf-8",
+         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def download(table: Table, fmt: str, name: str, dialect: str = "pl"):
+    """A table as a CSV or XLSX file to download (``fmt`` is "csv" or "xlsx")."""
+    from flask import Response
+
+    body = to_csv(table, dialect) if fmt == "csv" else to_xlsx([table])
+    return Response(body, mimetype=TYPES[fmt], headers={
+        "Content-Disposition": f'attachment; filename="{name}.{fmt}"', "Cache-Control": "no-store"})

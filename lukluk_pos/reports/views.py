@@ -30,8 +30,6 @@ from . import bp, exports, zreport
 
 log = logging.getLogger(__name__)
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
-TYPES = {"csv": "text/csv; charset=utf-8",
-         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 def after_close(report: ZReport, *, user_id: int) -> None:
@@ -147,14 +145,9 @@ def month_download(month: str, what: str, fmt: str):
 
 
 def _send(table: exports.Table, fmt: str, name: str) -> Response:
-    if fmt == "csv":
-        body = exports.to_csv(table, shop().csv_dialect)
-    elif fmt == "xlsx":
-        body = exports.to_xlsx([table])
-    else:
+    if fmt not in ("csv", "xlsx"):
         abort(404)
-    return Response(body, mimetype=TYPES[fmt], headers={
-        "Content-Disposition": f'attachment; filename="{name}.{fmt}"', "Cache-Control": "no-store"})
+    return exports.download(table, fmt, name, shop().csv_dialect)
 
 
 @bp.post("/days/<day>/print")

@@ -7,6 +7,7 @@ from ..auth.access import Access
 from ..cash import service as cash
 from ..catalog import service as catalog
 from ..core.money import format_money
+from ..core.web import shop as current_shop
 from ..fiscal import service as fiscal
 from ..fiscal.device import FiscalError
 from ..printing import service as printing
@@ -141,7 +142,7 @@ def complete(data: CompleteIn):
         for p in data.payments
     ]
     sale = till.complete(_till_id(), g.user, key=data.key, payments=payments, buyer_nip=data.buyer_nip)
-    if not fiscal.printer_mode():
+    if not fiscal.printer_mode(current_shop()):  # the request's cached settings: no query on the till's path
         printing.queue_receipt(sale, user_id=g.user.id)  # printed after the commit, by the print worker
         return SaleOut.model_validate(queries.sale(sale))
     # Fiscal-printer mode: the sale is committed with its registration, then the device prints the receipt.

@@ -164,17 +164,25 @@ def _counters_show(row: FiscalRegistration, counters: devices.Counters) -> Regis
     return RegistrationStatus.UNCERTAIN
 
 
-def _settle_in_flight(dev: FiscalDevice, device_key: str, *, commit: bool = True) -> None:
-    """Decide every registration left in flight on this device (at most one, by construction)."""
+def _counters(dev: FiscalDevice) -> devices.Counters:
+    """The device's counters with no receipt left open: an unfinished receipt is not a registration, so it
+    is cancelled first."""
+    counters = dev.counters()
+    if counters.transaction_open:
+        dev.cancel_open()
+        counters = dev.counters()
+    return counters
+
+
+def _settle_in_flight(dev: FiscalDevice, device_key: str) -> None:
+    """Decide every registration left in flight on this device (at most one, by construction); the caller
+    commits."""
     rows = list(db.session.scalars(select(FiscalRegistration).where(
         FiscalRegistration.device == device_key, FiscalRegistration.in_flight.is_not(None),
         FiscalRegistration.status == RegistrationStatus.PENDING)))
     if not rows:
         return
-    counters = dev.counters()
-    if counters.transaction_open:
-        dev.cancel_open()  # an unfinished receipt is not a registration: cancel it, then look again
-        counters = dev.counters()
+    counters = _counters(dev)
     for row in rows:
         verdict = _counters_show(row, counters)
         if verdict is RegistrationStatus.REGISTERED:
@@ -185,15 +193,13 @@ def _settle_in_flight(dev: FiscalDevice, device_key: str, *, commit: bool = True
                                     "paper roll and settle it by hand."))
             audit.record("fiscal.uncertain", user_id=None, obj=row.sale, remembered=row.in_flight, found=counters.mark)
         row.in_flight = None
-    if commit:
-        db.session.commit()
 
 
 def _registered(row: FiscalRegistration, number: int, reports: int, *, how: str) -> None:
     transition(row, RegistrationStatus.REGISTERED)
     row.receipt_number, row.daily_reports, row.registered_at = number, reports, utcnow()
     row.in_flight, row.last_error = None, ""
-    if how != "answer":  # the ordinary case is the sale itself; how a lost answer was settled is kept
+    if how == "counters":  # a lost answer settled by the device's counters is kept (by hand: the caller audits)
         audit.record("fiscal.registered", user_id=None, obj=row.sale, number=number, how=how)
 
 
@@ -238,17 +244,14 @@ def _send(row: FiscalRegistration) -> FiscalRegistration:
         raise
     with _device_turn(row.device):
         try:
-            _settle_in_flight(dev, row.device, commit=False)
+            _settle_in_flight(dev, row.device)
             if row.status is not RegistrationStatus.PENDING:
                 db.session.commit()
                 return row
             sale = row.sale
             slots = rate_slots(dev, {line.vat_code for line in sale.lines})
             receipt = receipt_for(sale, slots)
-            counters = dev.counters()
-            if counters.transaction_open:
-                dev.cancel_open()
-                counters = dev.counters()
+            counters = _counters(dev)
             # The mark is committed before a single byte of the receipt is sent.
             row.in_flight, row.attempts = counters.mark, row.attempts + 1
             db.session.commit()
@@ -379,9 +382,7 @@ def daily_report(day: date) -> dict:
     with _device_turn(str(which)):
         try:
             table = dev.vat_table()
-            before = dev.counters()
-            if before.transaction_open:
-                dev.cancel_open()
+            before = _counters(dev)
             totals = dev.totals()
             try:
                 dev.daily_report(day)

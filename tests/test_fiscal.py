@@ -321,7 +321,8 @@ def test_a_manager_names_a_category_for_fiscal_receipts(app, client, sign_in, sh
 
 def test_an_unsupported_or_missing_device_leaves_the_sale_to_register_with_a_message(app, client, sign_in, emulator):
     sign_in("Ania")
-    for setting, words in (("novitus:http://127.0.0.1:9", "Novitus"), ("", "Nie ustawiono drukarki fiskalnej")):
+    for setting, words in (("novitus:http://127.0.0.1:9", "Drukarka fiskalna nie odpowiada"),
+                           ("", "Nie ustawiono drukarki fiskalnej")):
         with in_app(app):
             db.session.scalar(select(Shop)).fiscal_printer = setting
             db.session.commit()

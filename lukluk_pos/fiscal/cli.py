@@ -29,7 +29,7 @@ def status() -> None:
     counters, totals = report["counters"], report["totals"]
     click.echo(f"last receipt: {counters.last_receipt}; daily reports: {counters.daily_reports}; "
                f"receipt open: {'yes' if counters.transaction_open else 'no'}")
-    click.echo(f"since the last daily report: {totals.receipts} receipts; " + ", ".join(
+    click.echo(f"since the last daily report: {'?' if totals.receipts is None else totals.receipts} receipts; " + ", ".join(
         f"{slot} {format_money(amount)}" for slot, amount in sorted(totals.by_slot.items())))
     if report["missing_codes"]:
         click.echo("VAT codes the device cannot register: " + ", ".join(report["missing_codes"]))

@@ -121,7 +121,8 @@ class DailyTotals:
 
     number: int
     by_slot: dict[str, int] = field(default_factory=dict)
-    receipts: int = 0
+    #: None where the device does not say (NoviAPI's status has no receipt count).
+    receipts: int | None = 0
 
 
 class FiscalDevice(Protocol):

@@ -88,9 +88,10 @@ def open_device(which: devices.DeviceSpec) -> FiscalDevice:
 
         return PosnetPrinter(which, io_timeout=current_app.config.get("FISCAL_TIMEOUT", 10.0))
     if which.kind == "novitus":
-        # The NoviAPI driver (through the novitus-noviapi package) is not written yet: say so plainly.
-        raise FiscalUnavailable(_l("Novitus printers (NoviAPI) are not supported yet: use a Posnet printer or the "
-                                   "emulator."))
+        from .novitus import NovitusPrinter
+
+        return NovitusPrinter(which, io_timeout=current_app.config.get("FISCAL_TIMEOUT", 10.0),
+                              token_folder=Path(current_app.instance_path) / "noviapi")
     raise FiscalUnavailable(_l("No fiscal printer is set: an admin sets it under Settings → Fiscal printer."))
 
 

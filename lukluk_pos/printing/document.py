@@ -220,7 +220,7 @@ def z_report(data: dict, shop: Shop | None, width: int) -> list[dict]:
         blocks += [rule(width), text(heading, bold=True)]
         for code, entry in fiscal["by_vat"].items():
             blocks.append(row(f"VAT {code}", f"{money(entry['register_minor'])}/{money(entry['system_minor'])}", width))
-        blocks.append(row("Paragony", f"{fiscal['register_receipts']}/{fiscal['system_receipts']}", width))
+        blocks.append(row("Paragony", f"{fiscal['register_receipts'] if fiscal['register_receipts'] is not None else '-'}/{fiscal['system_receipts']}", width))
     blocks += [rule(width), text("Na zmianie:", bold=True)]
     blocks += wrapped(", ".join(data["on_duty"]) or "-", width)
     blocks.append({"t": "cut"})

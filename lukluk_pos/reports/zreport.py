@@ -124,7 +124,8 @@ def _fiscal(data: dict, register: dict | None) -> dict | None:
     by_vat = {code: {"register_minor": register["by_vat"].get(code, 0), "system_minor": system.get(code, 0),
                      "difference_minor": register["by_vat"].get(code, 0) - system.get(code, 0)} for code in codes}
     return {"by_vat": by_vat, "register_receipts": register["receipts"], "system_receipts": data["sales_count"],
-            "receipts_difference": register["receipts"] - data["sales_count"],
+            # A device that gives no receipt count (NoviAPI) leaves that row without a difference.
+            "receipts_difference": None if register["receipts"] is None else register["receipts"] - data["sales_count"],
             "source": register.get("source", "typed"), "report_number": register.get("number")}
 
 

@@ -443,3 +443,18 @@ def test_a_till_left_open_overnight_starts_no_new_sale(app, client, sign_in, mak
     _pay(client, "overnight-01", [{"method": "card"}])
     with in_app(app):
         assert zreport.build(shop_today())["net_minor"] == 2000 and zreport.build(yesterday)["net_minor"] == 0
+
+
+@pytest.mark.parametrize("typed, stored", [("-32,50", -3250), ("\u221232,50", -3250), ("- 5", -500), ("0", 0)])
+def test_the_card_terminals_total_may_be_below_zero(app, client, sign_in, shop, typed, stored):
+    """More card refunds than card sales in a day: the terminal's report ends below zero, and the count says so."""
+    sign_in("Ania")
+    _post_form(client, "/cash/count", {"d10000": "2", "card_terminal": typed})
+    with in_app(app):
+        assert db.session.scalar(select(TillSession)).card_terminal_minor == stored
+
+
+@pytest.mark.parametrize("typed", ["--5", "-abc", "-", "−-1"])
+def test_a_signed_card_total_is_still_checked(app, client, sign_in, shop, typed):
+    sign_in("Ania")
+    assert client.post("/cash/count", data={"d10000": "2", "card_terminal": typed}).status_code == 422

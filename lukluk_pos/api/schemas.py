@@ -82,6 +82,9 @@ class CompleteIn(Strict):
     payments: Annotated[list[PaymentSpec], Field(max_length=2)]
     buyer_nip: Annotated[str | None, Field(None, max_length=20, description=(
         "The buyer's NIP for a receipt with NIP (fiscal-printer mode); checked by its checksum."))] = None
+    basket_id: Annotated[int | None, Field(None, ge=1, le=2**31 - 1, description=(
+        "The basket the till is paying for (its id from GET /till/basket): a key that already made another "
+        "sale, or a basket that changed, is a 409 ``key_used``, never someone else's sale."))] = None
 
 
 class RefundLineSpec(Strict):

@@ -141,7 +141,8 @@ def complete(data: CompleteIn):
         )
         for p in data.payments
     ]
-    sale = till.complete(_till_id(), g.user, key=data.key, payments=payments, buyer_nip=data.buyer_nip)
+    sale = till.complete(_till_id(), g.user, key=data.key, payments=payments, buyer_nip=data.buyer_nip,
+                         basket_id=data.basket_id)
     if not fiscal.printer_mode(current_shop()):  # the request's cached settings: no query on the till's path
         printing.queue_receipt(sale, user_id=g.user.id)  # printed after the commit, by the print worker
         return SaleOut.model_validate(queries.sale(sale))
@@ -151,6 +152,12 @@ def complete(data: CompleteIn):
     except FiscalError:
         pass  # the sale is saved "to register" with the device's reason; the till shows it
     return _sale_out(till.completed(sale.id))
+
+
+@endpoint(bp, "GET", "/till/completions/<key>", summary="What became of a payment whose answer was lost: its sale, "
+          "or 404 when no sale was made (the basket is still open)", access=Access.TILL, response=SaleOut)
+def completion(key: str):
+    return _sale_out(till.completed(till.completion(_till_id(), key).id))
 
 
 def _register(sale_id: int) -> SaleOut:

@@ -275,8 +275,8 @@ def close_session(till_id: int, user: User, *, counts: dict, kept=None, card_ter
         if kept_minor > counted:
             raise InvalidInput(_l("You cannot leave more than you counted (%(amount)s)."), field="kept",
                                amount=format_money(counted))
-    terminal = None if card_terminal in (None, "") else validation.money(card_terminal, field="card_terminal",
-                                                                          allow_zero=True)
+    # The terminal's day is below zero when card refunds outweigh card sales.
+    terminal = None if card_terminal in (None, "") else validation.signed_money(card_terminal, field="card_terminal")
     figures = expected(opened)
     opened.status = SessionStatus.CLOSED
     opened.closed_by_id, opened.closed_at = user.id, at or utcnow()

@@ -47,6 +47,15 @@ def money(value, *, field: str, allow_zero: bool = False) -> int:
     return minor
 
 
+def signed_money(value, *, field: str) -> int:
+    """An amount that may be below zero (a card terminal's day with more refunds than sales): "-32,50",
+    "−32,50" (the typographic minus) or "32,50", each side bounded like ``money``."""
+    text_value = value.strip() if isinstance(value, str) else value
+    if isinstance(text_value, str) and text_value[:1] in ("-", "\u2212"):
+        return -money(text_value[1:].strip(), field=field, allow_zero=True)
+    return money(text_value, field=field, allow_zero=True)
+
+
 def quantity(value, *, field: str = "quantity", maximum: int = 999) -> int:
     """A whole number of pieces from 1 to ``maximum``."""
     if isinstance(value, str) and value.strip().isdigit():

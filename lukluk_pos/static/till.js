@@ -38,8 +38,52 @@
     if (!anyDialogOpen()) scan.focus();
   }
 
-  // Every call: JSON in and out, the CSRF header, a time limit, and a translated message on failure.
+  // A payment whose answer never came (network, timeout, server restart) may still have made a sale. Its
+  // key is kept across reloads, and before anything else the till asks the server what became of it.
+  var UNANSWERED = "lukluk-unanswered-payment:" + API;
+  function unanswered() {
+    try { return window.localStorage.getItem(UNANSWERED); } catch (e) { return null; }
+  }
+  function remember(key) {
+    try {
+      if (key) window.localStorage.setItem(UNANSWERED, key); else window.localStorage.removeItem(UNANSWERED);
+    } catch (e) { /* private mode: the key in memory still guards this page */ }
+  }
+  var asking = null;
+  function learnFate() {
+    var key = unanswered();
+    if (!key) return Promise.resolve(null);
+    if (asking) return asking;
+    asking = send("GET", "/till/completions/" + encodeURIComponent(key)).then(function (sale) {
+      remember(null);
+      payKey = null;
+      Array.prototype.forEach.call(document.querySelectorAll("dialog[open]"), function (d) { d.close(); });
+      showDone(sale);
+      say(fmt(T.paidBefore, { number: sale.number }), "error");
+      if (sale.fiscal && sale.fiscal.status !== "registered") showFiscalProblem(sale);
+      return send("GET", "/till/basket").then(showBasket).then(function () { return sale; });
+    }, function (error) {
+      if (error.code === "offline" || error.status >= 500) throw error;  // still unknown: ask again later
+      remember(null);  // no sale was made with it (404), or not this till's: the basket is as it was
+      return null;
+    }).then(function (sale) { asking = null; return sale; }, function (error) { asking = null; throw error; });
+    return asking;
+  }
+
+  // Every call first settles an unanswered payment (see above). If that payment did make a sale, what the
+  // volunteer was doing is stopped (the screen changed under it): they see the sale and do it again.
   function call(method, path, body) {
+    return learnFate().then(function (sale) {
+      if (sale) {
+        var error = new Error(fmt(T.paidBefore, { number: sale.number })); error.code = "paid_before";
+        throw error;
+      }
+      return send(method, path, body);
+    });
+  }
+
+  // JSON in and out, the CSRF header, a time limit, and a translated message on failure.
+  function send(method, path, body) {
     var controller = new AbortController();
     var timer = setTimeout(function () { controller.abort(); }, 15000);
     var options = { method: method, headers: { "Accept": "application/json", "X-CSRFToken": CSRF },
@@ -326,11 +370,14 @@
     var buttons = document.querySelectorAll("#pay button");
     Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
     var body = { key: payKey, payments: payments };
+    if (basket.id) body.basket_id = basket.id;
     var nip = $("buyer-nip") ? $("buyer-nip").value.trim() : "";
     if (nip) body.buyer_nip = nip;
     $("pay-status").textContent = fiscalMode ? T.fiscalPrinting : "";
+    var key = payKey;
     return call("POST", "/till/basket/complete", body).then(function (sale) {
       payKey = null;
+      remember(null);
       $("pay").close();
       if ($("buyer-nip")) $("buyer-nip").value = "";
       showDone(sale);
@@ -338,7 +385,15 @@
       if (sale.fiscal && sale.fiscal.status !== "registered") showFiscalProblem(sale);
       return call("GET", "/till/basket").then(showBasket);
     }).catch(function (error) {
-      // The key is kept: pressing again after a lost answer cannot make a second sale.
+      // No answer: the sale may exist. The key is kept (pressing again cannot make a second sale) and
+      // remembered, so the next action, even after a reload, first asks what became of it.
+      if (error.code === "offline" || error.status >= 500) remember(key);
+      if (error.code === "key_used") {
+        remember(key);
+        return learnFate().then(function (sale) {
+          if (!sale) { payKey = null; say(error.message, "error"); $("pay-status").textContent = error.message; }
+        }).catch(function (again) { say(again.message, "error"); });
+      }
       say(error.message, "error");
       $("pay-status").textContent = error.message;
     }).then(function () {
@@ -439,7 +494,7 @@
 
   // The sale never waits for the printer; this banner says when receipts are waiting for it.
   function checkPrinter() {
-    call("GET", "/printer/status").then(function (status) {
+    send("GET", "/printer/status").then(function (status) {
       var banner = $("printer-banner");
       banner.hidden = !status.waiting;
       banner.textContent = status.waiting ? fmt(T.printerWaiting, { count: status.waiting }) : "";
@@ -468,5 +523,6 @@
 
   showBasket(basket);
   refocus();
+  learnFate().catch(function (error) { say(error.message, "error"); });
   root.setAttribute("data-ready", "1");  // tests (and curious people) can see the script is running
 })();

@@ -353,19 +353,52 @@ def _by_key(key: str) -> Sale | None:
     return db.session.scalar(select(Sale).where(Sale.completion_key == key))
 
 
-def complete(till_id: int, user: User, *, key, payments: list[PaymentIn], buyer_nip: str | None = None) -> Sale:
-    """Take payment and complete the basket in one transaction; the same key returns the same sale."""
+class KeyUsed(DomainError):
+    """A completion key already made a sale that is not the one this till is paying for now."""
+
+    code = "key_used"
+    message = _l("This payment was already made as another sale: the till checks what happened, then you can "
+                 "pay for this basket again.")
+
+
+def _same_completion(done: Sale, till_id: int, basket_id: int | None) -> Sale:
+    """A repeated completion gets its own sale back — never another till's, never when the till is paying for
+    another basket now (a new customer's goods scanned after an unanswered payment)."""
+    if done.till_id != till_id or (basket_id is not None and basket_id != done.id):
+        raise KeyUsed()
+    newer = open_basket(till_id)  # the till has one open basket at most: any is newer than this sale
+    if basket_id is None and newer is not None and newer.lines:
+        raise KeyUsed()
+    return done
+
+
+def completion(till_id: int, key) -> Sale:
+    """The fate of a completion whose answer was lost: its sale (404 when it never happened)."""
+    done = _by_key(_check_key(key))
+    if done is None:
+        raise NotFound(_l("No sale was made with this payment: the basket is still open."))
+    if done.till_id != till_id:
+        raise KeyUsed()
+    return done
+
+
+def complete(till_id: int, user: User, *, key, payments: list[PaymentIn], buyer_nip: str | None = None,
+             basket_id: int | None = None) -> Sale:
+    """Take payment and complete the basket in one transaction; the same key returns the same sale (for the
+    same till and basket only: anything else is a 409, never someone else's sale)."""
     key = _check_key(key)
     buyer_nip = validation.nip(buyer_nip, field="buyer_nip") if buyer_nip else ""
     done = _by_key(key)
     if done is not None:
-        return done
+        return _same_completion(done, till_id, basket_id)
     sale = open_basket(till_id, lock=True)
     if sale is None:
         done = _by_key(key)  # a twin request completed it while we waited for the lock
         if done is not None:
-            return done
+            return _same_completion(done, till_id, basket_id)
         raise BasketEmpty()
+    if basket_id is not None and basket_id != sale.id:
+        raise KeyUsed(_l("The basket changed while you were paying: check it and pay again."))
     if not sale.lines:
         raise BasketEmpty()
     opened = cash.session_for_sale(till_id)

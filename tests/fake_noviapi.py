@@ -88,7 +88,7 @@ class FakeNoviApi:
         class Handler(_Handler):
             fake = device
 
-        server = ThreadingHTTPServer(("127.0.0.1", self.port or 0), Handler)
+        server = _Server(("127.0.0.1", self.port or 0), Handler)
         server.daemon_threads = True
         self.port = server.server_address[1]
         self._server = server
@@ -343,6 +343,11 @@ class FakeNoviApi:
                                                            "description": self.device_error[1]}}
             return 200, {"device": device, "request": answer}
         return 405, {"exception": {"code": 1, "description": "Not found"}}
+
+
+class _Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        pass  # a till killed mid-request resets its connection: nothing for the device to report
 
 
 class _Handler(BaseHTTPRequestHandler):

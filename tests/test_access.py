@@ -41,6 +41,7 @@ EXPECTED = {
     "api.basket_discount": TILL,
     "api.void_basket": TILL,
     "api.complete": TILL,
+    "api.completion": TILL,
     "api.sale_by_number": TILL,
     "api.refund": TILL,
     "api.search": TILL,

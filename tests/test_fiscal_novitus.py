@@ -2,45 +2,27 @@
 from datetime import date
 
 import pytest
-from sqlalchemy import select
 
-from lukluk_pos.core.models import FiscalMode, Shop
 from lukluk_pos.extensions import db
 from lukluk_pos.fiscal.device import parse
 from lukluk_pos.fiscal.novitus import NovitusPrinter, slot_rate
 from tests.conftest import in_app, shop_today
 from tests.fake_noviapi import FakeNoviApi
+from tests.fiscal_support import FAULT_MESSAGES, SPLIT_PAYMENTS, fill_discounted_basket, retry_twice, sell, use_printer
 
 
 @pytest.fixture
 def novitus(app, shop):
     with FakeNoviApi() as device:
-        with in_app(app):
-            current = db.session.scalar(select(Shop))
-            current.fiscal_mode, current.fiscal_printer = FiscalMode.PRINTER, device.spec
-            db.session.commit()
+        use_printer(app, device.spec)
         yield device
-
-
-def _sell(client, key, lines=(("1", "12,50"),), payments=None):
-    for category_id, price in lines:
-        client.post("/api/v1/till/basket/lines", json={"category_id": int(category_id), "price": price})
-    response = client.post("/api/v1/till/basket/complete",
-                           json={"key": key, "payments": payments or [{"method": "cash", "tendered": "50"}]})
-    assert response.status_code == 200, response.json
-    return response.json
 
 
 def test_a_sale_with_discounts_split_payment_change_and_nip(app, client, sign_in, novitus):
     sign_in("Marek")
-    client.post("/api/v1/till/basket/lines", json={"category_id": 1, "price": "40"})
-    client.post("/api/v1/till/basket/lines", json={"category_id": 7, "price": "3", "quantity": 3})
-    line = client.get("/api/v1/till/basket").json["lines"][0]["id"]
-    client.post(f"/api/v1/till/basket/lines/{line}/discount", json={"kind": "percent", "value": 25, "reason": "Plama"})
-    client.post("/api/v1/till/basket/discount", json={"kind": "amount", "value": "1,00", "reason": "Stały klient"})
-    payments = [{"method": "card", "amount": "10"}, {"method": "cash", "tendered": "50"}]
+    fill_discounted_basket(client)
     sale = client.post("/api/v1/till/basket/complete", json={
-        "key": "novitus-sale-0001", "payments": payments, "buyer_nip": "PL 585-123-45-68"}).json
+        "key": "novitus-sale-0001", "payments": SPLIT_PAYMENTS, "buyer_nip": "PL 585-123-45-68"}).json
     assert sale["total_minor"] == 3800
     assert sale["fiscal"] == {"status": "registered", "receipt_number": 1001, "message": None}
     [printed] = novitus.printed
@@ -54,7 +36,7 @@ def test_a_sale_with_discounts_split_payment_change_and_nip(app, client, sign_in
     assert novitus.totals == {"E": 3800} and novitus.drawer_opened == 1
     # More sales share the one token the device handed out (it gives only a few an hour).
     for n in range(3):
-        _sell(client, f"novitus-more-{n:04d}", payments=[{"method": "card"}])
+        sell(client, f"novitus-more-{n:04d}", payments=[{"method": "card"}])
     assert len(novitus.printed) == 4 and novitus.tokens_minted == 1 and novitus.drawer_opened == 1
 
 
@@ -67,25 +49,16 @@ def test_each_fault_ends_in_exactly_one_receipt(app, client, sign_in, novitus, f
         novitus.error_next = (1202, "Błąd stawki PTU: nazwa towaru zablokowana w innej stawce")
     else:
         novitus.faults.add(fault)
-    sale = _sell(client, f"novitus-{fault}-0001")
+    sale = sell(client, f"novitus-{fault}-0001")
     assert sale["fiscal"]["status"] == "pending", sale["fiscal"]
-    expected = {
-        "paper": "Brak papieru: włóż nową rolkę.",
-        "drop": "Drukarka fiskalna nie odpowiada: sprawdź, czy jest włączona i podłączona.",
-        "hang": "Drukarka fiskalna nie odpowiada: sprawdź, czy jest włączona i podłączona.",
-        "refuse": "Drukarka fiskalna nie odpowiada: sprawdź, czy jest włączona i podłączona.",
-        "error": "Błąd stawki PTU: ta nazwa towaru była sprzedana w innej stawce i jest zablokowana.",
-    }[fault]
-    assert sale["fiscal"]["message"] == expected
+    assert sale["fiscal"]["message"] == FAULT_MESSAGES[fault]
     assert len(novitus.printed) == (1 if fault == "drop" else 0)
     # The volunteer fixes the printer and presses "Spróbuj ponownie" (twice, to be sure). New paper lets the
     # device finish the receipt it held; the till learns that from the counters and never sends it again.
     novitus.put_in_paper()
     if fault == "refuse":
         novitus.refuse(False)
-    first = client.post(f"/api/v1/sales/{sale['id']}/fiscal").json["fiscal"]
-    second = client.post(f"/api/v1/sales/{sale['id']}/fiscal").json["fiscal"]
-    assert first == second == {"status": "registered", "receipt_number": 1001, "message": None}
+    assert retry_twice(client, sale["id"]) == {"status": "registered", "receipt_number": 1001, "message": None}
     assert len(novitus.printed) == 1 and novitus.last_jpkid == 1001 and novitus.queue == []
     assert novitus.totals == {"E": 1250}
 
@@ -94,7 +67,7 @@ def test_a_held_receipt_taken_back_is_sent_once_more(app, client, sign_in, novit
     """Out of paper and the receipt taken back from the device's queue: nothing printed, sent again."""
     sign_in("Ania")
     novitus.faults.add("paper")
-    sale = _sell(client, "novitus-taken-0001")
+    sale = sell(client, "novitus-taken-0001")
     assert sale["fiscal"]["message"] == "Brak papieru: włóż nową rolkę."
     with in_app(app):
         from lukluk_pos.fiscal import service as fiscal
@@ -111,14 +84,14 @@ def test_a_held_receipt_taken_back_is_sent_once_more(app, client, sign_in, novit
 def test_rates_map_by_the_programmed_rate_not_by_letter(app, client, sign_in, novitus):
     novitus.rates.update({"A": "ZW", "E": "23.00"})  # this shop's exempt rate sits in slot A
     sign_in("Ania")
-    _sell(client, "novitus-rates-0001")
+    sell(client, "novitus-rates-0001")
     assert novitus.printed[0]["lines"][0]["slot"] == "A"
 
 
 def test_a_rate_the_device_lacks_blocks_fiscal_sales(app, client, sign_in, novitus):
     del novitus.rates["E"]
     sign_in("Ania")
-    sale = _sell(client, "novitus-norate-01")
+    sale = sell(client, "novitus-norate-01")
     assert sale["fiscal"]["status"] == "pending" and "zw" in sale["fiscal"]["message"] and not novitus.printed
 
 
@@ -159,8 +132,8 @@ def test_the_day_close_prints_the_daily_report_and_sets_it_beside_the_system(app
         db.session.get(Category, 13).vat_code = "23"  # AGD i elektronika: VAT 23 %, slot A on the device
         db.session.commit()
     sign_in("Marek")
-    _sell(client, "novitus-day-00001", lines=(("1", "12,50"),))
-    _sell(client, "novitus-day-00002", lines=(("13", "30"),), payments=[{"method": "card"}])
+    sell(client, "novitus-day-00001", lines=(("1", "12,50"),))
+    sell(client, "novitus-day-00002", lines=(("13", "30"),), payments=[{"method": "card"}])
     day = shop_today().isoformat()
     assert client.post("/cash/count", data={"d10000": "2", "d1000": "1", "d200": "1", "d50": "1"}).status_code == 302
     closed = client.post(f"/cash/day/{day}", data={})

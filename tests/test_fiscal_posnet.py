@@ -1,13 +1,10 @@
 """The Posnet driver against a fake Posnet printer on 127.0.0.1: the framed protocol and its failures."""
 import pytest
-from sqlalchemy import select
 
-from lukluk_pos.core.models import FiscalMode, Shop
-from lukluk_pos.extensions import db
 from lukluk_pos.fiscal.device import parse
 from lukluk_pos.fiscal.posnet import PosnetPrinter, crc16, frame, parse_frame
-from tests.conftest import in_app
 from tests.fake_posnet import FakePosnet
+from tests.fiscal_support import FAULT_MESSAGES, SPLIT_PAYMENTS, fill_discounted_basket, retry_twice, sell, use_printer
 
 
 def test_frames_follow_the_specification():
@@ -26,30 +23,14 @@ def test_frames_follow_the_specification():
 @pytest.fixture
 def posnet(app, shop):
     with FakePosnet() as device:
-        with in_app(app):
-            current = db.session.scalar(select(Shop))
-            current.fiscal_mode, current.fiscal_printer = FiscalMode.PRINTER, device.spec
-            db.session.commit()
+        use_printer(app, device.spec)
         yield device
-
-
-def _sell(client, key, lines=(("1", "12,50"),), payments=None):
-    for category_id, price in lines:
-        client.post("/api/v1/till/basket/lines", json={"category_id": int(category_id), "price": price})
-    response = client.post("/api/v1/till/basket/complete",
-                           json={"key": key, "payments": payments or [{"method": "cash", "tendered": "50"}]})
-    assert response.status_code == 200, response.json
-    return response.json
 
 
 def test_a_sale_with_discounts_split_payment_change_and_nip(app, client, sign_in, posnet):
     sign_in("Marek")
-    client.post("/api/v1/till/basket/lines", json={"category_id": 1, "price": "40"})
-    client.post("/api/v1/till/basket/lines", json={"category_id": 7, "price": "3", "quantity": 3})
-    line = client.get("/api/v1/till/basket").json["lines"][0]["id"]
-    client.post(f"/api/v1/till/basket/lines/{line}/discount", json={"kind": "percent", "value": 25, "reason": "Plama"})
-    client.post("/api/v1/till/basket/discount", json={"kind": "amount", "value": "1,00", "reason": "Stały klient"})
-    payments = [{"method": "card", "amount": "10"}, {"method": "cash", "tendered": "50"}]
+    fill_discounted_basket(client)
+    payments = SPLIT_PAYMENTS
     bad_nip = client.post("/api/v1/till/basket/complete", json={
         "key": "posnet-sale-0001", "payments": payments, "buyer_nip": "585-123-45-69"})
     assert bad_nip.status_code == 422 and bad_nip.json["field"] == "buyer_nip" and not posnet.printed
@@ -76,27 +57,18 @@ def test_each_fault_ends_in_exactly_one_receipt(app, client, sign_in, posnet, fa
         posnet.error_next_line = 2106
     else:
         posnet.faults.add(fault)
-    sale = _sell(client, f"posnet-{fault}-0001")
+    sale = sell(client, f"posnet-{fault}-0001")
     if fault == "twice":  # doubled answers are skipped by their token: nothing failed
         assert sale["fiscal"]["status"] == "registered" and len(posnet.printed) == 1
         return
     assert sale["fiscal"]["status"] == "pending", sale["fiscal"]
-    expected = {
-        "paper": "Brak papieru: włóż nową rolkę.",
-        "drop": "Drukarka fiskalna nie odpowiada: sprawdź, czy jest włączona i podłączona.",
-        "hang": "Drukarka fiskalna nie odpowiada: sprawdź, czy jest włączona i podłączona.",
-        "refuse": "Drukarka fiskalna nie odpowiada: sprawdź, czy jest włączona i podłączona.",
-        "error": "Błąd stawki PTU: ta nazwa towaru była sprzedana w innej stawce i jest zablokowana.",
-    }[fault]
-    assert sale["fiscal"]["message"] == expected
+    assert sale["fiscal"]["message"] == FAULT_MESSAGES[fault]
     assert len(posnet.printed) == (1 if fault == "drop" else 0)
     # The volunteer fixes the printer and presses "Spróbuj ponownie" (twice, to be sure).
     posnet.put_in_paper()
     if fault == "refuse":
         posnet.refuse(False)
-    first = client.post(f"/api/v1/sales/{sale['id']}/fiscal").json["fiscal"]
-    second = client.post(f"/api/v1/sales/{sale['id']}/fiscal").json["fiscal"]
-    assert first == second == {"status": "registered", "receipt_number": 1, "message": None}
+    assert retry_twice(client, sale["id"]) == {"status": "registered", "receipt_number": 1, "message": None}
     assert len(posnet.printed) == 1 and posnet.last_receipt == 1 and posnet.open is None
     # An unfinished receipt (no paper, a refused line) is cancelled, never left open or counted.
     assert posnet.cancelled == (1 if fault in ("paper", "error") else 0)
@@ -105,7 +77,7 @@ def test_each_fault_ends_in_exactly_one_receipt(app, client, sign_in, posnet, fa
 def test_rates_map_by_the_programmed_rate_not_by_letter(app, client, sign_in, posnet):
     posnet.rates.update({"a": "100,00", "e": "23,00"})  # this shop's exempt rate sits in slot A
     sign_in("Ania")
-    _sell(client, "posnet-rates-0001")
+    sell(client, "posnet-rates-0001")
     assert posnet.printed[0]["lines"][0]["slot"] == "A"
 
 

@@ -103,3 +103,17 @@ def test_the_bookkeeper_reads_days_with_a_token_that_can_be_revoked(app, client,
 def test_a_volunteer_cannot_read_days(client, sign_in):
     sign_in("Ania")
     assert client.get(f"/api/v1/days/{(shop_today() - timedelta(days=1)).isoformat()}").status_code == 403
+
+
+@pytest.mark.parametrize("odd", ["0001-01-01", "9999-12-31", "1999-12-31", "3000-01-01"])
+def test_odd_dates_are_a_clear_refusal_not_a_server_error(client, sign_in, odd):
+    sign_in("Marek", password=True)
+    for url in (f"/reports/days/{odd}", f"/reports/days/{odd}/z.csv", f"/reports/days/{odd}/z.xlsx",
+                f"/cash/day/{odd}"):
+        assert client.get(url).status_code == 404, url
+    assert client.get(f"/api/v1/days/{odd}").status_code == 422
+    for url in (f"/reports/audit?start={odd}", f"/reports/audit?end={odd}", f"/reports/period?start={odd}",
+                f"/reports/period?end={odd}", f"/reports/impact?start={odd}"):
+        response = client.get(url)
+        assert response.status_code == 422, (url, response.status_code)
+        assert "RRRR-MM-DD" in response.get_data(as_text=True) or "YYYY-MM-DD" in response.get_data(as_text=True)

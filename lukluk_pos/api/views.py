@@ -267,13 +267,13 @@ def suggest_price(params: SuggestQuery):
           "movements, corrections and the journal; a manager or a reports:read token",
           access=Access.REPORTS, response=DayOut, tag="reports")
 def day_figures(day: str):
-    from datetime import date
 
+    from ..core import validation
     from ..core.errors import InvalidInput
     from ..reports import exports, zreport
 
     try:
-        when = date.fromisoformat(day) if len(day) == 10 else None
+        when = validation.iso_day(day)
     except ValueError:
         when = None
     if when is None:

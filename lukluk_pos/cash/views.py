@@ -14,6 +14,7 @@ from wtforms.validators import Optional
 from ..auth.access import Access, access
 from ..auth.service import managers
 from ..catalog.models import Category
+from ..core import validation
 from ..core.errors import DomainError
 from ..core.models import FiscalMode
 from ..core.money import format_money
@@ -186,7 +187,7 @@ def may_see_day(when: date) -> bool:
 def parse_day(text: str) -> date:
     """A day from the address (YYYY-MM-DD); anything else is a page that does not exist."""
     try:
-        return date.fromisoformat(text)
+        return validation.iso_day(text)
     except ValueError:
         abort(404)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import Length
@@ -45,6 +46,20 @@ def money(value, *, field: str, allow_zero: bool = False) -> int:
     if minor == 0 and not allow_zero:
         raise InvalidInput(_l("The amount must be more than zero."), field=field)
     return minor
+
+
+#: The days a shop's records can mean: anything outside is a typing error (and year 1 or 9999 would
+#: overflow the day's bounds in UTC).
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
+
+
+def iso_day(text) -> date:
+    """A day written YYYY-MM-DD within FIRST_DAY–LAST_DAY; ValueError for anything else."""
+    text = text.strip() if isinstance(text, str) else ""
+    value = date.fromisoformat(text) if len(text) == 10 and text.isascii() else None
+    if value is None or not FIRST_DAY <= value <= LAST_DAY:
+        raise ValueError(text)
+    return value
 
 
 def signed_money(value, *, field: str) -> int:

@@ -20,6 +20,7 @@ from sqlalchemy import case, func, select
 from ..auth.models import LoginSession, SignInMethod, User
 from ..cash import service as cash
 from ..catalog.models import Category, Item, ItemKind, ItemStatus
+from ..core import validation
 from ..core.errors import InvalidInput
 from ..extensions import db
 from ..intake.models import Cause, Destination, DonationBatch, ItemRemoval
@@ -47,8 +48,8 @@ def parse_period(start: str | None, end: str | None, grain: str | None) -> Perio
     """The period from the page's fields; by default the last 30 days, by day."""
     today = cash.today()
     try:
-        last = date.fromisoformat(end) if end else today
-        first = date.fromisoformat(start) if start else last - timedelta(days=29)
+        last = validation.iso_day(end) if end else today
+        first = validation.iso_day(start) if start else last - timedelta(days=29)
     except ValueError:
         raise InvalidInput(_l("Give the days as YYYY-MM-DD."), field="start") from None
     if first > last:

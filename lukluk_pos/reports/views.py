@@ -18,7 +18,7 @@ from ..cash.forms import AdjustmentForm, ReopenForm
 from ..cash.models import BusinessDay, DayStatus, TillSession, ZReport
 from ..cash.views import may_see_day, parse_day
 from ..catalog import service as catalog
-from ..core import audit
+from ..core import audit, validation
 from ..core.errors import DomainError, InvalidInput
 from ..core.validation import longest
 from ..core.web import shop, show_on_form
@@ -87,7 +87,7 @@ def add_adjustment():
     if form.validate_on_submit():
         try:
             try:
-                affects = date.fromisoformat(form.affects_day.data.strip())
+                affects = validation.iso_day(form.affects_day.data)
             except ValueError:
                 raise InvalidInput(_("Give the day as YYYY-MM-DD."), field="affects_day") from None
             row = cash.add_adjustment(g.user, affects_day=affects, method=form.method.data, amount=form.amount.data,
@@ -383,8 +383,8 @@ def audit_log():
 
     status = 200
     try:
-        last = date.fromisoformat(request.args["end"]) if request.args.get("end") else cash.today()
-        first = date.fromisoformat(request.args["start"]) if request.args.get("start") else last - timedelta(days=6)
+        last = validation.iso_day(request.args["end"]) if request.args.get("end") else cash.today()
+        first = validation.iso_day(request.args["start"]) if request.args.get("start") else last - timedelta(days=6)
     except ValueError:
         flash(_("Give the days as YYYY-MM-DD."), "error")
         last, status = cash.today(), 422

@@ -257,3 +257,16 @@ def test_admin_sets_the_printer_and_queues_a_test_page(app, client, sign_in):
         job = db.session.scalar(select(PrintJob))
         assert job.kind is JobKind.TEST and job.printer == "network:192.0.2.10:9100"
         assert {b["width"] for b in job.document if b["t"] == "rule"} == {32}
+
+
+def test_typed_text_never_reaches_the_printer_as_control_codes(app, client, sign_in):
+    """#12: "Kubek ESC p NUL EM EM" as a description must not open the drawer on a card sale."""
+    sign_in("Ania")
+    added = client.post("/api/v1/till/basket/lines", json={"category_id": 1, "price": "3",
+                                                            "description": "Kubek \u001bp\u0000\u0019\u0019\u200b"})
+    assert added.status_code == 201
+    assert added.json["lines"][0]["description"] == "Kubek p"
+    # Text stored before this rule (or from anywhere else) is cleaned again by the renderer itself.
+    data = render.escpos_bytes([document.text("Kubek \x1bp\x00\x19\x19 \x1dV\x00 \x1b@ koniec")])
+    assert b"\x1bp" not in data and b"\x1dV" not in data and b"\x1b@" not in data
+    assert data.endswith(b"Kubek p V @ koniec\n")  # the renderer's own codes come before, the text bare

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import unicodedata
 from io import BytesIO
 
 from barcode import EAN13, Code128
@@ -24,6 +25,12 @@ def columns(profile: str, paper_mm: int) -> int:
     return found if found >= 42 else 42
 
 
+def printable(text: str) -> str:
+    """Text as the printer may receive it: no control or format characters (ESC p would open the drawer,
+    GS V cut the paper, ESC @ reset the printer) — only the renderer sends codes, never a person's text."""
+    return "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf"))
+
+
 def escpos_bytes(blocks: list[dict], *, profile: str = "TM-T20II", fs_dot: bool = False) -> bytes:
     """The exact bytes for the printer. No hardware INIT mid-document: python-escpos 3.1 would not
     re-send the code page after it, and Polish letters would come out wrong."""
@@ -35,7 +42,7 @@ def escpos_bytes(blocks: list[dict], *, profile: str = "TM-T20II", fs_dot: bool 
         if kind == "text":
             printer.set(align=block.get("align", "left"), bold=block.get("bold", False),
                         double_height=block.get("big", False), double_width=block.get("big", False))
-            printer.text(block["text"] + "\n")
+            printer.text(printable(block["text"]) + "\n")
         elif kind == "rule":
             printer.set(align="left", bold=False, double_height=False, double_width=False)
             printer.text("-" * block["width"] + "\n")

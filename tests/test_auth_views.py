@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from lukluk_pos.auth.models import LoginSession, User
 from lukluk_pos.core.models import AuditEvent, Shop
 from lukluk_pos.extensions import db
+from tests.conftest import PASSWORDS
 
 SETUP = dict(shop_name="LukLuk", address="ul. Morska 1, 81-700 Sopot", nip="585-123-45-68", name="Magda",
              pin="1234", password="tajnehaslo1", password_again="tajnehaslo1", standard_categories="y")
@@ -155,3 +156,29 @@ def test_changing_person_ends_the_previous_sign_in(app, client, sign_in, shop):
         rows = db.session.execute(select(LoginSession.user_id, LoginSession.ended_at).order_by(LoginSession.id)).all()
     assert [user for user, _ended in rows] == [shop["Ania"], shop["Marek"]]
     assert rows[0][1] is not None and rows[1][1] is None
+
+
+def test_wrong_pins_never_keep_a_manager_out_of_the_back_office(app, client, shop):
+    """#12: anyone at the public sign-in page can type wrong PINs for the manager; that locks the PIN only."""
+    for _attempt in range(7):
+        locked = client.post(f"/sign-in/{shop['Marek']}", data={"pin": "0000"})
+    assert locked.status_code == 423
+    office = app.test_client()
+    signed = office.post("/sign-in/manager", data={"user_id": shop["Marek"], "password": PASSWORDS["Marek"]})
+    assert signed.status_code == 302
+    # Passwords still lock on their own after five wrong ones (and then the right one waits too).
+    other = app.test_client()
+    for _attempt in range(5):
+        refused = other.post("/sign-in/manager", data={"user_id": shop["Marek"], "password": "zlehaslo99"})
+    assert refused.status_code == 423
+    assert other.post("/sign-in/manager", data={"user_id": shop["Marek"],
+                                                "password": PASSWORDS["Marek"]}).status_code == 423
+
+
+def test_an_empty_pin_is_not_a_wrong_pin(app, client, shop):
+    for _attempt in range(6):
+        response = client.post(f"/sign-in/{shop['Ania']}", data={"pin": ""})
+        assert response.status_code in (200, 422)
+    assert client.post(f"/sign-in/{shop['Ania']}", data={"pin": "1111"}).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "auth.failed")) is None

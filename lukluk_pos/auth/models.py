@@ -32,9 +32,13 @@ class User(db.Model):
     #: Managers and admins also have a password for the back office; volunteers have none.
     password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
-    #: Wrong PINs or passwords in a row; reset by a right one or by an admin's unlock.
+    #: Wrong PINs in a row; reset by a right one or by an admin's unlock. PINs and passwords count apart:
+    #: wrong PINs typed by anyone at the public sign-in page never keep a manager's password out.
     failed_attempts: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
+    #: Wrong back-office passwords in a row, and that lockout.
+    password_failed_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    password_locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property

@@ -66,31 +66,39 @@ def verify(user: User, secret: str, *, kind: SignInMethod) -> None:
     A failure is committed at once, before the error is raised: the request that carried the wrong
     PIN rolls back, but the attempt must still count.
     """
+    if not isinstance(secret, str) or not secret.strip():  # nothing typed is not a wrong guess
+        raise InvalidInput(_l("Type your PIN.") if kind is SignInMethod.PIN else _l("Type your password."),
+                           field="pin" if kind is SignInMethod.PIN else "password")
     now = utcnow()
-    if user.locked_until and user.locked_until > now:
-        minutes = int((user.locked_until - now).total_seconds() // 60) + 1
+    # PINs and passwords lock apart: wrong PINs on the public sign-in page never keep the password out.
+    count, until = ("failed_attempts", "locked_until") if kind is SignInMethod.PIN else \
+        ("password_failed_attempts", "password_locked_until")
+    locked = getattr(user, until)
+    if locked and locked > now:
+        minutes = int((locked - now).total_seconds() // 60) + 1
         audit.record("auth.refused_locked", user_id=user.id, obj=user, kind=kind.value)
         db.session.commit()
         raise AccountLocked(minutes=minutes)
     stored = user.pin_hash if kind is SignInMethod.PIN else user.password_hash
     ok = False
-    if stored and isinstance(secret, str) and 0 < len(secret) <= 200:
+    if stored and len(secret) <= 200:
         try:
             ok = _hasher().verify(stored, secret)
         except (VerificationError, InvalidHashError):
             ok = False
     if ok:
-        if user.failed_attempts or user.locked_until:
-            user.failed_attempts = 0
-            user.locked_until = None
+        if getattr(user, count) or locked:
+            setattr(user, count, 0)
+            setattr(user, until, None)
         return
-    user.failed_attempts += 1
-    audit.record("auth.failed", user_id=user.id, obj=user, kind=kind.value, attempt=user.failed_attempts)
+    attempts = (getattr(user, count) or 0) + 1
+    setattr(user, count, attempts)
+    audit.record("auth.failed", user_id=user.id, obj=user, kind=kind.value, attempt=attempts)
     locked_minutes = 0
-    if user.failed_attempts >= MAX_ATTEMPTS:
-        locked_minutes = min(2 ** (user.failed_attempts - MAX_ATTEMPTS), MAX_LOCK_MINUTES)
-        user.locked_until = now + timedelta(minutes=locked_minutes)
-        audit.record("auth.locked", user_id=user.id, obj=user, minutes=locked_minutes)
+    if attempts >= MAX_ATTEMPTS:
+        locked_minutes = min(2 ** (attempts - MAX_ATTEMPTS), MAX_LOCK_MINUTES)
+        setattr(user, until, now + timedelta(minutes=locked_minutes))
+        audit.record("auth.locked", user_id=user.id, obj=user, minutes=locked_minutes, kind=kind.value)
     db.session.commit()
     if locked_minutes:
         raise AccountLocked(minutes=locked_minutes)
@@ -230,8 +238,8 @@ def update_user(user: User, *, by: User, name: str, role: Role, active: bool,
 
 def unlock(user: User, *, by: User) -> None:
     """Lift a lockout after too many wrong PINs."""
-    user.failed_attempts = 0
-    user.locked_until = None
+    user.failed_attempts = user.password_failed_attempts = 0
+    user.locked_until = user.password_locked_until = None
     audit.record("user.unlock", user_id=by.id, obj=user)
 
 

@@ -173,6 +173,10 @@ def test_wrong_pins_never_keep_a_manager_out_of_the_back_office(app, client, sho
     assert refused.status_code == 423
     assert other.post("/sign-in/manager", data={"user_id": shop["Marek"],
                                                 "password": PASSWORDS["Marek"]}).status_code == 423
+    admin = app.test_client()
+    assert admin.post("/sign-in/manager", data={"user_id": shop["Magda"],
+                                                "password": PASSWORDS["Magda"]}).status_code == 302
+    assert "Zablokowan" in admin.get("/admin/users").get_data(as_text=True)
 
 
 def test_an_empty_pin_is_not_a_wrong_pin(app, client, shop):

@@ -3,13 +3,14 @@ import socket
 import threading
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lukluk_pos.core.models import AuditEvent, FiscalMode, Shop
 from lukluk_pos.extensions import db
 from lukluk_pos.printing import devices, document, render, service
 from lukluk_pos.printing.models import JobKind, JobStatus, PrintJob
 from lukluk_pos.printing.worker import PrintWorker
+from tests.conftest import in_app
 from tests.fake_printer import FakePrinter
 
 CP852_SWITCH = b"\x1bt\x12"  # ESC t 18: code page CP852
@@ -270,3 +271,29 @@ def test_typed_text_never_reaches_the_printer_as_control_codes(app, client, sign
     data = render.escpos_bytes([document.text("Kubek \x1bp\x00\x19\x19 \x1dV\x00 \x1b@ koniec")])
     assert b"\x1bp" not in data and b"\x1dV" not in data and b"\x1b@" not in data
     assert data.endswith(b"Kubek p V @ koniec\n")  # the renderer's own codes come before, the text bare
+
+
+def test_a_job_interrupted_by_a_crash_prints_again_marked_as_repeated(app, client, sign_in):
+    """#13: a receipt found 'printing' at start-up may have come out: sent again, it says WYDRUK PONOWNY,
+    never passes for a second original, and does not open the drawer again."""
+    sign_in("Ania")
+    client.post("/api/v1/till/basket/lines", json={"category_id": 7, "price": "4"})
+    sale = client.post("/api/v1/till/basket/complete",
+                       json={"key": "crash-print-0001", "payments": [{"method": "cash", "tendered": "10"}]}).json
+    with in_app(app):
+        job = db.session.scalar(select(PrintJob).where(PrintJob.sale_id == sale["id"]))
+        assert {"t": "drawer"} in job.document
+        job.status = JobStatus.PRINTING  # the worker was sending it when the server died
+        db.session.commit()
+        assert service.recover_interrupted() == 1
+        job.status = JobStatus.PRINTING  # and died again during the repeat
+        db.session.commit()
+        assert service.recover_interrupted() == 1
+        db.session.refresh(job)
+        assert job.status is JobStatus.PENDING
+        texts = [block.get("text") for block in job.document]
+        assert texts.count("WYDRUK PONOWNY") == 1 and {"t": "drawer"} not in job.document
+        data = render.escpos_bytes(job.document)
+        assert "WYDRUK PONOWNY".encode() in data and b"\x1bp" not in data
+        assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "print.repeated")) == 2

@@ -56,6 +56,17 @@ def header(shop: Shop | None, width: int) -> list[dict]:
     return blocks
 
 
+def repeated(blocks: list[dict], mark: str) -> list[dict]:
+    """A document sent again after a crash: no drawer kick, and ``mark`` in large type at its top (after the
+    shop's header when there is one), once however often it is repeated."""
+    out = [block for block in blocks if block.get("t") != "drawer"]
+    marker = text(mark, align="center", bold=True, big=True)
+    if marker in out:
+        return out
+    at = next((i for i, block in enumerate(out) if block.get("t") == "text" and block.get("text") == ""), 0)
+    return out[:at] + [marker] + out[at:]
+
+
 def receipt(sale: Sale, shop: Shop | None, width: int, *, copy: bool = False, open_drawer: bool = False) -> list[dict]:
     """A sale's or refund's receipt: shop, number, lines, totals, VAT summary, payments, barcode."""
     blocks: list[dict] = [{"t": "drawer"}] if open_drawer else []

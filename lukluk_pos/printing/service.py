@@ -121,12 +121,21 @@ def render_job(job: PrintJob, config: PrinterSettings) -> bytes:
 
 # --- the worker's side --------------------------------------------------------------------------
 
+#: Printed on a job sent again after a crash: it may have come out already, so it says so and never
+#: passes for a second original (nor opens the drawer again).
+REPEAT_MARK = "WYDRUK PONOWNY"
+
+
 def recover_interrupted() -> int:
-    """Jobs left 'printing' by a crash go back to the queue (at worst a receipt prints twice)."""
-    count = db.session.execute(update(PrintJob).where(PrintJob.status == JobStatus.PRINTING)
-                               .values(status=JobStatus.PENDING)).rowcount
+    """Jobs left 'printing' by a crash go back to the queue, marked as a repeated print: the first try may
+    have come out, so the paper says WYDRUK PONOWNY and the drawer stays shut."""
+    jobs = list(db.session.scalars(select(PrintJob).where(PrintJob.status == JobStatus.PRINTING)))
+    for job in jobs:
+        job.status = JobStatus.PENDING
+        job.document = document.repeated(job.document, REPEAT_MARK)
+        audit.record("print.repeated", user_id=None, job=job.id, sale_id=job.sale_id)
     db.session.commit()
-    return count
+    return len(jobs)
 
 
 def process_due(*, limit: int = 20) -> int:

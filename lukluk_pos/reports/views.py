@@ -359,6 +359,7 @@ def action_names() -> dict[str, str]:
         "item.price_change": _("Price changed"), "item.pull": _("Pulled from the floor"),
         "item.restock": _("Stock added"), "item.write_off": _("Taken off the floor"),
         "print.retry": _("Print retried"), "receipt.reprint": _("Receipt reprinted"),
+        "print.repeated": _("Sent again after a crash (marked as repeated)"),
         "rotation.colours": _("Tag colours changed"), "rotation.markdown": _("Marked down"),
         "rotation.rule": _("Rotation rule changed"), "sale.discount": _("Discount"),
         "sale.discount_removed": _("Discount removed"), "sale.line_removed": _("Line removed"),

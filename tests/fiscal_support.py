@@ -16,7 +16,8 @@ def use_printer(app, spec: str) -> None:
 
 def sell(client, key, lines=(("1", "12,50"),), payments=None):
     for category_id, price in lines:
-        client.post("/api/v1/till/basket/lines", json={"category_id": int(category_id), "price": price})
+        added = client.post("/api/v1/till/basket/lines", json={"category_id": int(category_id), "price": price})
+        assert added.status_code == 201, added.json
     response = client.post("/api/v1/till/basket/complete",
                            json={"key": key, "payments": payments or [{"method": "cash", "tendered": "50"}]})
     assert response.status_code == 200, response.json

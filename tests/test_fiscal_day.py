@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import select
 
 from lukluk_pos.catalog.models import Category
-from lukluk_pos.core.models import FiscalMode, Shop
 from lukluk_pos.extensions import db
 from lukluk_pos.fiscal.emulator import FILE_NAME, EmulatedPrinter
 from lukluk_pos.fiscal.models import FiscalRegisterEntry, FiscalRegistration, RegisterKind, RegistrationStatus
@@ -16,6 +15,7 @@ from lukluk_pos.till.models import Sale, SaleKind
 from tests.conftest import in_app, shop_today
 from tests.fake_noviapi import FakeNoviApi
 from tests.fake_posnet import FakePosnet
+from tests.fiscal_support import sell, use_printer
 
 
 class Emulator:
@@ -61,21 +61,13 @@ def printer(request, app, shop):
     else:
         stack = (FakePosnet if request.param == "posnet" else FakeNoviApi)()
         handle = Fake(stack.__enter__())
+    use_printer(app, handle.spec)
     with in_app(app):
-        current = db.session.scalar(select(Shop))
-        current.fiscal_mode, current.fiscal_printer = FiscalMode.PRINTER, handle.spec
         db.session.get(Category, 13).vat_code = "23"  # AGD i elektronika at 23 %
         db.session.commit()
     yield handle
     if stack is not None:
         stack.__exit__(None, None, None)
-
-
-def _sell(client, key, category_id, price, payments):
-    assert client.post("/api/v1/till/basket/lines", json={"category_id": category_id, "price": price}).status_code == 201
-    response = client.post("/api/v1/till/basket/complete", json={"key": key, "payments": payments})
-    assert response.status_code == 200, response.json
-    return response.json
 
 
 def _refund(client, sale, key, kind, buyer=None, reason="Za mała"):
@@ -93,10 +85,10 @@ def test_a_fiscal_day_on_each_device(app, client, sign_in, printer):
     from lukluk_pos.reports import zreport
 
     sign_in("Marek")
-    dress = _sell(client, "day-sale-000001", 1, "40", [{"method": "cash", "tendered": "50"}])
-    _sell(client, "day-sale-000002", 13, "30", [{"method": "card"}])
+    dress = sell(client, "day-sale-000001", ((1, "40"),), [{"method": "cash", "tendered": "50"}])
+    sell(client, "day-sale-000002", ((13, "30"),), [{"method": "card"}])
     printer.paper_out()
-    book = _sell(client, "day-sale-000003", 7, "5", [{"method": "cash", "tendered": "5"}])
+    book = sell(client, "day-sale-000003", ((7, "5"),), [{"method": "cash", "tendered": "5"}])
     assert book["fiscal"]["status"] == "pending" and book["fiscal"]["message"] == "Brak papieru: włóż nową rolkę."
     printer.paper_in()
     assert client.post(f"/api/v1/sales/{book['id']}/fiscal").json["fiscal"]["status"] == "registered"

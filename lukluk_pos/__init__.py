@@ -31,7 +31,7 @@ def create_app(config: Config | None = None) -> Flask:
     with app.app_context():
         configure_engine(db.engine)
 
-    from . import api, auth, cash, catalog, fiscal, intake, printing, reports, stock, till
+    from . import api, auth, cash, catalog, fiscal, intake, invoicing, printing, reports, stock, till
     from .core.views import bp as core_bp
 
     app.register_blueprint(core_bp)
@@ -44,6 +44,7 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(reports.bp)
     app.register_blueprint(stock.bp)
     app.register_blueprint(fiscal.bp)
+    app.register_blueprint(invoicing.bp)
     app.register_blueprint(api.bp)
 
     web.init_app(app)

@@ -24,6 +24,7 @@ from ..core.errors import ApprovalRequired, DomainError, InvalidInput, NotFound
 from ..core.models import FiscalMode, Shop, next_value, utcnow
 from ..core.money import format_money, percent_of
 from ..extensions import db
+from ..invoicing import service as invoicing
 from . import pricing
 from .models import OPEN_SQL, Payment, PaymentMethod, Sale, SaleKind, SaleLine, SaleStatus, Till, transition
 
@@ -572,6 +573,8 @@ def refund(*, user: User, till_id: int, sale_id: int, lines: list[RefundLineIn],
     db.session.flush()
     audit.record("sale.refund", user_id=user.id, obj=doc, reason=reason, refund_of=original.number,
                  total=doc.total_minor, method=method.value, approved_by=approver.id)
+    # An invoiced sale's refund is documented by a correcting invoice, in this same transaction.
+    invoicing.correct_for_refund(doc, user_id=user.id, today=doc.business_date)
     return doc
 
 

@@ -1,0 +1,321 @@
+"""Issuing invoices: the buyer register, an invoice for a completed sale, a correction for a refund.
+
+Rules (DESIGN.md, "Polish rules"; the cooperative's bookkeeper decides the settings):
+- a sale is invoiced at most once, with a gapless yearly number per series (``FV/12/2026``);
+- a sale rung on a fiscal receipt (fiscal printer or standalone register) is invoiced with the ``FP``
+  mark, and for a business only if the receipt carries that buyer's NIP (art. 106b ust. 5);
+- a private person asks within three months from the end of the month of the sale (art. 106b ust. 3);
+- a refund of an invoiced sale produces a correcting invoice linked to it, in the refund's transaction.
+"""
+from __future__ import annotations
+
+import calendar
+from datetime import date, timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from ..auth.models import User
+from ..core import audit, validation
+from ..core.errors import DomainError, InvalidInput, NotFound
+from ..core.models import FiscalMode, Shop, next_value, utcnow
+from ..extensions import db
+from ..till.models import PaymentMethod, Sale, SaleKind, SaleStatus
+from . import fa3
+from .models import Buyer, BuyerKind, Invoice, InvoiceKind, InvoiceSettings, KsefStatus
+
+#: FA(3) rates of the catalogue's VAT codes, in percent (None: not taxed).
+RATES = {"23": 23, "8": 8, "5": 5, "0": 0, "zw": None}
+ENVIRONMENTS = ("off", "test", "demo", "prod")
+
+
+class InvoiceRefused(DomainError):
+    code = "invoice_refused"
+    message = _l("The invoice cannot be issued.")
+
+
+def settings() -> InvoiceSettings:
+    """The invoicing settings row, made with its defaults on first use."""
+    row = db.session.scalar(select(InvoiceSettings).limit(1))
+    if row is None:
+        shop = db.session.scalar(select(Shop).limit(1))
+        row = InvoiceSettings(place=_town(shop.address) if shop else "")
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def _town(address: str) -> str:
+    """The town from a shop address like "ul. Monte Cassino 10, 81-701 Sopot" (for the place of issue)."""
+    last = address.replace("\n", ",").split(",")[-1].strip()
+    words = last.split()
+    return " ".join(words[1:] if words and words[0][:2].isdigit() else words)[:60]
+
+
+def ksef_enabled(config: InvoiceSettings) -> bool:
+    return config.ksef_environment != "off" or bool(current_app.config.get("KSEF_URL"))
+
+
+# --- buyers --------------------------------------------------------------------------------------
+
+def find_buyer(nip_text) -> Buyer | None:
+    """A business buyer by NIP as typed (dashes, spaces, a PL prefix are fine); None when unknown."""
+    return db.session.scalar(select(Buyer).where(Buyer.nip == validation.nip(nip_text)))
+
+
+def save_buyer(*, kind: str, nip=None, name, address1="", address2="", email="", user: User) -> Buyer:
+    """Add a buyer, or bring a known business (same NIP) up to date; invoices keep their own copy."""
+    if kind not in (BuyerKind.BUSINESS.value, BuyerKind.PERSON.value):
+        raise InvalidInput(_l("Choose a business or a private person."), field="kind")
+    name = validation.text(name, field="name", max_len=200)
+    address1 = validation.text(address1, field="address1", max_len=160, required=kind == "business")
+    address2 = validation.text(address2, field="address2", max_len=160, required=False)
+    email = validation.text(email, field="email", max_len=120, required=False)
+    if email and ("@" not in email or " " in email):
+        raise InvalidInput(_l("Enter an e-mail address like name@example.org."), field="email")
+    if kind == BuyerKind.BUSINESS.value:
+        digits = validation.nip(nip)
+        buyer = db.session.scalar(select(Buyer).where(Buyer.nip == digits))
+        if buyer is None:
+            buyer = Buyer(kind=BuyerKind.BUSINESS, nip=digits, created_by_id=user.id)
+            db.session.add(buyer)
+    else:
+        buyer = Buyer(kind=BuyerKind.PERSON, nip=None, created_by_id=user.id)
+        db.session.add(buyer)
+    buyer.name, buyer.address1, buyer.address2, buyer.email = name, address1, address2, email
+    db.session.flush()
+    return buyer
+
+
+def buyers(query: str = "", limit: int = 200) -> list[Buyer]:
+    stmt = select(Buyer).order_by(Buyer.name).limit(limit)
+    query = validation.text(query, field="q", max_len=60, required=False)
+    if query:
+        digits = "".join(ch for ch in query if ch.isdigit() and ch.isascii())
+        like = f"%{query.lower()}%"
+        cond = func.lower(Buyer.name).like(like)
+        stmt = stmt.where(cond | (Buyer.nip.like(f"%{digits}%")) if digits else cond)
+    return list(db.session.scalars(stmt))
+
+
+# --- issuing -------------------------------------------------------------------------------------
+
+def sale_for(receipt) -> Sale:
+    """A completed sale by the number on its receipt or its barcode (``00000042``)."""
+    text = receipt.strip().lstrip("#") if isinstance(receipt, str) else ""
+    number = int(text) if text.isdigit() and text.isascii() and len(text) <= 12 else None
+    sale = db.session.scalar(select(Sale).where(Sale.number == number)) if number else None
+    if sale is None or sale.kind is not SaleKind.SALE or sale.status is not SaleStatus.COMPLETED:
+        raise NotFound(_l("No completed sale has the receipt number %(number)s."), field="receipt",
+                       number=text[:12] or "?")
+    return sale
+
+
+def invoice_of(sale: Sale) -> Invoice | None:
+    return db.session.scalar(select(Invoice).where(Invoice.sale_id == sale.id))
+
+
+def consumer_deadline(sold: date) -> date:
+    """The last day a private person may ask: three months from the end of the month of the sale."""
+    month = sold.month + 3
+    year = sold.year + (month - 1) // 12
+    month = (month - 1) % 12 + 1
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def vat_split(gross_by_code: dict[str, int]) -> list[dict]:
+    """Net and tax per VAT code from the gross totals (half up, on the absolute value), codes in order."""
+    rows = []
+    for code in ("23", "8", "5", "0", "zw"):
+        if code not in gross_by_code:
+            continue
+        gross, rate = gross_by_code[code], RATES[code]
+        tax = 0 if not rate else (abs(gross) * rate * 2 + (100 + rate)) // (2 * (100 + rate))
+        tax = -tax if gross < 0 else tax
+        rows.append({"code": code, "gross_minor": gross, "net_minor": gross - tax, "vat_minor": tax})
+    return rows
+
+
+def _fiscal_receipt(sale: Sale, shop: Shop) -> bool:
+    """Whether the sale was rung on a fiscal receipt (an invoice for it carries FP)."""
+    from ..fiscal.models import FiscalRegistration
+
+    if shop.fiscal_mode is FiscalMode.REGISTER:
+        return True
+    return db.session.scalar(select(FiscalRegistration.id).where(FiscalRegistration.sale_id == sale.id)) is not None
+
+
+def _seller(shop: Shop) -> dict:
+    if not validation.nip_is_valid(shop.nip or ""):
+        raise InvoiceRefused(_l("The shop's NIP is not set: an administrator enters it in the settings first."))
+    lines = [part.strip() for part in shop.address.replace("\n", ",").split(",") if part.strip()]
+    if not lines:
+        raise InvoiceRefused(_l("The shop's address is not set: an administrator enters it in the settings first."))
+    return {"name": shop.name, "nip": shop.nip, "address1": lines[0][:160],
+            "address2": ", ".join(lines[1:])[:160], "country": "PL"}
+
+
+def _buyer_copy(buyer: Buyer) -> dict:
+    return {"kind": buyer.kind.value, "name": buyer.name, "nip": buyer.nip or "", "address1": buyer.address1,
+            "address2": buyer.address2, "country": "PL"}
+
+
+def _payments(sale: Sale, sign: int = 1) -> list[dict]:
+    by_method: dict[str, int] = {}
+    for payment in sale.payments:
+        by_method[payment.method.value] = by_method.get(payment.method.value, 0) + payment.amount_minor
+    return [{"method": method, "amount_minor": sign * amount} for method, amount in sorted(by_method.items())
+            if amount]
+
+
+def _number(series: str, year: int) -> tuple[int, str]:
+    sequence = next_value(f"invoice:{series}:{year}")
+    return sequence, f"{series}/{sequence}/{year}"
+
+
+def _ksef_status(config: InvoiceSettings, buyer: Buyer) -> KsefStatus:
+    if not ksef_enabled(config):
+        return KsefStatus.LOCAL
+    if buyer.kind is BuyerKind.PERSON and not config.send_consumer_invoices:
+        return KsefStatus.LOCAL
+    return KsefStatus.QUEUED
+
+
+def _seal(invoice: Invoice) -> None:
+    """Build the invoice's FA(3) XML once, check it against the XSD, keep it and its hash."""
+    xml = fa3.build(invoice.number, invoice.kind.value, invoice.issue_date, invoice.sale_date, invoice.data)
+    fa3.validate(xml)
+    invoice.xml, invoice.xml_sha256 = xml.decode("utf-8"), fa3.sha256_b64(xml)
+
+
+def issue(*, sale_id: int, buyer_id: int, user: User, today: date) -> Invoice:
+    """Issue the invoice for a completed sale (locked while it is checked and numbered)."""
+    sale = db.session.scalar(select(Sale).where(Sale.id == sale_id).with_for_update())
+    buyer = db.session.get(Buyer, buyer_id)
+    if sale is None or sale.kind is not SaleKind.SALE or sale.status is not SaleStatus.COMPLETED:
+        raise NotFound(_l("Only a completed sale can be invoiced."), field="receipt")
+    if buyer is None:
+        raise NotFound(_l("Choose the buyer."), field="nip")
+    done = invoice_of(sale)
+    if done is not None:
+        raise InvoiceRefused(_l("This sale is already invoiced: %(number)s."), field="receipt", number=done.number)
+    if db.session.scalar(select(Sale.id).where(Sale.refund_of_id == sale.id, Sale.status == SaleStatus.COMPLETED)
+                         .limit(1)) is not None:
+        raise InvoiceRefused(_l("Part of this sale was refunded: an invoice can only be issued for a sale "
+                                "nothing was refunded from."), field="receipt")
+    shop = db.session.scalar(select(Shop).limit(1))
+    seller = _seller(shop)
+    sold = sale.business_date or today
+    fp = _fiscal_receipt(sale, shop)
+    if buyer.kind is BuyerKind.BUSINESS and fp and sale.buyer_nip != buyer.nip:
+        raise InvoiceRefused(
+            _l("Receipt no. %(number)s does not carry the NIP %(nip)s: an invoice for a fiscal receipt to a business "
+               "may only be issued when the buyer's NIP was given before the sale and printed on the receipt."),
+            field="nip", number=sale.number, nip=buyer.nip)
+    if buyer.kind is BuyerKind.PERSON and today > consumer_deadline(sold):
+        raise InvoiceRefused(
+            _l("A private buyer may ask for an invoice until %(deadline)s (three months from the end of the month of "
+               "the sale); that time has passed."), field="receipt", deadline=consumer_deadline(sold).strftime("%d.%m.%Y"))
+    config = settings()
+    lines, gross = [], {}
+    for line in sale.lines:
+        lines.append({"description": line.description, "quantity": line.quantity, "unit_minor": line.unit_price_minor,
+                      "discount_minor": line.unit_price_minor * line.quantity - line.total_minor,
+                      "total_minor": line.total_minor, "vat_code": line.vat_code})
+        gross[line.vat_code] = gross.get(line.vat_code, 0) + line.total_minor
+    vat = vat_split(gross)
+    data = {"seller": seller, "buyer": _buyer_copy(buyer), "place": config.place, "lines": lines, "vat": vat,
+            "total_minor": sale.total_minor, "payments": _payments(sale), "paid_on": sold.isoformat(), "fp": fp,
+            "exemption_basis": config.exemption_basis if "zw" in gross else "", "receipt_number": sale.number}
+    sequence, number = _number(config.series, today.year)
+    invoice = Invoice(kind=InvoiceKind.INVOICE, series=config.series, year=today.year, sequence=sequence, number=number,
+                      sale_id=sale.id, buyer=buyer, issue_date=today, sale_date=sold, issued_by_id=user.id, data=data,
+                      total_minor=sale.total_minor, ksef_status=_ksef_status(config, buyer))
+    _seal(invoice)
+    db.session.add(invoice)
+    db.session.flush()
+    audit.record("invoice.issue", user_id=user.id, obj=invoice, number=number, sale=sale.number, fp=fp,
+                 buyer=buyer.nip or "person")
+    return invoice
+
+
+def correct_for_refund(refund: Sale, *, user_id: int, today: date) -> Invoice | None:
+    """The correcting invoice for a refund of an invoiced sale (None when the sale was not invoiced)."""
+    original = db.session.scalar(select(Invoice).where(Invoice.sale_id == refund.refund_of_id))
+    if original is None:
+        return None
+    config = settings()
+    lines, gross = [], {}
+    for line in refund.lines:
+        full = line.unit_price_minor * line.quantity
+        lines.append({"description": line.description, "quantity": -line.quantity, "unit_minor": line.unit_price_minor,
+                      "discount_minor": -(full - line.total_minor), "total_minor": -line.total_minor,
+                      "vat_code": line.vat_code})
+        gross[line.vat_code] = gross.get(line.vat_code, 0) - line.total_minor
+    data = dict(original.data, lines=lines, vat=vat_split(gross), total_minor=-refund.total_minor,
+                payments=_payments(refund, -1), paid_on=(refund.business_date or today).isoformat(),
+                receipt_number=refund.number,
+                exemption_basis=config.exemption_basis if "zw" in gross else "",
+                correction={"reason": refund.refund_reason[:256] or "Zwrot towaru", "number": original.number,
+                            "issue_date": original.issue_date.isoformat(), "ksef_number": original.ksef_number,
+                            "invoice_id": original.id})
+    sequence, number = _number(config.correction_series, today.year)
+    correction = Invoice(kind=InvoiceKind.CORRECTION, series=config.correction_series, year=today.year,
+                         sequence=sequence, number=number, refund_id=refund.id, corrects_id=original.id,
+                         buyer_id=original.buyer_id, issue_date=today, sale_date=refund.business_date or today,
+                         issued_by_id=user_id, data=data, total_minor=-refund.total_minor)
+    if original.ksef_status is KsefStatus.LOCAL:
+        correction.ksef_status = KsefStatus.LOCAL
+    elif original.ksef_status is KsefStatus.ACCEPTED:
+        correction.ksef_status = KsefStatus.QUEUED
+    else:  # its XML needs the corrected invoice's KSeF number: sealed when that arrives (ksef.py)
+        correction.ksef_status = KsefStatus.WAITING
+    if correction.ksef_status is not KsefStatus.WAITING:
+        _seal(correction)
+    db.session.add(correction)
+    db.session.flush()
+    audit.record("invoice.correct", user_id=user_id, obj=correction, number=number, corrects=original.number,
+                 refund=refund.number, total=correction.total_minor)
+    return correction
+
+
+def release_waiting(original: Invoice) -> int:
+    """Corrections waiting for ``original``'s KSeF number: seal them now and queue them."""
+    waiting = list(db.session.scalars(select(Invoice).where(Invoice.corrects_id == original.id,
+                                                            Invoice.ksef_status == KsefStatus.WAITING)))
+    for correction in waiting:
+        correction.data = dict(correction.data, correction=dict(correction.data["correction"],
+                                                                ksef_number=original.ksef_number))
+        _seal(correction)
+        correction.ksef_status, correction.ksef_next_attempt_at = KsefStatus.QUEUED, utcnow()
+    return len(waiting)
+
+
+def next_business_day(day: date) -> date:
+    """offline24: an invoice issued offline reaches KSeF by the next business day (Saturdays and Sundays
+    skipped; public holidays are the manager's to watch)."""
+    day += timedelta(days=1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return day
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+def invoices(start: date, end: date) -> list[Invoice]:
+    return list(db.session.scalars(select(Invoice).where(Invoice.issue_date >= start, Invoice.issue_date <= end)
+                                   .order_by(Invoice.issue_date, Invoice.id)))
+
+
+def attention() -> list[Invoice]:
+    """What the manager must see: not yet in KSeF after a failure, rejected, or waiting offline."""
+    return list(db.session.scalars(select(Invoice).where(
+        Invoice.ksef_status.in_([KsefStatus.REJECTED, KsefStatus.QUEUED, KsefStatus.SENDING, KsefStatus.SENT,
+                                 KsefStatus.WAITING]),
+        (Invoice.ksef_attempts > 0) | (Invoice.ksef_status == KsefStatus.REJECTED) | Invoice.offline
+        | (Invoice.ksef_status == KsefStatus.WAITING)).order_by(Invoice.id)))
+
+
+def payment_label(method: str) -> str:
+    return str(_l("cash")) if method == PaymentMethod.CASH.value else str(_l("card"))

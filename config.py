@@ -48,6 +48,13 @@ class Config:
         self.FISCAL_PRINTER = _env("FISCAL_PRINTER")
         #: Seconds to wait for each answer of the fiscal printer (printing a receipt line takes time).
         self.FISCAL_TIMEOUT = float(_env("FISCAL_TIMEOUT", "10"))
+        #: KSeF's API address for this machine (overrides the admin's environment; a test server), the
+        #: verification page KOD I/II point to with it, and the seconds to wait for each KSeF answer.
+        self.KSEF_URL = _env("KSEF_URL")
+        self.KSEF_QR_URL = _env("KSEF_QR_URL")
+        self.KSEF_TIMEOUT = float(_env("KSEF_TIMEOUT", "20"))
+        #: A TrueType font with Polish letters for the PDFs (else the system's DejaVu Sans or Arial).
+        self.PDF_FONT = _env("PDF_FONT")
         #: argon2id cost; tests lower it (hashing is deliberately slow).
         self.ARGON2_TIME_COST = 3
         self.ARGON2_MEMORY_COST = 64 * 1024
@@ -65,3 +72,5 @@ class TestConfig(Config):
         self.PRINTER = None  # tests choose their printer explicitly
         self.FISCAL_PRINTER = None
         self.FISCAL_TIMEOUT = 1.0
+        self.KSEF_URL = self.KSEF_QR_URL = None  # tests choose their KSeF explicitly
+        self.KSEF_TIMEOUT = 1.0

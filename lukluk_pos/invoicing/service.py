@@ -319,3 +319,29 @@ def attention() -> list[Invoice]:
 
 def payment_label(method: str) -> str:
     return str(_l("cash")) if method == PaymentMethod.CASH.value else str(_l("card"))
+
+
+def month_table(rows: list[Invoice], month: str):
+    """The bookkeeper's month file: number, kind, dates, buyer, net/VAT/gross, receipt, KSeF number."""
+    from flask_babel import gettext as _
+
+    from ..reports.exports import Money, Table
+
+    table = Table(_("Invoices %(month)s", month=month), [
+        _("Number"), _("Kind"), _("Issued"), _("Sold"), _("Buyer"), _("NIP"), _("Net"), _("VAT"), _("Gross"),
+        _("Receipt"), _("Corrects"), _("KSeF number"), _("KSeF")])
+    for invoice in rows:
+        net = sum(row["net_minor"] for row in invoice.data["vat"])
+        tax = sum(row["vat_minor"] for row in invoice.data["vat"])
+        table.rows.append([
+            invoice.number, _("correction") if invoice.kind is InvoiceKind.CORRECTION else _("invoice"),
+            invoice.issue_date, invoice.sale_date, invoice.data["buyer"]["name"], invoice.data["buyer"]["nip"],
+            Money(net), Money(tax), Money(invoice.total_minor), invoice.data.get("receipt_number") or "",
+            (invoice.data.get("correction") or {}).get("number", ""), invoice.ksef_number,
+            invoice.ksef_status.value + (" offline24" if invoice.offline else "")])
+    if rows:
+        table.rows.append([_("Total"), "", "", "", "", "",
+                           Money(sum(sum(r["net_minor"] for r in i.data["vat"]) for i in rows)),
+                           Money(sum(sum(r["vat_minor"] for r in i.data["vat"]) for i in rows)),
+                           Money(sum(i.total_minor for i in rows)), "", "", "", ""])
+    return table

@@ -1,0 +1,198 @@
+"""The invoicing pages: issue an invoice for a sale (the till), the invoice itself (A4 page, PDF, FA(3)
+XML), the manager's list with anything KSeF has not taken, the buyers, the bookkeeper's month file and
+the administrator's settings."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from ..auth.access import Access, access
+from ..core import audit
+from ..core.errors import DomainError
+from ..core.web import show_on_form
+from ..extensions import db
+from . import bp, documents, ksef, service
+from .forms import InvoiceForm, InvoiceSettingsForm
+from .models import Invoice, KsefStatus
+
+
+def _today() -> date:
+    from ..cash.service import today
+
+    return today()
+
+
+@bp.route("/invoices/new", methods=["GET", "POST"])
+@access(Access.TILL)
+def new():
+    """Turn a completed sale into an invoice: the receipt's number, the buyer found by NIP or typed."""
+    form = InvoiceForm()
+    if request.method == "GET" and request.args.get("receipt"):
+        form.receipt.data = request.args["receipt"][:20]
+    sale = buyer = None
+    if form.validate_on_submit():
+        try:
+            sale = service.sale_for(form.receipt.data)
+            done = service.invoice_of(sale)
+            if done is not None:
+                flash(_("This sale is already invoiced: %(number)s.", number=done.number), "error")
+                return redirect(url_for("invoicing.show", invoice_id=done.id))
+            if request.form.get("action") == "find":
+                buyer = service.find_buyer(form.nip.data) if form.kind.data == "business" else None
+                if buyer is not None:
+                    form.name.data, form.address1.data = buyer.name, buyer.address1
+                    form.address2.data, form.email.data = buyer.address2, buyer.email
+                elif form.kind.data == "business":
+                    flash(_("No buyer with this NIP yet: type their name and address."), "info")
+                return render_template("invoicing/new.html", form=form, sale=sale, buyer=buyer)
+            buyer = service.save_buyer(kind=form.kind.data, nip=form.nip.data, name=form.name.data,
+                                       address1=form.address1.data, address2=form.address2.data,
+                                       email=form.email.data, user=g.user)
+            invoice = service.issue(sale_id=sale.id, buyer_id=buyer.id, user=g.user, today=_today())
+        except DomainError as exc:
+            db.session.rollback()
+            show_on_form(exc, form)
+            return render_template("invoicing/new.html", form=form, sale=sale, buyer=None), 422
+        flash(_("Invoice %(number)s issued.", number=invoice.number), "success")
+        return redirect(url_for("invoicing.show", invoice_id=invoice.id))
+    status = 422 if form.errors else 200
+    return render_template("invoicing/new.html", form=form, sale=sale, buyer=buyer), status
+
+
+def _invoice(invoice_id: int) -> Invoice:
+    return db.get_or_404(Invoice, invoice_id)
+
+
+@bp.get("/invoices/<int:invoice_id>")
+@access(Access.TILL)
+def show(invoice_id: int):
+    """The invoice as an A4 page to print, with its KSeF state and the PDF and XML beside it."""
+    invoice = _invoice(invoice_id)
+    sheet = documents.paper(invoice)
+    codes = [(Markup(code.svg()), code.label) for code in sheet.codes]
+    return render_template("invoicing/invoice.html", invoice=invoice, sheet=sheet, codes=codes,
+                           corrections=db.session.scalars(db.select(Invoice).where(Invoice.corrects_id == invoice.id)
+                                                          .order_by(Invoice.id)).all())
+
+
+@bp.get("/invoices/<int:invoice_id>.pdf")
+@access(Access.TILL)
+def pdf(invoice_id: int):
+    invoice = _invoice(invoice_id)
+    try:
+        body = documents.pdf(documents.paper(invoice))
+    except documents.PdfUnavailable:
+        return render_template("error.html", code=503, message=_(
+            "No font with Polish letters was found for the PDF: the administrator sets LUKLUK_PDF_FONT to a TrueType "
+            "font. The invoice page itself can be printed meanwhile.")), 503
+    name = invoice.number.replace("/", "-")
+    return Response(body, mimetype="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="{name}.pdf"', "Cache-Control": "no-store"})
+
+
+@bp.get("/invoices/<int:invoice_id>.xml")
+@access(Access.TILL)
+def xml(invoice_id: int):
+    invoice = _invoice(invoice_id)
+    if not invoice.xml:
+        abort(404)
+    name = invoice.number.replace("/", "-")
+    return Response(invoice.xml.encode("utf-8"), mimetype="application/xml", headers={
+        "Content-Disposition": f'attachment; filename="{name}.xml"', "Cache-Control": "no-store"})
+
+
+def _month(text: str | None) -> tuple[date, date]:
+    from ..reports.exports import month_bounds
+
+    today = _today()
+    try:
+        year, month = (int(part) for part in (text or "").split("-"))
+        start, after = month_bounds(year, month)
+    except ValueError:
+        start, after = month_bounds(today.year, today.month)
+    if not date(2000, 1, 1) <= start <= date(2100, 1, 1):
+        start, after = month_bounds(today.year, today.month)
+    return start, after - timedelta(days=1)
+
+
+@bp.get("/invoices")
+@access(Access.MANAGER)
+def index():
+    """The month's invoices, and above them anything KSeF has not taken (unsent, offline, rejected)."""
+    start, end = _month(request.args.get("month"))
+    return render_template("invoicing/index.html", invoices=service.invoices(start, end), month=f"{start:%Y-%m}",
+                           attention=service.attention(), ksef_on=service.ksef_enabled(service.settings()))
+
+
+@bp.get("/invoices/month.<fmt>")
+@access(Access.REPORTS)
+def month_file(fmt: str):
+    """The bookkeeper's month file: every invoice and correction with its KSeF number."""
+    from ..core.web import shop
+    from ..reports.exports import download
+
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    start, end = _month(request.args.get("month"))
+    table = service.month_table(service.invoices(start, end), f"{start:%Y-%m}")
+    return download(table, fmt, f"lukluk-invoices-{start:%Y-%m}", shop().csv_dialect)
+
+
+@bp.post("/invoices/<int:invoice_id>/send")
+@access(Access.MANAGER)
+def send_again(invoice_id: int):
+    invoice = _invoice(invoice_id)
+    ksef.send_again(invoice, user_id=g.user.id)
+    flash(_("The invoice will be sent to KSeF again."), "success")
+    return redirect(url_for("invoicing.index"))
+
+
+@bp.get("/buyers")
+@access(Access.MANAGER)
+def buyers():
+    query = request.args.get("q", "")[:60]
+    try:
+        found = service.buyers(query)
+    except DomainError:
+        found = []
+    return render_template("invoicing/buyers.html", buyers=found, query=query)
+
+
+@bp.route("/admin/invoicing", methods=["GET", "POST"])
+@access(Access.ADMIN)
+def settings():
+    """Numbering, the exemption wording and KSeF: environment, token, consumers, the offline certificate."""
+    config = service.settings()
+    form = InvoiceSettingsForm(obj=config if request.method == "GET" else None)
+    if request.method == "GET":
+        form.ksef_token.data = form.offline_certificate.data = form.offline_key.data = ""
+    if form.validate_on_submit():
+        config.series, config.correction_series = form.series.data.strip(), form.correction_series.data.strip()
+        config.place, config.exemption_basis = form.place.data.strip(), form.exemption_basis.data.strip()
+        config.ksef_environment = form.ksef_environment.data
+        config.send_consumer_invoices = form.send_consumer_invoices.data
+        if form.ksef_token.data.strip():
+            config.ksef_token = form.ksef_token.data.strip()
+        if form.offline_certificate.data.strip():
+            config.offline_certificate = form.offline_certificate.data.strip()
+            config.offline_key = form.offline_key.data.strip()
+        audit.record("settings.invoicing", user_id=g.user.id, obj=config, series=config.series,
+                     ksef=config.ksef_environment, consumers=config.send_consumer_invoices,
+                     token_changed=bool(form.ksef_token.data.strip()))
+        flash(_("Saved."), "success")
+        return redirect(url_for("invoicing.settings"))
+    return render_template("invoicing/settings.html", form=form, config=config,
+                           has_token=bool(config.ksef_token)), 422 if form.errors else 200
+
+
+@bp.app_template_global()
+def ksef_state_label(invoice: Invoice) -> str:
+    labels = {KsefStatus.LOCAL: _("outside KSeF"), KsefStatus.WAITING: _("waits for the corrected invoice"),
+              KsefStatus.QUEUED: _("to be sent"), KsefStatus.SENDING: _("being sent"),
+              KsefStatus.SENT: _("sent, being checked"), KsefStatus.ACCEPTED: _("in KSeF"),
+              KsefStatus.REJECTED: _("rejected")}
+    label = labels[invoice.ksef_status]
+    return f"{label} (offline24)" if invoice.offline and invoice.ksef_status is not KsefStatus.LOCAL else label

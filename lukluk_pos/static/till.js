@@ -463,6 +463,7 @@
   function showDone(sale) {
     lastSale = sale;
     $("done-receipt").href = root.getAttribute("data-receipts") + sale.id;
+    $("done-invoice").href = $("done-invoice").getAttribute("data-href") + "?receipt=" + sale.number;
     var cash = sale.payments.filter(function (p) { return p.method === "cash"; })[0];
     $("done-change").textContent = sale.display.change;
     $("done-detail").textContent = cash ?

@@ -34,17 +34,21 @@ def background_server(app, *, threads: int = 4):
 
 
 def main() -> None:
+    from .invoicing.ksef import KsefWorker
     from .printing.worker import PrintWorker
 
     app = create_app()
     host, port = app.config["HOST"], app.config["PORT"]
     worker = PrintWorker(app)
     worker.start()  # prints receipts from the queue, outside every web request
+    ksef_worker = KsefWorker(app)
+    ksef_worker.start()  # sends invoices to KSeF from their queue, outside every web request
     print(f"LukLuk POS: http://{host}:{port}/  (Ctrl+C stops it)", flush=True)
     try:
         serve(app, host=host, port=port, threads=8, ident="LukLuk POS")
     finally:
         worker.stop()
+        ksef_worker.stop()
 
 
 if __name__ == "__main__":

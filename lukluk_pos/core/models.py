@@ -5,6 +5,7 @@ import enum
 from datetime import datetime, timezone
 
 from sqlalchemy import JSON, ForeignKey, String, Text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -73,9 +74,16 @@ def next_value(name: str, count: int = 1) -> int:
         .returning(Counter.value)
     ).scalar_one_or_none()
     if result is None:
-        db.session.add(Counter(name=name, value=count))
-        db.session.flush()
-        result = count
+        # A counter's first use (a new invoice series or year): two transactions may both find no row, so
+        # the row is made in a savepoint and, if the other made it first, the update simply runs again.
+        try:
+            with db.session.begin_nested():
+                db.session.add(Counter(name=name, value=0))
+        except IntegrityError:
+            pass
+        result = db.session.execute(
+            update(Counter).where(Counter.name == name).values(value=Counter.value + count).returning(Counter.value)
+        ).scalar_one()
     return result - count + 1
 
 

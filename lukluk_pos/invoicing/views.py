@@ -170,18 +170,18 @@ def settings():
     if request.method == "GET":
         form.ksef_token.data = form.offline_certificate.data = form.offline_key.data = ""
     if form.validate_on_submit():
-        config.series, config.correction_series = form.series.data.strip(), form.correction_series.data.strip()
-        config.place, config.exemption_basis = form.place.data.strip(), form.exemption_basis.data.strip()
+        config.series, config.correction_series = form.series.data, form.correction_series.data
+        config.place, config.exemption_basis = form.place.data, form.exemption_basis.data
         config.ksef_environment = form.ksef_environment.data
         config.send_consumer_invoices = form.send_consumer_invoices.data
-        if form.ksef_token.data.strip():
-            config.ksef_token = form.ksef_token.data.strip()
-        if form.offline_certificate.data.strip():
-            config.offline_certificate = form.offline_certificate.data.strip()
-            config.offline_key = form.offline_key.data.strip()
+        if form.ksef_token.data:
+            config.ksef_token = form.ksef_token.data
+        if form.offline_certificate.data:
+            config.offline_certificate = form.offline_certificate.data
+            config.offline_key = form.offline_key.data
         audit.record("settings.invoicing", user_id=g.user.id, obj=config, series=config.series,
                      ksef=config.ksef_environment, consumers=config.send_consumer_invoices,
-                     token_changed=bool(form.ksef_token.data.strip()))
+                     token_changed=bool(form.ksef_token.data))
         flash(_("Saved."), "success")
         return redirect(url_for("invoicing.settings"))
     return render_template("invoicing/settings.html", form=form, config=config,

@@ -39,7 +39,7 @@ def use_ksef(app, fake, *, environment="test") -> None:
         config = service.settings()
         config.ksef_environment, config.ksef_token = environment, fake.token
         db.session.commit()
-    ksef._connections.clear()
+    ksef.close_connections()
 
 
 def work_queue(app, rounds=10) -> None:

@@ -168,6 +168,14 @@ _connections: dict[tuple, Connection] = {}
 _connections_lock = threading.Lock()
 
 
+def close_connections() -> None:
+    """Forget every connection and close its HTTP client (settings changed; a test's server went)."""
+    with _connections_lock:
+        for conn in _connections.values():
+            conn.client.close()
+        _connections.clear()
+
+
 def connection() -> Connection | None:
     """The process's connection for the current settings (None when KSeF is off)."""
     config = service.settings()

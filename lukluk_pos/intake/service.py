@@ -91,6 +91,43 @@ def create_batch(*, by: User, source: str, notes="", donor_name="", donor_contac
     return batch
 
 
+#: What the shop states on a gift confirmation (a legal document: always in Polish).
+GIFT_STATEMENT = ("{shop} potwierdza nieodpłatne przyjęcie w darowiźnie rzeczy wymienionych poniżej. Zostaną one "
+                  "sprzedane w sklepie, a dochód przeznaczony na cele statutowe spółdzielni.")
+GIFT_VALUE_NOTE = ("Wartość ustalona według cen sprzedaży podobnych rzeczy w sklepie (art. 28 ust. 5 ustawy "
+                   "o rachunkowości).")
+
+
+def gift_confirmation(found: DonationBatch, *, donor_name, with_value: bool, by: User) -> dict:
+    """A confirmation of the gift for the donor who asks: who, when, what, the shop's statement, and the
+    value from the priced items when asked. The donor's name is kept on the donation (their request is
+    the purpose), so the confirmation can be printed again later."""
+    donor_name = validation.text(donor_name, field="donor_name", max_len=120, required=False)
+    if not donor_name:
+        raise InvalidInput(_l("Type the donor's name for the confirmation."), field="donor_name")
+    if found.donor is None or found.donor.erased_at is not None:
+        found.donor = Donor(name=donor_name, contact="", consent_purpose="Potwierdzenie przyjęcia darowizny")
+        db.session.add(found.donor)
+    elif found.donor.name != donor_name:
+        found.donor.name = donor_name
+    db.session.flush()
+    data = gift_data(found, donor_name, with_value=with_value)
+    audit.record("intake.gift_confirmation", user_id=by.id, obj=found, with_value=with_value, items=len(data["lines"]))
+    return data
+
+
+def gift_data(found: DonationBatch, donor_name: str, *, with_value: bool) -> dict:
+    """What a gift confirmation says (read only)."""
+    shop = db.session.scalar(select(Shop).limit(1))
+    lines = [{"description": item.description, "quantity": item.quantity_on_hand if item.kind is ItemKind.BULK else 1,
+              "price_minor": item.price_minor} for item in batch_items(found.id)]
+    return {"shop": shop.name, "shop_address": shop.address, "shop_nip": shop.nip, "batch": found.id,
+            "received": found.received_at, "donor": donor_name, "lines": lines, "with_value": with_value,
+            "value_minor": sum(line["quantity"] * line["price_minor"] for line in lines),
+            "statement": GIFT_STATEMENT.format(shop=shop.name), "value_note": GIFT_VALUE_NOTE,
+            "received_by": found.received_by.name}
+
+
 def batch(batch_id: int) -> DonationBatch:
     found = db.session.get(DonationBatch, batch_id)
     if found is None:

@@ -313,3 +313,37 @@ def erase_donor(donor_id: int):
     flash(_("The donor's details are erased."), "success")
     return redirect(request.referrer if (request.referrer or "").startswith(request.host_url)
                     else url_for("intake.batches"))
+
+
+@bp.post("/batches/<int:batch_id>/confirmation")
+@access(Access.TILL)
+def gift_confirmation(batch_id: int):
+    """A donor asks for a confirmation of the gift: printed on the receipt printer or as an A4 page."""
+    found = service.batch(batch_id)
+    with_value = request.form.get("with_value") == "1"
+    try:
+        data = service.gift_confirmation(found, donor_name=request.form.get("donor_name"), with_value=with_value,
+                                         by=g.user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.describe(), "error")
+        return redirect(url_for("intake.batch", batch_id=batch_id) + "#gift")
+    if request.form.get("target") == "page":
+        return redirect(url_for("intake.gift_page", batch_id=batch_id, value=int(with_value)))
+    config = printing.settings()
+    printing.queue_document(JobKind.GIFT, printed.gift_confirmation(data, config.shop, config.columns),
+                            user_id=g.user.id)
+    flash(_("The gift confirmation is on its way to the printer."), "success")
+    return redirect(url_for("intake.batch", batch_id=batch_id))
+
+
+@bp.get("/batches/<int:batch_id>/confirmation")
+@access(Access.TILL)
+def gift_page(batch_id: int):
+    """The gift confirmation as an A4 page to print (the donor's name as kept on the donation)."""
+    found = service.batch(batch_id)
+    if found.donor is None or found.donor.erased_at is not None or not found.donor.name:
+        flash(_("Type the donor's name for the confirmation."), "error")
+        return redirect(url_for("intake.batch", batch_id=batch_id) + "#gift")
+    data = service.gift_data(found, found.donor.name, with_value=request.args.get("value") == "1")
+    return render_template("intake/gift.html", data=data)

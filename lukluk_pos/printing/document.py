@@ -123,6 +123,37 @@ def receipt(sale: Sale, shop: Shop | None, width: int, *, copy: bool = False, op
     return blocks
 
 
+def gift_confirmation(data: dict, shop: Shop | None, width: int) -> list[dict]:
+    """The donor's confirmation of the gift (intake.service.gift_confirmation): who, when, what, the
+    shop's statement, the value when asked, and two signatures."""
+    blocks = header(shop, width)
+    blocks.append(text(""))
+    blocks.append(text("POTWIERDZENIE", align="center", bold=True, big=True))
+    blocks.append(text("PRZYJĘCIA DAROWIZNY", align="center", bold=True))
+    blocks.append(row(f"Dar nr {data['batch']}", format_datetime(data["received"], "yyyy-MM-dd"), width))
+    blocks += wrapped(f"Darczyńca: {data['donor']}", width)
+    blocks.append(rule(width))
+    blocks += wrapped(data["statement"], width)
+    blocks.append(rule(width))
+    for line in data["lines"]:
+        blocks += wrapped(line["description"], width)
+        if data["with_value"]:
+            blocks.append(row(f"  {line['quantity']} x {money(line['price_minor'])}",
+                              money(line["quantity"] * line["price_minor"]), width))
+        else:
+            blocks.append(text(f"  {line['quantity']} szt."))
+    blocks.append(rule(width))
+    if data["with_value"]:
+        blocks.append(row("WARTOŚĆ DAROWIZNY", money(data["value_minor"]), width, bold=True))
+        blocks += wrapped(data["value_note"], width)
+    else:
+        blocks.append(row("Liczba rzeczy", str(sum(line["quantity"] for line in data["lines"])), width))
+    blocks += [text(""), text(""), text("." * min(width, 32))]
+    blocks += wrapped(f"za sklep: {data['received_by']}", width)
+    blocks += [text(""), text(""), text("." * min(width, 32)), text("darczyńca"), text("")]
+    return blocks
+
+
 def test_page(shop: Shop | None, width: int, printer: str) -> list[dict]:
     """The printer test: Polish letters, widths, a barcode and the drawer left alone."""
     return [

@@ -21,6 +21,7 @@ class JobKind(str, enum.Enum):
     LABEL = "label"  #: price labels (a later issue)
     DRAWER = "drawer"  #: open the cash drawer only
     TEST = "test"
+    GIFT = "gift"  #: a gift confirmation for a donor
 
 
 class JobStatus(str, enum.Enum):

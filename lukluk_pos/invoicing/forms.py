@@ -19,7 +19,7 @@ class InvoiceForm(FlaskForm):
     kind = RadioField(_l("Buyer"), choices=[SelectChoice("business", _l("A business or institution (NIP)")),
                                             SelectChoice("person", _l("A private person"))], default="business")
     nip = StringField(_l("NIP"), filters=[_clean], validators=[longest(20)])
-    name = StringField(_l("Name"), filters=[_clean], validators=[longest(200)])
+    name = StringField(_l("Name, or first and last name"), filters=[_clean], validators=[longest(200)])
     address1 = StringField(_l("Street and number"), filters=[_clean], validators=[longest(160)])
     address2 = StringField(_l("Postcode and town"), filters=[_clean], validators=[longest(160)])
     email = StringField(_l("E-mail (optional)"), filters=[_clean], validators=[longest(120)])

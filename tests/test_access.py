@@ -107,6 +107,17 @@ EXPECTED = {
     "stock.takes": MANAGER,
     "stock.take": MANAGER,
     "stock.finish_take": MANAGER,
+    "intake.gift_confirmation": TILL,
+    "intake.gift_page": TILL,
+    "invoicing.new": TILL,
+    "invoicing.show": TILL,
+    "invoicing.pdf": TILL,
+    "invoicing.xml": TILL,
+    "invoicing.index": MANAGER,
+    "invoicing.month_file": MANAGER,  # or a reports:read token
+    "invoicing.send_again": MANAGER,
+    "invoicing.buyers": MANAGER,
+    "invoicing.settings": ADMIN,
 }
 
 #: Who is asking: (name, signed in with password?) or None for nobody.

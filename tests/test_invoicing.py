@@ -242,3 +242,22 @@ def test_the_invoice_pages_answer_by_role(app, client, sign_in, shop):
     month = client.get(f"/invoices/month.csv?month={shop_today():%Y-%m}").get_data(as_text=True)
     assert "FV/1/" in month and "Parafia św. Jerzego" in month
     assert PINS  # the shop's people sign in by the PINs of conftest
+
+
+def test_the_bookkeepers_token_downloads_the_month_of_invoices(app, client, sign_in, shop):
+    from lukluk_pos.auth import service as auth
+
+    sign_in("Ania")
+    issue(app, shop, sale(client, "inv-token-1")["id"])
+    with in_app(app):
+        _row, token = auth.create_token(name="Biuro rachunkowe", scope="reports:read")
+        db.session.commit()
+    bookkeeper = app.test_client()
+    month = f"{shop_today():%Y-%m}"
+    response = bookkeeper.get(f"/invoices/month.xlsx?month={month}", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200 and response.mimetype.endswith("sheet")
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
+    assert any(row and row[0] == f"FV/1/{shop_today().year}" for row in rows)
+    assert bookkeeper.get(f"/invoices/month.csv?month={month}").status_code in (302, 401, 403)

@@ -50,10 +50,12 @@ def create_app(config: Config | None = None) -> Flask:
     web.init_app(app)
     cli.init_app(app)
     from .fiscal.cli import fiscal as fiscal_cli
+    from .invoicing.cli import ksef_cli
     from .printing.cli import printer
 
     app.cli.add_command(printer)
     app.cli.add_command(fiscal_cli)
+    app.cli.add_command(ksef_cli)
     return app
 
 

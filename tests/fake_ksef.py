@@ -99,6 +99,8 @@ class FakeKsef:
         self.invoices: list[dict] = []  # every invoice taken, in order
         self.by_key: dict[tuple, dict] = {}  # (nip, kind, number) → the accepted invoice
         self.sends = 0  # invoice POSTs that reached the server (taken or not)
+        #: Called once an invoice is taken and before its answer goes out (a test kills the sender here).
+        self.on_taken = None
         self.sign_ins = 0
 
     # --- running ---------------------------------------------------------------------------------
@@ -261,6 +263,8 @@ class FakeKsef:
             invoice = self._verify(xml, body)
             session["invoices"].append(invoice)
             self.invoices.append(invoice)
+        if self.on_taken is not None:
+            self.on_taken(invoice)
         if "drop" in self.faults:
             self.faults.discard("drop")
             return "drop", None

@@ -27,13 +27,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import secrets
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, padding, serialization
@@ -42,6 +39,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.x509.oid import NameOID
 from lxml import etree
+
+from tests import fake_http
 
 NS = {"f": "http://crd.gov.pl/wzor/2025/06/25/13775/"}
 _KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -83,7 +82,7 @@ def _later(minutes: int) -> str:
     return (datetime.now(UTC) + timedelta(minutes=minutes)).isoformat().replace("+00:00", "Z")
 
 
-class FakeKsef:
+class FakeKsef(fake_http.Listening):
     def __init__(self, *, token: str = "TOKEN-LUKLUK", nip: str = "5851234568"):
         self.token, self.nip = token, nip
         self.faults: set[str] = set()
@@ -112,37 +111,6 @@ class FakeKsef:
     def __exit__(self, *exc):
         self._close()
 
-    def _listen(self):
-        fake = self
-
-        class Handler(_Handler):
-            pass
-
-        Handler.fake = fake
-        server = _Server(("127.0.0.1", self.port or 0), Handler)
-        server.daemon_threads = True
-        self.port = server.server_address[1]
-        self._server = server
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def _close(self):
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def refuse(self, on: bool = True):
-        if on:
-            self.faults.add("refuse")
-            self._close()
-        else:
-            self.faults.discard("refuse")
-            self._listen()
-
     def accepted(self, number: str) -> list[dict]:
         """Every accepted invoice with this number (exactly-once means a list of one)."""
         return [inv for inv in self.invoices if inv["number"] == number and inv["status"]["code"] == 200]
@@ -152,7 +120,11 @@ class FakeKsef:
 
     # --- the API ---------------------------------------------------------------------------------
 
-    def handle(self, method: str, path: str, body, bearer: str | None, headers):
+    @staticmethod
+    def bad_json():
+        return 400, {"title": "Nieprawidłowy JSON"}
+
+    def handle(self, method: str, path: str, query: dict, body, bearer: str | None):
         if "error" in self.faults:
             return 500, {"exception": {"exceptionDetailList": [{"exceptionCode": 10000,
                                                                 "exceptionDescription": "Błąd wewnętrzny"}]}}
@@ -315,40 +287,3 @@ class FakeKsef:
         return {key: invoice.get(key) for key in ("referenceNumber", "invoiceHash", "ordinalNumber", "invoicingDate",
                                                    "status", "ksefNumber", "acquisitionDate")} | {
             "invoiceNumber": invoice.get("number"), "invoicingMode": "Offline" if invoice["offline"] else "Online"}
-
-
-class _Server(ThreadingHTTPServer):
-    def handle_error(self, request, client_address):
-        pass
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    fake: FakeKsef
-
-    def log_message(self, *args):
-        pass
-
-    def _serve(self):
-        parsed = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = None
-        auth = self.headers.get("Authorization") or ""
-        bearer = auth[7:] if auth.startswith("Bearer ") else None
-        status, payload = self.fake.handle(self.command, parsed.path, body, bearer, self.headers)
-        if status == "drop":
-            self.close_connection = True
-            return
-        data = b"" if payload is None else json.dumps(payload).encode()
-        self.send_response(status)
-        if data:
-            self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    do_GET = do_POST = do_PUT = do_DELETE = _serve

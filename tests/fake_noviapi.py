@@ -20,14 +20,13 @@ last document number (jpkid), daily reports, every receipt printed. Its failures
 """
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+
+from tests import fake_http
 
 RATES = {"A": "23.00", "B": "8.00", "C": "5.00", "D": "0.00", "E": "ZW"}
 KINDS = {"receipt": "receipt", "daily_report": "daily_report", "status": "status", "nf_printout": "printout",
@@ -40,7 +39,7 @@ def grosze(value) -> int:
     return int((Decimal(str(value)) * 100).to_integral_value())
 
 
-class FakeNoviApi:
+class FakeNoviApi(fake_http.Listening):
     def __init__(self):
         self.rates = dict(RATES)
         self.last_jpkid = 1000
@@ -82,39 +81,9 @@ class FakeNoviApi:
         self._close()
         self._worker.join(timeout=2)
 
-    def _listen(self):
-        device = self
-
-        class Handler(_Handler):
-            fake = device
-
-        server = _Server(("127.0.0.1", self.port or 0), Handler)
-        server.daemon_threads = True
-        self.port = server.server_address[1]
-        self._server = server
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    def _close(self):
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
     @property
     def spec(self) -> str:
         return f"novitus:{self.url}"
-
-    def refuse(self, on: bool = True):
-        if on:
-            self.faults.add("refuse")
-            self._close()
-        else:
-            self.faults.discard("refuse")
-            self._listen()
 
     def put_in_paper(self):
         with self._cond:
@@ -265,6 +234,10 @@ class FakeNoviApi:
         expires = (datetime.now(UTC) + timedelta(minutes=20)).strftime("%Y-%m-%dT%H:%M:%SZ")
         return {"token": self.token, "expiration_date": expires}
 
+    @staticmethod
+    def bad_json():
+        return 400, {"exception": {"code": 7, "description": "JSON Parse Error"}}
+
     def handle(self, method: str, path: str, query: dict, body: dict | None, bearer: str | None):
         parts = [p for p in path.split("/") if p]
         if parts[:2] != ["api", "v1"]:
@@ -343,42 +316,3 @@ class FakeNoviApi:
                                                            "description": self.device_error[1]}}
             return 200, {"device": device, "request": answer}
         return 405, {"exception": {"code": 1, "description": "Not found"}}
-
-
-class _Server(ThreadingHTTPServer):
-    def handle_error(self, request, client_address):
-        pass  # a till killed mid-request resets its connection: nothing for the device to report
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    fake: FakeNoviApi
-
-    def log_message(self, *args):
-        pass
-
-    def _serve(self):
-        parsed = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            body = None
-        auth = self.headers.get("Authorization") or ""
-        bearer = auth[7:] if auth.startswith("Bearer ") else None
-        if raw and body is None:
-            status, payload = 400, {"exception": {"code": 7, "description": "JSON Parse Error"}}
-        else:
-            status, payload = self.fake.handle(self.command, parsed.path, parse_qs(parsed.query), body, bearer)
-        if status == "drop":
-            self.close_connection = True
-            return
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve

@@ -1,7 +1,7 @@
 """The fiscal printer's pages: its setting and state, sales waiting for a fiscal receipt, the registers."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -86,17 +86,9 @@ def protocol(entry_id: int):
 
 def _month(text: str | None) -> tuple[date, date]:
     from ..cash.service import today as cash_today  # the cash area imports this package: import late
-    from ..reports.exports import month_bounds
+    from ..reports.exports import month_asked
 
-    today = cash_today()
-    try:
-        year, month = (int(part) for part in (text or "").split("-"))
-        start, after = month_bounds(year, month)
-    except ValueError:
-        start, after = month_bounds(today.year, today.month)
-    if not date(2000, 1, 1) <= start <= date(2100, 1, 1):
-        start, after = month_bounds(today.year, today.month)
-    return start, after - timedelta(days=1)
+    return month_asked(text, cash_today())
 
 
 @bp.get("/fiscal/registers")

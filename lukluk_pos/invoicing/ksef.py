@@ -25,6 +25,7 @@ from sqlalchemy import select, update
 from ..core import audit
 from ..core.db import set_read_only
 from ..core.models import Shop, utcnow
+from ..core.worker import QueueWorker
 from ..extensions import db
 from . import service
 from .models import Invoice, KsefStatus
@@ -42,28 +43,28 @@ class KsefTrouble(Exception):
     """KSeF could not be reached, or refused a step: the text is for the manager's list."""
 
 
+def _address(config, setting: str, addresses) -> str | None:
+    """This machine's setting if it has one, else the address of the admin's environment (None: off)."""
+    url = current_app.config.get(setting)
+    if url:
+        return url
+    if config.ksef_environment in ("test", "demo", "prod"):
+        return addresses[config.ksef_environment.upper()].value
+    return None
+
+
 def base_url(config) -> str | None:
     """Where invoices go: LUKLUK_KSEF_URL if the machine sets it, else the admin's environment."""
     from ksef_client import KsefEnvironment
 
-    url = current_app.config.get("KSEF_URL")
-    if url:
-        return url
-    if config.ksef_environment in ("test", "demo", "prod"):
-        return KsefEnvironment[config.ksef_environment.upper()].value
-    return None
+    return _address(config, "KSEF_URL", KsefEnvironment)
 
 
 def qr_base(config) -> str | None:
     """The address KOD I and KOD II point to (the ministry's verification page of the environment)."""
     from ksef_client.config import KsefQrEnvironment
 
-    url = current_app.config.get("KSEF_QR_URL")
-    if url:
-        return url
-    if config.ksef_environment in ("test", "demo", "prod"):
-        return KsefQrEnvironment[config.ksef_environment.upper()].value
-    return None
+    return _address(config, "KSEF_QR_URL", KsefQrEnvironment)
 
 
 def _describe(exc: Exception) -> str:
@@ -199,6 +200,14 @@ def _backoff(invoice: Invoice) -> None:
     invoice.ksef_next_attempt_at = utcnow() + timedelta(seconds=min(2 ** invoice.ksef_attempts, MAX_BACKOFF_SECONDS))
 
 
+def _no_answer(invoice_id: int, exc: Exception) -> None:
+    """KSeF did not answer a question about an invoice: keep the reason, ask again after the back-off."""
+    invoice = db.session.get(Invoice, invoice_id)
+    invoice.ksef_error = _describe(exc)
+    _backoff(invoice)
+    db.session.commit()
+
+
 def _go_offline(invoice: Invoice) -> None:
     """KSeF did not take the invoice at issue: it is an offline24 invoice from now on."""
     if not invoice.offline:
@@ -295,10 +304,7 @@ def resolve(conn: Connection, invoice_id: int) -> bool:
             if found is not None:
                 break
     except Exception as exc:  # noqa: BLE001
-        invoice = db.session.get(Invoice, invoice_id)
-        invoice.ksef_error = _describe(exc)
-        _backoff(invoice)
-        db.session.commit()
+        _no_answer(invoice_id, exc)
         return False
     invoice = db.session.get(Invoice, invoice_id)
     if found is not None:
@@ -323,10 +329,7 @@ def _check(conn: Connection, invoice_id: int) -> bool:
     try:
         answer = conn.status(session_reference, reference)
     except Exception as exc:  # noqa: BLE001
-        invoice = db.session.get(Invoice, invoice_id)
-        invoice.ksef_error = _describe(exc)
-        _backoff(invoice)
-        db.session.commit()
+        _no_answer(invoice_id, exc)
         return False
     invoice = db.session.get(Invoice, invoice_id)
     code = answer.status.code
@@ -367,30 +370,16 @@ def send_again(invoice: Invoice, *, user_id: int) -> None:
         audit.record("invoice.ksef_retry", user_id=user_id, obj=invoice, number=invoice.number)
 
 
-class KsefWorker(threading.Thread):
+class KsefWorker(QueueWorker):
     """Works the KSeF queue beside the web server (every 2 s), never inside a web request."""
 
+    label = "lukluk-ksef-worker"
+
     def __init__(self, app, *, interval: float = 2.0):
-        super().__init__(name="lukluk-ksef-worker", daemon=True)
-        self.app, self.interval = app, interval
-        self._halt = threading.Event()
+        super().__init__(app, interval=interval)
 
-    def run(self) -> None:
-        with self.app.app_context():
-            try:
-                recover()
-            except Exception:  # noqa: BLE001
-                log.exception("KSeF recovery error")
-                db.session.rollback()
-            while not self._halt.wait(self.interval):
-                try:
-                    process_due()
-                except Exception:  # noqa: BLE001 — the worker must outlive any one bad invoice
-                    log.exception("KSeF worker error")
-                    db.session.rollback()
-                finally:
-                    db.session.remove()
+    def recover(self) -> None:
+        recover()
 
-    def stop(self, timeout: float = 10) -> None:
-        self._halt.set()
-        self.join(timeout)
+    def step(self) -> None:
+        process_due()

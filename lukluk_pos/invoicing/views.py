@@ -3,7 +3,7 @@ XML), the manager's list with anything KSeF has not taken, the buyers, the bookk
 the administrator's settings."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -105,17 +105,9 @@ def xml(invoice_id: int):
 
 
 def _month(text: str | None) -> tuple[date, date]:
-    from ..reports.exports import month_bounds
+    from ..reports.exports import month_asked
 
-    today = _today()
-    try:
-        year, month = (int(part) for part in (text or "").split("-"))
-        start, after = month_bounds(year, month)
-    except ValueError:
-        start, after = month_bounds(today.year, today.month)
-    if not date(2000, 1, 1) <= start <= date(2100, 1, 1):
-        start, after = month_bounds(today.year, today.month)
-    return start, after - timedelta(days=1)
+    return month_asked(text, _today())
 
 
 @bp.get("/invoices")

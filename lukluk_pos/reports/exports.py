@@ -227,6 +227,19 @@ def month_bounds(year: int, month: int) -> tuple[date, date]:
     return first, (first + timedelta(days=32)).replace(day=1)
 
 
+def month_asked(text: str | None, today: date) -> tuple[date, date]:
+    """The first and last day of a month asked for as ``YYYY-MM`` (a page's ``?month=``); this month for
+    anything else or a month outside 2000–2100."""
+    try:
+        year, month = (int(part) for part in (text or "").split("-"))
+        start, after = month_bounds(year, month)
+    except ValueError:
+        start, after = month_bounds(today.year, today.month)
+    if not date(2000, 1, 1) <= start <= date(2100, 1, 1):
+        start, after = month_bounds(today.year, today.month)
+    return start, after - timedelta(days=1)
+
+
 # --- writing ------------------------------------------------------------------------------------
 
 def _text_amount(minor: int, decimal_mark: str) -> str:

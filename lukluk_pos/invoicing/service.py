@@ -83,8 +83,11 @@ def save_buyer(*, kind: str, nip=None, name, address1="", address2="", email="",
     else:
         buyer = Buyer(kind=BuyerKind.PERSON, nip=None, created_by_id=user.id)
         db.session.add(buyer)
+    before = (buyer.name, buyer.address1, buyer.address2, buyer.email)
     buyer.name, buyer.address1, buyer.address2, buyer.email = name, address1, address2, email
     db.session.flush()
+    if before != (name, address1, address2, email):  # a new buyer, or a known one's details changed
+        audit.record("buyer.save", user_id=user.id, obj=buyer, nip=buyer.nip or "person", name=name)
     return buyer
 
 

@@ -261,3 +261,12 @@ def test_the_bookkeepers_token_downloads_the_month_of_invoices(app, client, sign
     rows = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
     assert any(row and row[0] == f"FV/1/{shop_today().year}" for row in rows)
     assert bookkeeper.get(f"/invoices/month.csv?month={month}").status_code in (302, 401, 403)
+
+
+def test_without_a_font_with_polish_letters_the_pdf_says_why_and_the_page_still_prints(app, client, sign_in, shop):
+    sign_in("Ania")
+    invoice_id = issue(app, shop, sale(client, "inv-font-1")["id"])
+    app.config["PDF_FONT"] = "/nonexistent/font.ttf"
+    response = client.get(f"/invoices/{invoice_id}.pdf")
+    assert response.status_code == 503 and "LUKLUK_PDF_FONT" in response.get_data(as_text=True)
+    assert client.get(f"/invoices/{invoice_id}").status_code == 200

@@ -92,9 +92,9 @@ def create_batch(*, by: User, source: str, notes="", donor_name="", donor_contac
 
 
 #: What the shop states on a gift confirmation (a legal document: always in Polish).
-GIFT_STATEMENT = ("{shop} potwierdza nieodpłatne przyjęcie w darowiźnie rzeczy wymienionych poniżej. Zostaną one "
+GIFT_STATEMENT = ("{shop} potwierdza nieodpłatne przyjęcie w darowiźnie towarów wymienionych poniżej. Zostaną one "
                   "sprzedane w sklepie, a dochód przeznaczony na cele statutowe spółdzielni.")
-GIFT_VALUE_NOTE = ("Wartość ustalona według cen sprzedaży podobnych rzeczy w sklepie (art. 28 ust. 5 ustawy "
+GIFT_VALUE_NOTE = ("Wartość ustalona według cen sprzedaży podobnych towarów w sklepie (art. 28 ust. 5 ustawy "
                    "o rachunkowości).")
 
 

@@ -13,6 +13,8 @@ from datetime import datetime, timezone
 from lxml import etree
 
 NS = "http://crd.gov.pl/wzor/2025/06/25/13775/"
+#: FA(3) FormaPlatnosci: 1 gotówka, 2 karta.
+PAYMENT_FORMS = {"cash": "1", "card": "2"}
 #: FA(3) P_13_x (net) / P_14_x (tax) fields and the line's P_12 value per VAT code of the catalogue.
 RATE_FIELDS = {
     "23": ("P_13_1", "P_14_1", "23"),
@@ -143,7 +145,7 @@ def build(number: str, kind: str, issue_date, sale_date, data: dict, *, created:
     _el(payment, "DataZaplaty", data["paid_on"])
     methods = data["payments"]
     if len(methods) == 1:
-        _el(payment, "FormaPlatnosci", {"cash": "1", "card": "2"}[methods[0]["method"]])
+        _el(payment, "FormaPlatnosci", PAYMENT_FORMS[methods[0]["method"]])
     else:
         _el(payment, "PlatnoscInna", "1")
         _el(payment, "OpisPlatnosci", "; ".join(

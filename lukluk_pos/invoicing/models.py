@@ -57,10 +57,6 @@ class KsefStatus(str, enum.Enum):
     REJECTED = "rejected"  #: KSeF refused it (the reason is kept); the manager decides
 
 
-#: FA(3) FormaPlatnosci: 1 gotówka, 2 karta.
-PAYMENT_FORMS = {"cash": "1", "card": "2"}
-
-
 class Invoice(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[InvoiceKind] = mapped_column(_enum(InvoiceKind), default=InvoiceKind.INVOICE)

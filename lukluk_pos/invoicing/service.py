@@ -21,13 +21,12 @@ from ..core import audit, validation
 from ..core.errors import DomainError, InvalidInput, NotFound
 from ..core.models import FiscalMode, Shop, next_value, utcnow
 from ..extensions import db
-from ..till.models import PaymentMethod, Sale, SaleKind, SaleStatus
+from ..till.models import Sale, SaleKind, SaleStatus
 from . import fa3
 from .models import Buyer, BuyerKind, Invoice, InvoiceKind, InvoiceSettings, KsefStatus
 
 #: FA(3) rates of the catalogue's VAT codes, in percent (None: not taxed).
 RATES = {"23": 23, "8": 8, "5": 5, "0": 0, "zw": None}
-ENVIRONMENTS = ("off", "test", "demo", "prod")
 
 
 class InvoiceRefused(DomainError):
@@ -318,10 +317,6 @@ def attention() -> list[Invoice]:
                                  KsefStatus.WAITING]),
         (Invoice.ksef_attempts > 0) | (Invoice.ksef_status == KsefStatus.REJECTED) | Invoice.offline
         | (Invoice.ksef_status == KsefStatus.WAITING)).order_by(Invoice.id)))
-
-
-def payment_label(method: str) -> str:
-    return str(_l("cash")) if method == PaymentMethod.CASH.value else str(_l("card"))
 
 
 def month_table(rows: list[Invoice], month: str):

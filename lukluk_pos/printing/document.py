@@ -147,7 +147,7 @@ def gift_confirmation(data: dict, shop: Shop | None, width: int) -> list[dict]:
         blocks.append(row("WARTOŚĆ DAROWIZNY", money(data["value_minor"]), width, bold=True))
         blocks += wrapped(data["value_note"], width)
     else:
-        blocks.append(row("Liczba rzeczy", str(sum(line["quantity"] for line in data["lines"])), width))
+        blocks.append(row("Liczba sztuk", str(sum(line["quantity"] for line in data["lines"])), width))
     blocks += [text(""), text(""), text("." * min(width, 32))]
     blocks += wrapped(f"za sklep: {data['received_by']}", width)
     blocks += [text(""), text(""), text("." * min(width, 32)), text("darczyńca"), text("")]

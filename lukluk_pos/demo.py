@@ -19,6 +19,7 @@ from .auth import service as auth
 from .auth.models import LoginSession, Role, SignInMethod, User
 from .auth.setup import is_set_up, set_up_shop
 from .cash import service as cash
+from .cash import zreport
 from .cash.models import DENOMINATIONS, DayStatus, MovementKind
 from .catalog import service as catalog
 from .catalog.models import Category, ItemKind, ItemStatus
@@ -217,8 +218,8 @@ def _one_day(rng, till_id, day, people, manager, made, cats) -> None:
     if cash.needs_sign_off(closed):
         cash.sign_off(closed.id, manager, comment="Sprawdzone z wolontariuszką: reszta wydana z banknotu 10 zł.")
     db.session.commit()
-    cash.close_day(day, counter, at=closing + timedelta(minutes=5),
-                   fiscal=fiscal_printer.daily_report(day) if fiscal_printer.printer_mode() else None)
+    zreport.close_day(day, counter, at=closing + timedelta(minutes=5),
+                      fiscal=fiscal_printer.daily_report(day) if fiscal_printer.printer_mode() else None)
     db.session.commit()
 
 

@@ -11,11 +11,12 @@ from sqlalchemy import func, select
 
 from lukluk_pos.auth.models import User
 from lukluk_pos.cash import service as cash
+from lukluk_pos.cash import zreport
 from lukluk_pos.cash.models import SessionStatus, TillSession, ZReport
 from lukluk_pos.core.models import FiscalMode, Shop
 from lukluk_pos.extensions import db
 from lukluk_pos.printing.models import JobKind, PrintJob
-from lukluk_pos.reports import exports, zreport
+from lukluk_pos.reports import exports
 from lukluk_pos.till.models import Till
 from tests.conftest import FLOAT_MINOR, PINS, in_app, shop_today
 
@@ -208,7 +209,7 @@ def test_a_closed_day_refuses_late_writes_until_an_admin_reopens_it(app, client,
             cash.open_session(till_id, ania, counts={"100": 1})
         db.session.rollback()
         with pytest.raises(cash.DomainError):
-            cash.close_day(shop_today(), ania)
+            zreport.close_day(shop_today(), ania)
         db.session.rollback()
         before = db.session.scalar(select(func.count()).select_from(ZReport))
     assert before == 1

@@ -157,7 +157,7 @@ def _count_and_close(client, day, expect=302):
 
 
 def test_the_day_close_prints_the_daily_report_and_sets_it_beside_the_system(app, client, sign_in, emulator):
-    from lukluk_pos.reports import zreport
+    from lukluk_pos.cash import zreport
     from tests.conftest import shop_today
 
     with in_app(app):

@@ -82,7 +82,7 @@ def _refund(client, sale, key, kind, buyer=None, reason="Za mała"):
 
 
 def test_a_fiscal_day_on_each_device(app, client, sign_in, printer):
-    from lukluk_pos.reports import zreport
+    from lukluk_pos.cash import zreport
 
     sign_in("Marek")
     dress = sell(client, "day-sale-000001", ((1, "40"),), [{"method": "cash", "tendered": "50"}])

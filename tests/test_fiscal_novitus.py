@@ -125,8 +125,8 @@ def test_the_devices_rate_values_are_read(value, code):
 
 
 def test_the_day_close_prints_the_daily_report_and_sets_it_beside_the_system(app, client, sign_in, novitus):
+    from lukluk_pos.cash import zreport
     from lukluk_pos.catalog.models import Category
-    from lukluk_pos.reports import zreport
 
     with in_app(app):
         db.session.get(Category, 13).vat_code = "23"  # AGD i elektronika: VAT 23 %, slot A on the device

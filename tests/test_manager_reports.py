@@ -13,11 +13,12 @@ from sqlalchemy import select
 
 from lukluk_pos.auth.models import LoginSession, SignInMethod, User
 from lukluk_pos.cash import service as cash
+from lukluk_pos.cash import zreport
 from lukluk_pos.catalog.models import Category, Item, ItemStatus
 from lukluk_pos.core.models import utcnow
 from lukluk_pos.extensions import db
 from lukluk_pos.intake.models import Cause, ItemRemoval
-from lukluk_pos.reports import period, zreport
+from lukluk_pos.reports import period
 from lukluk_pos.stock import service as stock
 from lukluk_pos.till import service as till
 from lukluk_pos.till.models import PaymentMethod

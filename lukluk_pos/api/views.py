@@ -268,9 +268,10 @@ def suggest_price(params: SuggestQuery):
           access=Access.REPORTS, response=DayOut, tag="reports")
 def day_figures(day: str):
 
+    from ..cash import zreport
     from ..core import validation
     from ..core.errors import InvalidInput
-    from ..reports import exports, zreport
+    from ..reports import exports
 
     try:
         when = validation.iso_day(day)
@@ -280,6 +281,6 @@ def day_figures(day: str):
         from flask_babel import lazy_gettext as _l
 
         raise InvalidInput(_l("Give the day as YYYY-MM-DD."), field="day")
-    data = zreport.build(when)
+    data = zreport.for_day(when)
     data["journal"] = exports.journal(data)
     return DayOut.model_validate(data)

@@ -18,7 +18,7 @@ from ..auth.models import User
 from ..auth.service import approve
 from ..core import audit, validation
 from ..core.errors import DomainError, Forbidden, InvalidInput, NotFound
-from ..core.models import FiscalMode, Shop, next_value, utcnow
+from ..core.models import FiscalMode, Shop, utcnow
 from ..core.money import format_money
 from ..extensions import db
 from ..till.models import OPEN_SQL, Payment, PaymentMethod, Sale, SaleKind, SaleStatus, Till
@@ -350,37 +350,6 @@ def parse_fiscal(raw: dict | None) -> dict | None:
     if not isinstance(receipts, int) or isinstance(receipts, bool) or receipts < 0:
         raise InvalidInput(_l("Type the number of receipts from the register's daily report."), field="receipts")
     return {"by_vat": dict(sorted(by_vat.items())), "receipts": receipts}
-
-
-def close_day(day: date, user: User, *, fiscal: dict | None = None, at: datetime | None = None) -> ZReport:
-    """Close the day: the Z report gets its number and the day is locked. The caller prints it and
-    takes the backup after the commit."""
-    from ..reports import zreport
-
-    if not isinstance(day, date):
-        raise InvalidInput(_l("Choose a day."))
-    moment = at or utcnow()
-    if day > today(moment):
-        raise InvalidInput(_l("A day can be closed only once it has started."))
-    # Take the write lock first (PostgreSQL: this day's row), then check and write.
-    existing = db.session.scalar(select(BusinessDay).where(BusinessDay.day == day).with_for_update())
-    problems = close_blockers(day)
-    if problems:
-        raise DomainError(" ".join(problems))
-    register = parse_fiscal(fiscal)
-    report = ZReport(number=next_value("z_report"), day=day, user_id=user.id, fiscal=register, figures={},
-                     created_at=moment)
-    db.session.add(report)
-    if existing is None:
-        db.session.add(BusinessDay(day=day, status=DayStatus.CLOSED))
-    else:
-        existing.status = DayStatus.CLOSED
-    db.session.flush()
-    report.figures = zreport.build(day, report=report)
-    db.session.flush()
-    audit.record("day.close", user_id=user.id, obj=report, day=day.isoformat(), number=report.number,
-                 net=report.figures["net_minor"])
-    return report
 
 
 def reopen_day(day: date, user: User, *, reason) -> DayReopening:

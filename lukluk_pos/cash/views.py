@@ -1,9 +1,10 @@
 """Cash pages at the till: open with a float, movements, the blind count, sign-off, closing the day."""
 from __future__ import annotations
 
+import logging
 from datetime import date
 
-from flask import abort, flash, g, redirect, render_template, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -23,10 +24,15 @@ from ..core.web import shop, show_on_form
 from ..extensions import db
 from ..fiscal import service as fiscal_printer
 from ..fiscal.device import FiscalError
+from ..printing import document as printed
+from ..printing import service as printing
+from ..printing.models import JobKind
 from ..till.models import Till
-from . import bp, service
+from . import bp, service, zreport
 from .forms import CloseDayForm, CountForm, MovementForm, OpenForm, SignOffForm
-from .models import DayStatus, SessionStatus, TillSession
+from .models import DayStatus, SessionStatus, TillSession, ZReport
+
+log = logging.getLogger(__name__)
 
 
 def _till() -> Till:
@@ -123,10 +129,8 @@ def session_page(session_id: int):
 
 
 def _render_session(found: TillSession, form: SignOffForm, status=200):
-    from ..reports.zreport import _session
-
     form.manager_id.choices = [SelectChoice(m.id, m.name) for m in managers()]
-    return render_template("cash/session.html", found=found, row=_session(found), form=form,
+    return render_template("cash/session.html", found=found, row=zreport.session_row(found), form=form,
                            tolerance=service.tolerance(), needs=service.needs_sign_off(found)), status
 
 
@@ -215,17 +219,36 @@ def _fiscal_daily_report(day) -> dict:
             from exc
 
 
+def after_close(report: ZReport, *, user_id: int) -> None:
+    """After a day's close is committed: print the Z report and take the backup. Neither may undo the
+    close; a failure is shown and logged."""
+    from ..core.backup import BackupError, make_backup
+
+    config = printing.settings()
+    printing.queue_document(JobKind.REPORT, printed.z_report(report.figures, config.shop, config.columns),
+                            user_id=user_id)
+    db.session.commit()
+    flash(_("Day %(day)s is closed: Z report no. %(number)d is printing.", day=report.day.isoformat(),
+            number=report.number), "success")
+    if db.engine.url.get_backend_name() != "sqlite":
+        return
+    try:
+        path = make_backup(current_app.instance_path, keep_days=current_app.config["BACKUP_KEEP_DAYS"])
+    except (BackupError, OSError) as exc:
+        log.error("Backup after closing %s failed: %s", report.day, exc)
+        flash(_("The backup after closing failed: %(error)s", error=str(exc)), "error")
+    else:
+        flash(_("Backup saved: %(name)s.", name=path.name), "success")
+
+
 @bp.route("/day/<day>", methods=["GET", "POST"])
 @access(Access.TILL)
 def close_day(day: str):
     """Close the day: every till counted, the register's figures (fiscal mode), then the Z report."""
-    from ..reports import views as reports
-    from ..reports.zreport import build
-
     when = parse_day(day)
     if not may_see_day(when):
         abort(403)
-    data = build(when)
+    data = zreport.for_day(when)
     register = shop().fiscal_mode is FiscalMode.REGISTER
     codes = _vat_codes(data)
     form = _close_form(codes if register else [])
@@ -236,13 +259,13 @@ def close_day(day: str):
         try:
             if fiscal_printer.printer_mode():
                 fiscal = _fiscal_daily_report(when)
-            report = service.close_day(when, g.user, fiscal=fiscal)
+            report = zreport.close_day(when, g.user, fiscal=fiscal)
         except DomainError as exc:
             show_on_form(exc, form)
             refused = True
         else:
             db.session.commit()
-            reports.after_close(report, user_id=g.user.id)
+            after_close(report, user_id=g.user.id)
             return redirect(url_for("cash.close_day", day=when.isoformat()))
     blockers = service.close_blockers(when) + _fiscal_blockers(when)
     return render_template("cash/close_day.html", day=when, data=data, form=form, blockers=blockers,

@@ -2,7 +2,7 @@
 as they are (UTF-8 with BOM, ``;`` and decimal comma; the dialect is a shop setting), XLSX through
 openpyxl, and the journal — one line per account per day — for the bookkeeper's import.
 
-Every file is drawn from ``zreport.build``, the same dict the printed and HTML reports show, and the
+Every file is drawn from ``zreport.for_day``, the same dict the printed and HTML reports show, and the
 amounts are grosze until the last moment (written as exact decimals), so they agree to the grosz.
 """
 from __future__ import annotations
@@ -17,11 +17,11 @@ from decimal import Decimal
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..cash import zreport
 from ..cash.models import Adjustment, LedgerAccount, TillSession
 from ..catalog.models import Category
 from ..extensions import db
 from ..till.models import Sale
-from . import zreport
 
 #: CSV dialects: separator and decimal mark. ``pl`` is what Polish Excel expects.
 DIALECTS = {"pl": (";", ","), "en": (",", ".")}
@@ -75,7 +75,10 @@ def save_accounts(values: dict[str, str]) -> None:
 # --- the journal --------------------------------------------------------------------------------
 
 def journal(data: dict, numbers: dict[str, str] | None = None) -> list[dict]:
-    """The day as balanced postings, one line per account: debit what came in, credit where from."""
+    """The day as balanced postings, one line per account: debit what came in, credit where from.
+
+    ``data`` is the day's report (a closed day's as stored at its close); the account numbers are the
+    bookkeeper's current plan, so changing the plan changes where the same figures are posted."""
     numbers = numbers or accounts()
     by_name = {c.name: c.id for c in db.session.scalars(select(Category))}
     postings: dict[str, int] = {}  # account number → signed amount (debit positive)
@@ -87,7 +90,7 @@ def journal(data: dict, numbers: dict[str, str] | None = None) -> list[dict]:
     for method, entry in data["by_payment_method"].items():
         post(method_account[method], entry["net_minor"])
     for name, entry in data["by_category"].items():
-        post(numbers.get(f"category:{by_name.get(name)}", numbers["revenue"]), -entry["net_minor"])
+        post(numbers.get(f"category:{entry.get('id', by_name.get(name))}", numbers["revenue"]), -entry["net_minor"])
     for move in data["movements"]:
         amount = move["amount_minor"]
         if move["kind"] == "paid_in":
@@ -102,7 +105,8 @@ def journal(data: dict, numbers: dict[str, str] | None = None) -> list[dict]:
             post(numbers["over_short"], -session["difference_minor"])
     for adj in data["adjustments"]:
         post(method_account[adj["method"]], adj["amount_minor"])
-        target = numbers.get(f"category:{by_name.get(adj['category'])}") if adj["category"] else None
+        target = numbers.get(f"category:{adj.get('category_id') or by_name.get(adj['category'])}") \
+            if adj["category"] else None
         post(target or numbers["adjustments"], -adj["amount_minor"])
     if sum(postings.values()) != 0:  # every posting above has its counterpart: this is a bug, never data
         raise RuntimeError(f"the journal of {data['date']} does not balance: {postings}")
@@ -188,7 +192,7 @@ def month_days(year: int, month: int) -> list[date]:
 
 
 def month_reports(year: int, month: int) -> list[dict]:
-    return [zreport.build(day) for day in month_days(year, month)]
+    return [zreport.for_day(day) for day in month_days(year, month)]
 
 
 def month_table(year: int, month: int, reports: list[dict]) -> Table:

@@ -19,6 +19,7 @@ from sqlalchemy import case, func, select
 
 from ..auth.models import LoginSession, SignInMethod, User
 from ..cash import service as cash
+from ..cash.figures import utc_bounds
 from ..catalog.models import Category, Item, ItemKind, ItemStatus
 from ..core import validation
 from ..core.errors import InvalidInput
@@ -26,7 +27,6 @@ from ..extensions import db
 from ..intake.models import Cause, Destination, DonationBatch, ItemRemoval
 from ..stock.service import PRICE_BANDS, band_label
 from ..till.models import Payment, Sale, SaleKind, SaleLine, SaleStatus
-from .day import utc_bounds
 from .exports import Money, Table
 
 GRAINS = ("day", "week", "month")

@@ -14,6 +14,7 @@ from wtforms.validators import Optional
 
 from ..auth.access import Access, access
 from ..cash import service as cash
+from ..cash import zreport
 from ..cash.forms import AdjustmentForm, ReopenForm
 from ..cash.models import BusinessDay, DayStatus, TillSession, ZReport
 from ..cash.views import may_see_day, parse_day
@@ -26,32 +27,10 @@ from ..extensions import db
 from ..printing import document as printed
 from ..printing import service as printing
 from ..printing.models import JobKind
-from . import bp, exports, zreport
+from . import bp, exports
 
 log = logging.getLogger(__name__)
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
-
-
-def after_close(report: ZReport, *, user_id: int) -> None:
-    """After a day's close is committed: print the Z report and take the backup. Neither may undo the
-    close; a failure is shown and logged."""
-    from ..core.backup import BackupError, make_backup
-
-    config = printing.settings()
-    printing.queue_document(JobKind.REPORT, printed.z_report(report.figures, config.shop, config.columns),
-                            user_id=user_id)
-    db.session.commit()
-    flash(_("Day %(day)s is closed: Z report no. %(number)d is printing.", day=report.day.isoformat(),
-            number=report.number), "success")
-    if db.engine.url.get_backend_name() != "sqlite":
-        return
-    try:
-        path = make_backup(current_app.instance_path, keep_days=current_app.config["BACKUP_KEEP_DAYS"])
-    except (BackupError, OSError) as exc:
-        log.error("Backup after closing %s failed: %s", report.day, exc)
-        flash(_("The backup after closing failed: %(error)s", error=str(exc)), "error")
-    else:
-        flash(_("Backup saved: %(name)s.", name=path.name), "success")
 
 
 @bp.get("/days")
@@ -106,7 +85,7 @@ def add_adjustment():
 def day(day: str):
     """The day's report as HTML (print it from the browser or on the receipt printer) and downloads."""
     when = parse_day(day)
-    data = zreport.build(when)
+    data = zreport.for_day(when)
     return render_template("reports/day.html", day=when, data=data, reopen=ReopenForm(),
                            journal=exports.journal(data))
 
@@ -116,7 +95,7 @@ def day(day: str):
 def day_download(day: str, what: str, fmt: str):
     """``report`` or ``journal`` of one day, as ``csv`` or ``xlsx``."""
     when = parse_day(day)
-    data = zreport.build(when)
+    data = zreport.for_day(when)
     if what == "report":
         table = exports.day_table(data)
     elif what == "journal":
@@ -157,7 +136,7 @@ def print_day(day: str):
     when = parse_day(day)
     if not may_see_day(when):
         abort(403)
-    data = zreport.build(when)
+    data = zreport.for_day(when)
     config = printing.settings()
     printing.queue_document(JobKind.REPORT, printed.z_report(data, config.shop, config.columns), user_id=g.user.id)
     flash(_("The report is printing."), "success")
@@ -322,11 +301,11 @@ def dashboard():
     """Today so far, this week against last week, stock health, rotation, printer and backup."""
     from datetime import timedelta
 
+    from ..cash.figures import figures
     from ..fiscal import service as fiscal
     from ..intake import service as intake
     from ..stock import service as stock
     from . import period
-    from .day import figures
 
     today = cash.today()
     monday = today - timedelta(days=today.weekday())
@@ -379,8 +358,8 @@ def audit_log():
     from datetime import timedelta
 
     from ..auth.models import User
+    from ..cash.figures import utc_bounds
     from ..core.models import AuditEvent
-    from .day import utc_bounds
 
     status = 200
     try:

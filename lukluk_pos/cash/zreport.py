@@ -1,22 +1,27 @@
 """The daily (Z) report: the sales figures, every till session's cash with over/short, the card
 comparison, movements, corrections reported today, the fiscal register comparison and who was on duty.
 
-``build`` returns plain JSON-ready values (grosze, ISO dates, names). The printed report, the HTML
-page, the JSON API, the CSV/XLSX exports and the journal are all drawn from this one dict, so they
-cannot disagree.
+``build`` returns plain JSON-ready values (grosze, ISO dates, names). ``close_day`` stores that dict
+on the Z report, and ``for_day`` gives a closed day's stored dict (an open day's is built now). The
+printed report, the HTML page, the JSON API, the CSV/XLSX exports and the journal are all drawn from
+``for_day``, so they cannot disagree, and a closed day's figures never move.
 """
 from __future__ import annotations
 
+import copy
 from datetime import date, datetime, timezone
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..auth.models import LoginSession, User
-from ..cash import service as cash
-from ..cash.models import Adjustment, CashMovement, DayStatus, SessionStatus, TillSession, ZReport
-from ..core.models import FiscalMode, Shop
+from ..core import audit
+from ..core.errors import DomainError, InvalidInput
+from ..core.models import FiscalMode, Shop, next_value, utcnow
 from ..extensions import db
-from .day import figures
+from . import service as cash
+from .figures import figures, utc_bounds
+from .models import Adjustment, BusinessDay, CashMovement, DayStatus, SessionStatus, TillSession, ZReport
 
 CASH_FIELDS = ("float_minor", "cash_received_minor", "change_given_minor", "cash_sales_minor", "cash_refunds_minor",
                "paid_in_minor", "paid_out_minor", "drops_minor", "expected_minor", "counted_minor",
@@ -29,7 +34,7 @@ def _local(moment: datetime | None) -> str | None:
     return moment.replace(tzinfo=timezone.utc).astimezone(cash.zone()).isoformat(timespec="minutes")
 
 
-def _session(row: TillSession) -> dict:
+def session_row(row: TillSession) -> dict:
     sums = cash.expected(row)
     closed = row.status is SessionStatus.CLOSED
     entry = {
@@ -65,7 +70,7 @@ def build(day: date, *, report: ZReport | None = None) -> dict:
     """Everything the day's report shows; ``report`` is the Z report being made (when closing)."""
     data = figures(day)
     sessions = cash.sessions_of(day)
-    rows = [_session(row) for row in sessions]
+    rows = [session_row(row) for row in sessions]
     data["sessions"] = rows
     data["cash"] = {key: _sum(rows, key) for key in CASH_FIELDS}
     data["cash"]["over_minor"] = sum(max(row["difference_minor"] or 0, 0) for row in rows)
@@ -83,12 +88,13 @@ def build(day: date, *, report: ZReport | None = None) -> dict:
 
     adjustments = db.session.scalars(select(Adjustment).where(Adjustment.reported_on == day).order_by(Adjustment.id))
     data["adjustments"] = [{"id": a.id, "affects_day": a.affects_day.isoformat(), "method": a.method,
-                            "category": a.category.name if a.category else None, "amount_minor": a.amount_minor,
+                            "category": a.category.name if a.category else None, "category_id": a.category_id,
+                            "amount_minor": a.amount_minor,
                             "reason": a.reason, "by": a.user.name, "at": _local(a.created_at)} for a in adjustments]
     data["adjustments_minor"] = sum(a["amount_minor"] for a in data["adjustments"])
 
     # Who was on duty: everyone who sold, opened or counted a till, or signed in at one that day.
-    start, end = _bounds(day)
+    start, end = utc_bounds(day)
     names = set(data["on_duty"])
     names |= {row["opened_by"] for row in rows} | {row["closed_by"] for row in rows if row["closed_by"]}
     sign_ins = db.session.execute(
@@ -115,6 +121,46 @@ def build(day: date, *, report: ZReport | None = None) -> dict:
     return data
 
 
+def for_day(day: date) -> dict:
+    """The day's report as people read it. A closed day's figures are the ones stored when it was
+    closed (its last Z report), so nothing that happens later (an item taken in, a sign-in, a
+    correction) moves them; an open day's are summed from the records now."""
+    if cash.day_status(day) is DayStatus.CLOSED:
+        stored = db.session.scalar(select(ZReport).where(ZReport.day == day).order_by(ZReport.number.desc()).limit(1))
+        if stored is not None:
+            return copy.deepcopy(stored.figures)
+    return build(day)
+
+
+def close_day(day: date, user: User, *, fiscal: dict | None = None, at: datetime | None = None) -> ZReport:
+    """Close the day: the Z report gets its number and the day is locked. The caller prints it and
+    takes the backup after the commit."""
+    if not isinstance(day, date):
+        raise InvalidInput(_l("Choose a day."))
+    moment = at or utcnow()
+    if day > cash.today(moment):
+        raise InvalidInput(_l("A day can be closed only once it has started."))
+    # Take the write lock first (PostgreSQL: this day's row), then check and write.
+    existing = db.session.scalar(select(BusinessDay).where(BusinessDay.day == day).with_for_update())
+    problems = cash.close_blockers(day)
+    if problems:
+        raise DomainError(" ".join(problems))
+    register = cash.parse_fiscal(fiscal)
+    report = ZReport(number=next_value("z_report"), day=day, user_id=user.id, fiscal=register, figures={},
+                     created_at=moment)
+    db.session.add(report)
+    if existing is None:
+        db.session.add(BusinessDay(day=day, status=DayStatus.CLOSED))
+    else:
+        existing.status = DayStatus.CLOSED
+    db.session.flush()
+    report.figures = build(day, report=report)
+    db.session.flush()
+    audit.record("day.close", user_id=user.id, obj=report, day=day.isoformat(), number=report.number,
+                 net=report.figures["net_minor"])
+    return report
+
+
 def _fiscal(data: dict, register: dict | None) -> dict | None:
     """The register's daily report beside the system's own sales by VAT code and receipt count."""
     if register is None:
@@ -128,8 +174,3 @@ def _fiscal(data: dict, register: dict | None) -> dict | None:
             "receipts_difference": None if register["receipts"] is None else register["receipts"] - data["sales_count"],
             "source": register.get("source", "typed"), "report_number": register.get("number")}
 
-
-def _bounds(day: date):
-    from .day import utc_bounds
-
-    return utc_bounds(day)

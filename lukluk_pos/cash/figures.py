@@ -43,15 +43,20 @@ def figures(day: date) -> dict:
         Sale.business_date == day, Sale.status == SaleStatus.VOIDED)).scalar_one()
     numbers = db.session.execute(select(func.min(Sale.number), func.max(Sale.number)).where(done)).one()
 
-    def split(column, join=None):
-        """Sales minus refunds, per value of ``column``."""
-        query = select(column, Sale.kind, func.sum(SaleLine.total_minor)).join(Sale, Sale.id == SaleLine.sale_id)
+    def split(column, join=None, ident=None):
+        """Sales minus refunds, per value of ``column`` (with ``ident``, each entry keeps that id too,
+        so the journal finds a category's account even after the category is renamed)."""
+        keys = (column,) if ident is None else (column, ident)
+        query = select(*keys, Sale.kind, func.sum(SaleLine.total_minor)).join(Sale, Sale.id == SaleLine.sale_id)
         if join is not None:
             query = query.join(*join)
-        rows = db.session.execute(query.where(done).group_by(column, Sale.kind)).all()
+        rows = db.session.execute(query.where(done).group_by(*keys, Sale.kind)).all()
         out: dict[str, dict[str, int]] = {}
-        for key, kind, amount in rows:
+        for row in rows:
+            key, kind, amount = row[0], row[-2], row[-1]
             entry = out.setdefault(str(key), {"sales_minor": 0, "refunds_minor": 0})
+            if ident is not None:
+                entry["id"] = row[1]
             entry["sales_minor" if kind is SaleKind.SALE else "refunds_minor"] += int(amount or 0)
         for entry in out.values():
             entry["net_minor"] = entry["sales_minor"] - entry["refunds_minor"]
@@ -86,7 +91,7 @@ def figures(day: date) -> dict:
         "gross_minor": gross_after_basket + discounts, "discounts_minor": discounts,
         "refunds_minor": refunds, "net_minor": gross_after_basket - refunds,
         "by_payment_method": dict(sorted(payments.items())),
-        "by_category": split(Category.name, (Category, Category.id == SaleLine.category_id)),
+        "by_category": split(Category.name, (Category, Category.id == SaleLine.category_id), Category.id),
         "by_vat_code": split(SaleLine.vat_code),
         "items_sold": items_sold, "items_taken_in": items_in, "on_duty": on_duty,
     }

@@ -165,3 +165,72 @@ def test_closed_day_figures_never_move(ctx, shop, sales, events):
             assert (exports.day_table(zreport.for_day(day)).rows, exports.journal(zreport.for_day(day))) == tables
     finally:
         db.session.rollback()
+
+
+# --- the bookkeeper's files -------------------------------------------------------------------------------
+
+def test_the_bookkeepers_files_add_up_read_back_exactly_and_speak_polish(app, client, sign_in, make_item, shop,
+                                                                           clock):
+    import csv
+    import zipfile
+    from decimal import Decimal
+
+    client2, _till2, _e1, _e2 = run_two_till_day(app, client, sign_in, make_item, shop)
+    _post_form(client, "/cash/count", {"d10000": "2", "d2000": "1", "d200": "2", "d50": "1", "d1": "1",
+                                       "kept": "200", "card_terminal": "10,00"})
+    _post_form(client2, "/cash/count", {"d10000": "2", "d2000": "1", "d500": "1", "d200": "2", "d50": "1",
+                                        "kept": "180", "card_terminal": "6"})
+    sign_in("Marek", password=True)
+    day = shop_today()
+    _post_form(client, f"/cash/day/{day.isoformat()}", {})
+    clock.shift(timedelta(days=1))
+    sign_in("Marek", password=True)
+    _post_form(client, "/reports/adjustments", {"affects_day": day.isoformat(), "method": "card", "amount": "-2,50",
+                                                "reason": "Zwrot na kartę poza kasą"})
+    month = day.isoformat()[:7]
+
+    # The month file: every column of the total row is the sum of the days above it, corrections too.
+    rows = list(csv.reader(io.StringIO(client.get(f"/reports/months/{month}/report.csv").data.decode("utf-8-sig")),
+                           delimiter=";"))
+    header, days, total = rows[0], rows[1:-1], rows[-1]
+    assert total[0] == "Razem" and len(total) == len(header) == 12
+    assert header[-1] == "Korekty" and [r[0] for r in days] == [day.isoformat(), (day + timedelta(days=1)).isoformat()]
+
+    def grosze(text):
+        return int(text.replace(",", "").replace("-", "").replace("−", "")) * (-1 if text.startswith("-") else 1)
+
+    for column in range(4, 12):
+        assert grosze(total[column]) == sum(grosze(r[column]) for r in days), header[column]
+    assert grosze(total[11]) == -250 and grosze(total[7]) == 4900 + 1250 - 300 + 600 + 15000
+
+    # XLSX: dates are dates; every amount is written as its exact decimal and reads back to the grosz.
+    for url in (f"/reports/months/{month}/report.xlsx", f"/reports/months/{month}/journal.xlsx",
+                f"/reports/days/{day.isoformat()}/report.xlsx", f"/reports/days/{day.isoformat()}/journal.xlsx"):
+        body = client.get(url).data
+        sheet_xml = zipfile.ZipFile(io.BytesIO(body)).read("xl/worksheets/sheet1.xml").decode()
+        assert "99999" not in sheet_xml and "00000000" not in sheet_xml, url
+        sheet = load_workbook(io.BytesIO(body)).active
+        money = [c for row in sheet.iter_rows(min_row=2) for c in row if c.number_format == "#,##0.00"]
+        assert money, url
+        for cell in money:
+            assert Decimal(repr(cell.value)).as_tuple().exponent >= -2, (url, cell.value)
+        if "months" in url or "journal" in url:
+            dates = [row[0].value for row in sheet.iter_rows(min_row=2) if row[0].value != "Razem"]
+            assert dates and all(isinstance(v, datetime) for v in dates), (url, dates)
+    month_sheet = load_workbook(io.BytesIO(client.get(f"/reports/months/{month}/report.xlsx").data)).active
+    read_back = [[c.value for c in row] for row in month_sheet.iter_rows(min_row=2)]
+    for csv_row, xlsx_row in zip(days + [total], read_back, strict=True):
+        for column in range(4, 12):
+            assert round(Decimal(repr(xlsx_row[column])) * 100) == grosze(csv_row[column])
+    assert read_back[0][0] == datetime.combine(day, time())
+
+    # Polish words, Polish decimal commas.
+    report = client.get(f"/reports/days/{(day + timedelta(days=1)).isoformat()}/report.csv").data.decode("utf-8-sig")
+    assert "cash" not in report and "card" not in report
+    assert f"{day.isoformat()}, karta: Zwrot na kartę poza kasą" in report
+    first = client.get(f"/reports/days/{day.isoformat()}/report.csv").data.decode("utf-8-sig")
+    assert "Według formy płatności;Gotówka;" in first and "Według formy płatności;Karta;" in first
+    sales = client.get(f"/reports/period/sales.csv?start={day.isoformat()}&end={day.isoformat()}&grain=day")
+    sales_rows = list(csv.reader(io.StringIO(sales.data.decode("utf-8-sig")), delimiter=";"))
+    per_sale = sales_rows[1][-1]
+    assert "." not in per_sale and "," in per_sale, sales_rows  # 8 pieces in 4 sales… as "2,0"-style, not "2.0"

@@ -12,7 +12,6 @@ import csv
 import io
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -34,6 +33,16 @@ DEFAULT_ACCOUNTS = {"cash": "100-01", "card": "145", "safe": "100-02", "paid_in"
 
 class Money(int):
     """An amount in grosze that a table writes as złoty."""
+
+
+def method_names() -> dict[str, str]:
+    """A payment method's key (as stored) → its name in the person's language."""
+    return {"cash": _("Cash"), "card": _("Card")}
+
+
+def _day(text: str) -> date:
+    """A report's ISO date as a date, so a spreadsheet gets a date cell."""
+    return date.fromisoformat(text)
 
 
 @dataclass
@@ -146,7 +155,7 @@ def day_table(data: dict) -> Table:
     """The day report as section/item/value rows: counts as numbers, amounts as złoty."""
     t = Table(_("Day report %(day)s", day=data["date"]), [_("Section"), _("Entry"), _("Value")])
     summary = _("Summary")
-    t.rows += [[summary, _("Z report number"), data["z_number"] or ""], [summary, _("Date"), data["date"]],
+    t.rows += [[summary, _("Z report number"), data["z_number"] or ""], [summary, _("Date"), _day(data["date"])],
                [summary, _("Status"), _("Closed") if data["status"] == "closed" else _("Open")],
                [summary, _("First receipt"), data["first_receipt"] or ""],
                [summary, _("Last receipt"), data["last_receipt"] or ""],
@@ -157,10 +166,12 @@ def day_table(data: dict) -> Table:
                [summary, _("Refunded"), Money(data["refunds_minor"])],
                [summary, _("Net sales"), Money(data["net_minor"])],
                [summary, _("Items sold"), data["items_sold"]], [summary, _("Items taken in"), data["items_taken_in"]]]
+    methods = method_names()
     for section, key in ((_("By payment method"), "by_payment_method"), (_("By category"), "by_category"),
                          (_("By VAT code"), "by_vat_code")):
         for name, entry in data[key].items():
-            t.rows.append([section, name, Money(entry["net_minor"])])
+            t.rows.append([section, methods.get(name, name) if key == "by_payment_method" else name,
+                           Money(entry["net_minor"])])
     cash_section = _("Cash")
     for label, key in ((_("Float"), "float_minor"), (_("Cash received"), "cash_received_minor"),
                        (_("Change given"), "change_given_minor"), (_("Cash refunds"), "cash_refunds_minor"),
@@ -173,8 +184,9 @@ def day_table(data: dict) -> Table:
     if data["card"]["terminal_minor"] is not None:
         t.rows.append([_("Card"), _("Terminal"), Money(data["card"]["terminal_minor"])])
     for adj in data["adjustments"]:
-        t.rows.append([_("Corrections"), f"{adj['affects_day']} {adj['method']}: {adj['reason']}",
-                       Money(adj["amount_minor"])])
+        t.rows.append([_("Corrections"), _("%(day)s, %(method)s: %(reason)s", day=adj["affects_day"],
+                                           method=methods.get(adj["method"], adj["method"]).lower(),
+                                           reason=adj["reason"]), Money(adj["amount_minor"])])
     return t
 
 
@@ -200,19 +212,19 @@ def month_table(year: int, month: int, reports: list[dict]) -> Table:
               [_("Date"), _("Z report number"), _("Status"), _("Sales"), _("Gross sales"), _("Discounts"),
                _("Refunded"), _("Net sales"), _("Cash"), _("Card"), _("Over (+) / short (−)"), _("Corrections")])
     keys = ("gross_minor", "discounts_minor", "refunds_minor", "net_minor")
-    totals = [0] * 7
+    totals: list[int] = []
     count = 0
     for data in reports:
         methods = data["by_payment_method"]
         values = [data[k] for k in keys] + [methods.get("cash", {}).get("net_minor", 0),
                                             methods.get("card", {}).get("net_minor", 0),
                                             data["cash"]["difference_minor"], data["adjustments_minor"]]
-        totals = [a + b for a, b in zip(totals, values)]
+        totals = [a + b for a, b in zip(totals or [0] * len(values), values, strict=True)]
         count += data["sales_count"]
-        t.rows.append([data["date"], data["z_number"] or "", _("Closed") if data["status"] == "closed" else _("Open"),
+        t.rows.append([_day(data["date"]), data["z_number"] or "", _("Closed") if data["status"] == "closed" else _("Open"),
                        data["sales_count"],
                        *[Money(v) for v in values]])
-    t.rows.append([_("Total"), "", "", count, *[Money(v) for v in totals]])
+    t.rows.append([_("Total"), "", "", count, *[Money(v) for v in totals or [0] * (len(t.headers) - 4)]])
     return t
 
 
@@ -221,7 +233,7 @@ def journal_table(reports: list[dict]) -> Table:
     numbers = accounts()
     for data in reports:
         for line in journal(data, numbers):
-            t.rows.append([line["date"], line["account"], Money(line["debit_minor"]), Money(line["credit_minor"]),
+            t.rows.append([_day(line["date"]), line["account"], Money(line["debit_minor"]), Money(line["credit_minor"]),
                            line["description"]])
     return t
 
@@ -260,6 +272,16 @@ def _text(cell):
     return "'" + cell if isinstance(cell, str) and cell.startswith(FORMULA_START) else cell
 
 
+def _csv_cell(cell, decimal_mark: str):
+    if isinstance(cell, Money):
+        return _text_amount(cell, decimal_mark)
+    if isinstance(cell, float):  # a ratio (pieces per sale, hours): the dialect's decimal mark, like money
+        return str(cell).replace(".", decimal_mark)
+    if isinstance(cell, date):
+        return cell.isoformat()
+    return _text(cell)
+
+
 def to_csv(table: Table, dialect: str = "pl") -> bytes:
     """UTF-8 with a BOM (so Excel knows the encoding), the dialect's separator and decimal mark."""
     separator, decimal_mark = DIALECTS.get(dialect, DIALECTS["pl"])
@@ -267,12 +289,14 @@ def to_csv(table: Table, dialect: str = "pl") -> bytes:
     writer = csv.writer(out, delimiter=separator, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(table.headers)
     for row in table.rows:
-        writer.writerow([_text_amount(cell, decimal_mark) if isinstance(cell, Money) else _text(cell) for cell in row])
+        writer.writerow([_csv_cell(cell, decimal_mark) for cell in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
 def to_xlsx(tables: list[Table]) -> bytes:
-    """One sheet per table; amounts are numbers in złoty with two decimals, formatted as money."""
+    """One sheet per table. Amounts are numbers in złoty formatted as money, written as the exact decimal
+    text of their grosze ("75.96", never a float's "75.95999999999999"), so a spreadsheet reads back
+    exactly what the report says; dates are date cells."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -284,10 +308,13 @@ def to_xlsx(tables: list[Table]) -> bytes:
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in table.rows:
-            sheet.append([Decimal(cell).scaleb(-2) if isinstance(cell, Money) else cell for cell in row])
+            sheet.append([_text_amount(cell, ".") if isinstance(cell, Money) else cell for cell in row])
             for cell, value in zip(sheet[sheet.max_row], row):
                 if isinstance(value, Money):
+                    cell.data_type = "n"  # the number as its exact decimal text
                     cell.number_format = "#,##0.00"
+                elif isinstance(value, date):
+                    cell.number_format = "yyyy-mm-dd"
                 elif isinstance(value, str) and value.startswith("="):
                     cell.data_type = "s"  # typed text, never a formula
         for column, header in zip(sheet.columns, table.headers):

@@ -218,7 +218,7 @@ def _one_day(rng, till_id, day, people, manager, made, cats) -> None:
     if cash.needs_sign_off(closed):
         cash.sign_off(closed.id, manager, comment="Sprawdzone z wolontariuszką: reszta wydana z banknotu 10 zł.")
     db.session.commit()
-    zreport.close_day(day, counter, at=closing + timedelta(minutes=5),
+    zreport.close_day(day, counter, at=closing + timedelta(minutes=5), approved_by=manager,
                       fiscal=fiscal_printer.daily_report(day) if fiscal_printer.printer_mode() else None)
     db.session.commit()
 

@@ -35,6 +35,8 @@ SHOP_ZONE = ZoneInfo("Europe/Warsaw")
 
 PINS = {"Magda": "1234", "Ania": "1111", "Marek": "2222"}
 PASSWORDS = {"Magda": "tajnehaslo1", "Marek": "haslomarka1"}
+#: The manager's approval a volunteer adds to a form that needs it (Marek is user 2 in the ``shop`` fixture).
+MANAGER_PIN = {"manager_id": "2", "pin": PINS["Marek"]}
 
 
 def _instant(text: str) -> datetime:
@@ -175,6 +177,7 @@ def shop(app):
         marek = auth.create_user(name="Marek", role=Role.MANAGER, pin=PINS["Marek"],
                                  password=PASSWORDS["Marek"], by=magda)
         ania = auth.create_user(name="Ania", role=Role.VOLUNTEER, pin=PINS["Ania"], password=None, by=magda)
+        assert str(marek.id) == MANAGER_PIN["manager_id"]
         # The till is open for the day with a counted float of 200 zł, as every morning.
         cash.open_session(db.session.scalar(db.select(Till.id)), magda, counts=FLOAT_COUNTS)
         db.session.commit()

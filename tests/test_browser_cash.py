@@ -83,6 +83,13 @@ def test_closing_a_till_and_the_day_in_the_browser(page, app, shop, make_item, a
     page.get_by_role("link", name="Zamknij dzień").click()
     expect(page.get_by_role("heading", name=f"Zamknięcie dnia {_today()}")).to_be_visible()
     axe_check(page, "close the day")
+    # A volunteer closes the day only with a manager's PIN, and only once it is confirmed.
+    page.get_by_role("button", name="Zamknij dzień i wydrukuj raport").click()
+    expect(page.locator("main")).to_contain_text("Zaznacz pole, aby potwierdzić")
+    expect(page.locator("main")).to_contain_text("Kierownik wpisuje swój PIN")
+    page.get_by_label("Kierownik", exact=True).select_option(label="Magda")
+    page.get_by_label("PIN kierownika").fill("1234")
+    page.get_by_label("Kwoty sprawdzone: zamknij dzień i zablokuj go").check()
     page.get_by_role("button", name="Zamknij dzień i wydrukuj raport").click()
     expect(page.locator(".flash").first).to_contain_text("raport Z nr 1")
     expect(page.locator("main")).to_contain_text("Dzień jest zamknięty i zablokowany")

@@ -67,7 +67,7 @@ def test_a_closed_two_till_day_reads_the_same_after_more_happens(app, client, si
                                         "kept": "180", "card_terminal": "6"})
     sign_in("Marek", password=True)
     day = shop_today().isoformat()
-    _post_form(client, f"/cash/day/{day}", {})
+    _post_form(client, f"/cash/day/{day}", {"confirm": "y"})
     with in_app(app):
         closing = db.session.scalar(select(PrintJob).where(PrintJob.kind == JobKind.REPORT)).document
     before = _readings(app, client, day)
@@ -182,7 +182,7 @@ def test_the_bookkeepers_files_add_up_read_back_exactly_and_speak_polish(app, cl
                                         "kept": "180", "card_terminal": "6"})
     sign_in("Marek", password=True)
     day = shop_today()
-    _post_form(client, f"/cash/day/{day.isoformat()}", {})
+    _post_form(client, f"/cash/day/{day.isoformat()}", {"confirm": "y"})
     clock.shift(timedelta(days=1))
     sign_in("Marek", password=True)
     _post_form(client, "/reports/adjustments", {"affects_day": day.isoformat(), "method": "card", "amount": "-2,50",

@@ -18,7 +18,7 @@ from lukluk_pos.extensions import db
 from lukluk_pos.printing.models import JobKind, PrintJob
 from lukluk_pos.reports import exports
 from lukluk_pos.till.models import Till
-from tests.conftest import FLOAT_MINOR, PINS, in_app, shop_today
+from tests.conftest import FLOAT_MINOR, MANAGER_PIN, PINS, in_app, shop_today
 
 
 def _pay(client, key, payments, status=200):
@@ -105,7 +105,7 @@ def test_a_two_till_day_reconciles_to_the_grosz(app, client, sign_in, make_item,
 
     sign_in("Marek", password=True)
     day = shop_today().isoformat()
-    _post_form(client, f"/cash/day/{day}", {})
+    _post_form(client, f"/cash/day/{day}", {"confirm": "y", **MANAGER_PIN})
     with in_app(app):
         report = db.session.scalar(select(ZReport))
         data = zreport.build(shop_today())
@@ -192,12 +192,15 @@ def test_a_closed_day_refuses_late_writes_until_an_admin_reopens_it(app, client,
     _add(client, code=coat["code"])
     _pay(client, "late-0001", [{"method": "cash", "tendered": "50"}])
     _post_form(client, "/cash/count", {"d10000": "2", "d2000": "1", "d500": "1"})
-    _post_form(client, f"/cash/day/{shop_today().isoformat()}", {})
+    _post_form(client, f"/cash/day/{shop_today().isoformat()}", {"confirm": "y", "manager_id": shop["Marek"],
+                                                                 "pin": PINS["Marek"]})
     other = make_item(price_minor=900)
-    # The till cannot sell, move cash or open again on the closed day.
+    # The till cannot sell, move cash or open again on the closed day, and says the day is closed.
     response = client.post("/api/v1/till/basket/lines", json={"code": other["code"]})
     assert response.status_code == 409 and response.json["error"] == "till_not_open"
-    assert "otwarta" in response.json["message"]
+    assert "jest zamknięty" in response.json["message"] and "otwarta" not in response.json["message"]
+    page = client.get("/till").get_data(as_text=True)
+    assert "jest zamknięty" in page and "nie jest jeszcze otwarta" not in page
     page = client.post("/cash/open", data={"d10000": "1"})
     assert page.status_code == 422 and "jest zamknięty" in page.get_data(as_text=True)
     response = client.post("/cash/movements", data={"kind": "paid_in", "amount": "10", "reason": "x"})
@@ -225,7 +228,7 @@ def test_a_closed_day_refuses_late_writes_until_an_admin_reopens_it(app, client,
     _add(client, code=other["code"])
     _pay(client, "late-0002", [{"method": "card"}])
     _post_form(client, "/cash/count", {"d10000": "2"})
-    _post_form(client, f"/cash/day/{shop_today().isoformat()}", {})
+    _post_form(client, f"/cash/day/{shop_today().isoformat()}", {"confirm": "y", **MANAGER_PIN})
     with in_app(app):
         data = zreport.build(shop_today())
         assert data["z_number"] == 2 and data["earlier_z_numbers"] == [1]
@@ -244,14 +247,23 @@ def test_a_difference_over_the_tolerance_needs_a_manager(app, client, sign_in, m
         assert any("podpis" in p or "zatwierdz" in p for p in cash.close_blockers(shop_today())), cash.close_blockers(shop_today())
     page = client.get(f"/cash/sessions/{closed.id}").get_data(as_text=True)
     assert "Niedobór" in page and "-50,00" in page
-    refused = client.post(f"/cash/day/{shop_today().isoformat()}", data={})
+    refused = client.post(f"/cash/day/{shop_today().isoformat()}", data={"confirm": "y", **MANAGER_PIN})
     assert refused.status_code == 422
     wrong = client.post(f"/cash/sessions/{closed.id}/sign-off",
                         data={"comment": "Reszta z 100 zł", "manager_id": shop["Marek"], "pin": "0000"})
     assert wrong.status_code == 422
     _post_form(client, f"/cash/sessions/{closed.id}/sign-off",
                {"comment": "Reszta wydana z 100 zł zamiast z 50 zł", "manager_id": shop["Marek"], "pin": PINS["Marek"]})
-    _post_form(client, f"/cash/day/{shop_today().isoformat()}", {})
+    # A volunteer closes the day only with a manager's PIN, and only once the box is ticked.
+    alone = client.post(f"/cash/day/{shop_today().isoformat()}", data={"confirm": "y"})
+    assert alone.status_code == 422 and "PIN" in alone.get_data(as_text=True)
+    unconfirmed = client.post(f"/cash/day/{shop_today().isoformat()}",
+                              data={"manager_id": shop["Marek"], "pin": PINS["Marek"]})
+    assert unconfirmed.status_code == 422 and "Zaznacz" in unconfirmed.get_data(as_text=True)
+    with in_app(app):
+        assert cash.day_status(shop_today()) is cash.DayStatus.OPEN
+    _post_form(client, f"/cash/day/{shop_today().isoformat()}", {"confirm": "y", "manager_id": shop["Marek"],
+                                                                 "pin": PINS["Marek"]})
     with in_app(app):
         data = zreport.build(shop_today())
         assert data["sessions"][0]["sign_off"]["by"] == "Marek"
@@ -305,7 +317,7 @@ def test_one_open_session_per_till(app, ctx, shop):
 def test_a_correction_shows_in_the_next_report_and_the_journal(app, client, sign_in, make_item, shop):
     sign_in("Marek", password=True)
     _post_form(client, "/cash/count", {"d10000": "2"})
-    _post_form(client, f"/cash/day/{shop_today().isoformat()}", {})
+    _post_form(client, f"/cash/day/{shop_today().isoformat()}", {"confirm": "y", **MANAGER_PIN})
     with in_app(app):
         yesterday = shop_today()
     refused = client.post("/reports/adjustments", data={"affects_day": (yesterday + timedelta(days=5)).isoformat(),
@@ -341,9 +353,9 @@ def test_fiscal_register_figures_are_compared(app, client, sign_in, make_item, s
     _post_form(client, "/cash/count", {"d10000": "2", "d2000": "1"})
     page = client.get(f"/cash/day/{shop_today().isoformat()}").get_data(as_text=True)
     assert "kasy fiskalnej" in page and 'name="vat_zw"' in page
-    missing = client.post(f"/cash/day/{shop_today().isoformat()}", data={"vat_zw": "19,00"})
+    missing = client.post(f"/cash/day/{shop_today().isoformat()}", data={"vat_zw": "19,00", "confirm": "y", **MANAGER_PIN})
     assert missing.status_code == 422
-    _post_form(client, f"/cash/day/{shop_today().isoformat()}", {"vat_zw": "19,00", "receipts": "1"})
+    _post_form(client, f"/cash/day/{shop_today().isoformat()}", {"vat_zw": "19,00", "receipts": "1", "confirm": "y", **MANAGER_PIN})
     with in_app(app):
         fiscal = zreport.build(shop_today())["fiscal"]
         assert fiscal["by_vat"]["zw"] == {"register_minor": 1900, "system_minor": 2000, "difference_minor": -100}
@@ -375,7 +387,7 @@ def test_the_backup_taken_at_closing_restores_into_a_new_file(app, client, sign_
     _add(client, code=make_item(price_minor=1500)["code"])
     _pay(client, "backup-0001", [{"method": "cash", "tendered": "15"}])
     _post_form(client, "/cash/count", {"d10000": "2", "d1000": "1", "d500": "1"})
-    response = _post_form(client, f"/cash/day/{shop_today().isoformat()}", {})
+    response = _post_form(client, f"/cash/day/{shop_today().isoformat()}", {"confirm": "y", **MANAGER_PIN})
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     if backend == "postgresql":  # backed up with pg_dump (README); closing neither tries nor complains
         assert "Kopia" not in page and "Raport Z nr 1" in page
@@ -438,7 +450,7 @@ def test_a_till_left_open_overnight_starts_no_new_sale(app, client, sign_in, mak
     assert yesterday.isoformat() in refused.json["message"]
     assert yesterday.isoformat() in client.get("/till").get_data(as_text=True)
     _post_form(client, "/cash/count", {"d10000": "1"})
-    _post_form(client, f"/cash/day/{yesterday.isoformat()}", {})
+    _post_form(client, f"/cash/day/{yesterday.isoformat()}", {"confirm": "y", **MANAGER_PIN})
     _post_form(client, "/cash/open", {"carry_over": "y"})
     _add(client, code=dress["code"])
     _pay(client, "overnight-01", [{"method": "card"}])
@@ -459,3 +471,26 @@ def test_the_card_terminals_total_may_be_below_zero(app, client, sign_in, shop, 
 def test_a_signed_card_total_is_still_checked(app, client, sign_in, shop, typed):
     sign_in("Ania")
     assert client.post("/cash/count", data={"d10000": "2", "card_terminal": typed}).status_code == 422
+
+
+def test_a_volunteer_cannot_lock_a_day_alone(app, client, sign_in, shop):
+    client2 = app.test_client()
+    _second_till(app, shop, client2)  # Ania at Kasa 2, not opened yet
+    drawer = client2.get("/cash/").get_data(as_text=True)
+    assert "Otwórz kasę" in drawer and "Zamknij dzień" not in drawer  # nothing to close before the till opens
+    empty_day = (shop_today() - timedelta(days=1)).isoformat()
+    page = client2.get(f"/cash/day/{empty_day}").get_data(as_text=True)
+    assert "W tym dniu nic się nie wydarzyło" in page and 'name="pin"' in page and 'name="confirm"' in page
+    # An empty PIN is refused as missing, never counted as a wrong PIN towards the manager's lockout.
+    for _ in range(6):
+        refused = client2.post(f"/cash/day/{empty_day}", data={"confirm": "y", "manager_id": shop["Marek"], "pin": ""})
+        assert refused.status_code == 422 and "Kierownik wpisuje swój PIN" in refused.get_data(as_text=True)
+    with in_app(app):
+        assert db.session.get(User, shop["Marek"]).failed_attempts == 0
+        assert cash.day_status(shop_today() - timedelta(days=1)) is cash.DayStatus.OPEN
+    wrong = client2.post(f"/cash/day/{empty_day}", data={"confirm": "y", "manager_id": shop["Marek"], "pin": "9999"})
+    assert wrong.status_code == 422 and "Nieprawidłowy PIN" in wrong.get_data(as_text=True)
+    _post_form(client2, f"/cash/day/{empty_day}", {"confirm": "y", **MANAGER_PIN})
+    with in_app(app):
+        event = db.session.scalar(select(cash.audit.AuditEvent).where(cash.audit.AuditEvent.action == "day.close"))
+        assert event.user_id == shop["Ania"] and event.details["approved_by"] == shop["Marek"]

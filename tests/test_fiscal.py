@@ -11,7 +11,7 @@ from lukluk_pos.fiscal import service as fiscal
 from lukluk_pos.fiscal.emulator import FILE_NAME, EmulatedPrinter
 from lukluk_pos.fiscal.models import FiscalRegistration
 from lukluk_pos.printing.models import JobKind, PrintJob
-from tests.conftest import in_app
+from tests.conftest import MANAGER_PIN, in_app
 
 
 @pytest.fixture
@@ -151,7 +151,7 @@ def test_the_device_refuses_a_name_at_a_higher_rate(app, client, sign_in, emulat
 
 def _count_and_close(client, day, expect=302):
     assert client.post("/cash/count", data={"d10000": "2", "d2000": "1"}).status_code == 302
-    response = client.post(f"/cash/day/{day}", data={})
+    response = client.post(f"/cash/day/{day}", data={"confirm": "y", **MANAGER_PIN})
     assert response.status_code == expect, response.get_data(as_text=True)[:3000]
     return response
 
@@ -175,7 +175,7 @@ def test_the_day_close_prints_the_daily_report_and_sets_it_beside_the_system(app
     assert len(emulator.memory()["daily_reports"]) == 0
     emulator.put_in_paper()
     assert client.post(f"/api/v1/sales/{stuck['id']}/fiscal").json["fiscal"]["status"] == "registered"
-    closed = client.post(f"/cash/day/{day}", data={})
+    closed = client.post(f"/cash/day/{day}", data={"confirm": "y", **MANAGER_PIN})
     assert closed.status_code == 302
     memory = emulator.memory()
     assert memory["daily_reports"] == [{"number": 1, "day": day, "by_slot": {"A": 3000, "E": 1750}, "receipts": 3}]

@@ -12,7 +12,7 @@ from lukluk_pos.extensions import db
 from lukluk_pos.fiscal.emulator import FILE_NAME, EmulatedPrinter
 from lukluk_pos.fiscal.models import FiscalRegisterEntry, FiscalRegistration, RegisterKind, RegistrationStatus
 from lukluk_pos.till.models import Sale, SaleKind
-from tests.conftest import in_app, shop_today
+from tests.conftest import MANAGER_PIN, in_app, shop_today
 from tests.fake_noviapi import FakeNoviApi
 from tests.fake_posnet import FakePosnet
 from tests.fiscal_support import sell, use_printer
@@ -101,7 +101,7 @@ def test_a_fiscal_day_on_each_device(app, client, sign_in, printer):
     day = shop_today().isoformat()
     # Cash: 200 float + 40 + 5 − 40 − 5 refunded = 200 zł.
     assert client.post("/cash/count", data={"d10000": "2"}).status_code == 302
-    closed = client.post(f"/cash/day/{day}", data={})
+    closed = client.post(f"/cash/day/{day}", data={"confirm": "y", **MANAGER_PIN})
     assert closed.status_code == 302, closed.get_data(as_text=True)[:2000]
 
     with in_app(app):

@@ -6,7 +6,7 @@ import pytest
 from lukluk_pos.extensions import db
 from lukluk_pos.fiscal.device import parse
 from lukluk_pos.fiscal.novitus import NovitusPrinter, slot_rate
-from tests.conftest import in_app, shop_today
+from tests.conftest import MANAGER_PIN, in_app, shop_today
 from tests.fake_noviapi import FakeNoviApi
 from tests.fiscal_support import FAULT_MESSAGES, SPLIT_PAYMENTS, fill_discounted_basket, retry_twice, sell, use_printer
 
@@ -136,7 +136,7 @@ def test_the_day_close_prints_the_daily_report_and_sets_it_beside_the_system(app
     sell(client, "novitus-day-00002", lines=(("13", "30"),), payments=[{"method": "card"}])
     day = shop_today().isoformat()
     assert client.post("/cash/count", data={"d10000": "2", "d1000": "1", "d200": "1", "d50": "1"}).status_code == 302
-    closed = client.post(f"/cash/day/{day}", data={})
+    closed = client.post(f"/cash/day/{day}", data={"confirm": "y", **MANAGER_PIN})
     assert closed.status_code == 302, closed.get_data(as_text=True)
     assert novitus.daily_reports == [{"totals": {"A": 3000, "E": 1250}, "date": shop_today().strftime("%d-%m-%Y"),
                                       "receipts": 2}]

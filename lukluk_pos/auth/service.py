@@ -131,7 +131,9 @@ def approve(manager_id, pin) -> User:
         raise InvalidInput(_l("Choose the approving manager."), field="manager_id") from None
     if not manager.is_manager:
         raise InvalidInput(_l("Choose the approving manager."), field="manager_id")
-    verify(manager, str(pin or ""), kind=SignInMethod.PIN)
+    if not str(pin or "").strip():  # nothing typed is not a wrong PIN: it never counts towards the lockout
+        raise InvalidInput(_l("The manager types their PIN."), field="pin")
+    verify(manager, str(pin), kind=SignInMethod.PIN)
     return manager
 
 

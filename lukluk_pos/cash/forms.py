@@ -69,7 +69,14 @@ class SignOffForm(FlaskForm):
 
 
 class CloseDayForm(FlaskForm):
-    """In fiscal register mode: the register's daily report (fields ``vat_<code>`` added per code)."""
+    """Closing is a manager's act: a manager signed in, or one approving with their PIN; always
+    confirmed. In fiscal register mode also the register's daily report (``vat_<code>`` per code)."""
+
+    confirm = BooleanField(_l("I have checked the figures: close the day and lock it"),
+                           validators=[DataRequired(_l("Tick the box to confirm: a closed day is locked."))])
+    manager_id = SelectField(_l("Manager"), coerce=int, validate_choice=False)
+    pin = StringField(_l("Manager's PIN"), validators=[Optional(), longest(6)],
+                      render_kw={"inputmode": "numeric", "autocomplete": "off", "type": "password"})
 
     receipts = StringField(_l("Receipts on the register's daily report"), validators=[Optional(), longest(6)],
                            render_kw={"inputmode": "numeric"})

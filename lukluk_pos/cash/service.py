@@ -135,6 +135,10 @@ def session_for_sale(till_id: int) -> TillSession:
         query = query.with_for_update(read=True)
     found = db.session.scalar(query)
     if found is None:
+        day = today()
+        if day_status(day) is DayStatus.CLOSED:  # the day is over: say so, not "count the float"
+            raise TillNotOpen(_l("Today (%(day)s) is closed: the till cannot be opened until an admin reopens the day."),
+                              day=day.isoformat())
         raise TillNotOpen()
     return found
 

@@ -13,7 +13,7 @@ from wtforms import SelectChoice, StringField
 from wtforms.validators import Optional
 
 from ..auth.access import Access, access
-from ..auth.service import managers
+from ..auth.service import approve, managers
 from ..catalog.models import Category
 from ..core import validation
 from ..core.errors import DomainError
@@ -174,7 +174,9 @@ def _close_form(codes: list[str]) -> CloseDayForm:
         setattr(Form, f"vat_{code}", StringField(_("Gross sales at VAT %(code)s (zł)", code=code),
                                                  validators=[Optional(), longest(20)],
                                                  render_kw={"inputmode": "decimal"}))
-    return Form()
+    form = Form()
+    form.manager_id.choices = [SelectChoice(m.id, m.name) for m in managers()]
+    return form
 
 
 @bp.get("/day")
@@ -253,13 +255,19 @@ def close_day(day: str):
     codes = _vat_codes(data)
     form = _close_form(codes if register else [])
     refused = False
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if form.is_submitted() and not g.user.is_manager and not (form.pin.data or "").strip():
+        form.pin.errors = [*form.pin.errors, _("The manager types their PIN.")]  # said with the other errors
+        valid = False
+    if valid:
         fiscal = {"by_vat": {code: getattr(form, f"vat_{code}").data for code in codes},
                   "receipts": form.receipts.data} if register else None
         try:
+            # A volunteer closes with a manager's PIN; a manager signed in needs none.
+            approved_by = None if g.user.is_manager else approve(form.manager_id.data, form.pin.data)
             if fiscal_printer.printer_mode():
                 fiscal = _fiscal_daily_report(when)
-            report = zreport.close_day(when, g.user, fiscal=fiscal)
+            report = zreport.close_day(when, g.user, fiscal=fiscal, approved_by=approved_by)
         except DomainError as exc:
             show_on_form(exc, form)
             refused = True

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from ..auth.models import LoginSession, User
 from ..core import audit
-from ..core.errors import DomainError, InvalidInput
+from ..core.errors import DomainError, Forbidden, InvalidInput
 from ..core.models import FiscalMode, Shop, next_value, utcnow
 from ..extensions import db
 from . import service as cash
@@ -132,9 +132,14 @@ def for_day(day: date) -> dict:
     return build(day)
 
 
-def close_day(day: date, user: User, *, fiscal: dict | None = None, at: datetime | None = None) -> ZReport:
-    """Close the day: the Z report gets its number and the day is locked. The caller prints it and
-    takes the backup after the commit."""
+def close_day(day: date, user: User, *, fiscal: dict | None = None, at: datetime | None = None,
+              approved_by: User | None = None) -> ZReport:
+    """Close the day: the Z report gets its number and the day is locked. It is a manager's act: a
+    manager closes it, or someone else with a manager's PIN approval (``approved_by``). The caller
+    prints it and takes the backup after the commit."""
+    manager = user if user.is_manager else approved_by
+    if manager is None or not manager.is_manager:
+        raise Forbidden(_l("Closing the day is a manager's act: a manager signs in or approves with their PIN."))
     if not isinstance(day, date):
         raise InvalidInput(_l("Choose a day."))
     moment = at or utcnow()
@@ -157,7 +162,7 @@ def close_day(day: date, user: User, *, fiscal: dict | None = None, at: datetime
     report.figures = build(day, report=report)
     db.session.flush()
     audit.record("day.close", user_id=user.id, obj=report, day=day.isoformat(), number=report.number,
-                 net=report.figures["net_minor"])
+                 net=report.figures["net_minor"], approved_by=manager.id if manager is not user else None)
     return report
 
 

@@ -12,6 +12,7 @@ from ..api.spec import translate
 from ..auth.access import Access, access
 from ..auth.service import managers
 from ..cash import service as cash
+from ..cash.models import DayStatus
 from ..catalog import service as catalog
 from ..core.errors import DomainError
 from ..core.money import format_money
@@ -35,6 +36,7 @@ def till_page():
         "till/till.html", till=current, categories=catalog.categories(),
         basket=queries.basket(service.open_basket(current.id)), managers=managers(),
         quick_cash=[1000, 2000, 5000, 10000, 20000], session=cash.current_session(current.id), today=cash.today(),
+        day_closed=cash.day_status(cash.today()) is DayStatus.CLOSED,
         fiscal_printer=fiscal.printer_mode(),
     )
 

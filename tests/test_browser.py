@@ -126,7 +126,7 @@ def test_bad_price_shows_a_clear_message_at_the_till(page, shop):
     page.get_by_role("button", name="Książki").click()
     page.locator("#op-price").fill("abc")
     page.keyboard.press("Enter")
-    expect(page.locator("#message")).to_have_text("Wpisz kwotę, np. 12,50.")
+    expect(page.locator("#open-price .dialog-message")).to_have_text("Wpisz kwotę, np. 12,50.")
     page.keyboard.press("Escape")
     page.keyboard.type("2999999999999")
     page.keyboard.press("Enter")

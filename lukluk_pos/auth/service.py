@@ -31,6 +31,15 @@ class WrongCredentials(DomainError):
     message = _l("Wrong PIN or password.")
 
 
+class WrongApprovalPin(DomainError):
+    """A manager's PIN typed into an approval was wrong. The person at the till stays signed in, so
+    this is not a 401: the till keeps its basket and asks again."""
+
+    status = 403
+    code = "wrong_pin"
+    message = _l("Wrong PIN.")
+
+
 class AccountLocked(DomainError):
     status = 423
     code = "locked"
@@ -102,7 +111,7 @@ def verify(user: User, secret: str, *, kind: SignInMethod) -> None:
     db.session.commit()
     if locked_minutes:
         raise AccountLocked(minutes=locked_minutes)
-    raise WrongCredentials()
+    raise WrongCredentials(_l("Wrong PIN.") if kind is SignInMethod.PIN else _l("Wrong password."))
 
 
 def active_user(user_id) -> User:
@@ -133,7 +142,10 @@ def approve(manager_id, pin) -> User:
         raise InvalidInput(_l("Choose the approving manager."), field="manager_id")
     if not str(pin or "").strip():  # nothing typed is not a wrong PIN: it never counts towards the lockout
         raise InvalidInput(_l("The manager types their PIN."), field="pin")
-    verify(manager, str(pin), kind=SignInMethod.PIN)
+    try:
+        verify(manager, str(pin), kind=SignInMethod.PIN)
+    except WrongCredentials:
+        raise WrongApprovalPin(field="pin") from None
     return manager
 
 

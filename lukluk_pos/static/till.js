@@ -24,8 +24,19 @@
     return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
 
+  // A message goes where the volunteer is looking: inside the open dialog if there is one, else right
+  // under the scan field. Both are alert regions, so a screen reader says it; the focus stays put.
   function say(text, kind) {
-    var box = $("message");
+    var open = document.querySelector("dialog[open]");
+    var box = open ? open.querySelector(".dialog-message") : null;
+    if (box) {
+      box.textContent = "";
+      box.textContent = text || "";
+      if (box.id === "pay-status") box.classList.toggle("dialog-error", kind === "error");
+      return;
+    }
+    box = $("message");
+    box.textContent = "";
     box.textContent = text || "";
     box.className = "till-message" + (kind ? " " + kind : "");
   }
@@ -95,7 +106,9 @@
     return fetch(API + path, options).then(function (response) {
       clearTimeout(timer);
       return response.json().catch(function () { return {}; }).then(function (json) {
-        if (response.status === 401) { window.location.reload(); }
+        // Signed out (session ended or expired): the page reloads to the sign-in. A wrong manager's PIN
+        // in an approval is not that: it is answered in the dialog.
+        if (response.status === 401 && json.error === "unauthenticated") { window.location.reload(); }
         if (!response.ok) {
           var error = new Error(json.message || T.offline);
           error.code = json.error; error.status = response.status;
@@ -110,13 +123,13 @@
     });
   }
 
-  // Send a change; if a manager must approve, ask for the PIN and send it again with it.
+  // Send a change; if a manager must approve, ask for the PIN and send it again with it. A wrong or
+  // missing PIN is said inside the approval dialog, which stays open (the basket is untouched).
   function change(method, path, body) {
     return call(method, path, body).catch(function (error) {
       if (error.code !== "approval_required") throw error;
-      return askApproval().then(function (approval) {
-        var withApproval = Object.assign({}, body, { approval: approval });
-        return call(method, path, withApproval);
+      return askApproval(function (approval) {
+        return call(method, path, Object.assign({}, body, { approval: approval }));
       });
     });
   }
@@ -307,19 +320,40 @@
 
   // --- manager approval -------------------------------------------------------------------------
   var approvalWaiter = null;
-  function askApproval() {
+  var PIN_ERRORS = ["wrong_pin", "locked", "invalid"];
+  function askApproval(attempt) {
     return new Promise(function (resolve, reject) {
-      approvalWaiter = { resolve: resolve, reject: reject };
+      approvalWaiter = { resolve: resolve, reject: reject, attempt: attempt };
       $("a-pin").value = "";
+      $("a-error").textContent = "";
       $("approval").showModal();
       $("a-pin").focus();
     });
   }
+  function approvalError(text) {
+    $("a-error").textContent = text;
+    $("a-pin").value = "";
+    $("a-pin").focus();
+  }
   $("approval-form").addEventListener("submit", function (event) {
     event.preventDefault();
-    var waiter = approvalWaiter; approvalWaiter = null;
-    $("approval").close();
-    if (waiter) waiter.resolve({ manager_id: parseInt($("a-manager").value, 10), pin: $("a-pin").value });
+    var waiter = approvalWaiter;
+    if (!waiter) return;
+    var pin = $("a-pin").value.trim();
+    if (!pin) { approvalError(T.pinMissing); return; }  // not a wrong PIN: nothing is sent or counted
+    var submit = $("approval-submit");
+    submit.disabled = true;
+    $("a-error").textContent = "";
+    waiter.attempt({ manager_id: parseInt($("a-manager").value, 10), pin: pin }).then(function (result) {
+      approvalWaiter = null;
+      $("approval").close();
+      waiter.resolve(result);
+    }, function (error) {
+      if (PIN_ERRORS.indexOf(error.code) >= 0) { approvalError(error.message); return; }
+      approvalWaiter = null;
+      $("approval").close();
+      waiter.reject(error);
+    }).then(function () { submit.disabled = false; });
   });
   $("approval").addEventListener("close", function () {
     if (approvalWaiter) {
@@ -379,6 +413,7 @@
       payKey = null;
       remember(null);
       $("pay").close();
+      focusScanAfresh();  // however it was paid (keys or mouse), the scanner's next code lands in the scan field
       if ($("buyer-nip")) $("buyer-nip").value = "";
       showDone(sale);
       setTimeout(checkPrinter, 1500);
@@ -391,11 +426,10 @@
       if (error.code === "key_used") {
         remember(key);
         return learnFate().then(function (sale) {
-          if (!sale) { payKey = null; say(error.message, "error"); $("pay-status").textContent = error.message; }
+          if (!sale) { payKey = null; say(error.message, "error"); }
         }).catch(function (again) { say(again.message, "error"); });
       }
       say(error.message, "error");
-      $("pay-status").textContent = error.message;
     }).then(function () {
       Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
       if (!anyDialogOpen()) refocus();
@@ -508,8 +542,15 @@
   Array.prototype.forEach.call(document.querySelectorAll("[data-close]"), function (b) {
     b.addEventListener("click", function () { b.closest("dialog").close(); });
   });
+  // Chromium can leave the field "focused" but not taking keys when a modal dialog closes and gives the
+  // focus back (a payment by mouse was followed by a lost scan): blur and focus again to be sure.
+  function focusScanAfresh() {
+    if (anyDialogOpen()) return;
+    scan.blur();
+    scan.focus();
+  }
   Array.prototype.forEach.call(document.querySelectorAll("dialog"), function (d) {
-    d.addEventListener("close", function () { setTimeout(refocus, 0); });
+    d.addEventListener("close", function () { setTimeout(focusScanAfresh, 0); });
   });
 
   // A scanner types digits and Enter wherever the focus is: keep it in the scan field.

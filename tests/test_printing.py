@@ -297,3 +297,72 @@ def test_a_job_interrupted_by_a_crash_prints_again_marked_as_repeated(app, clien
         assert "WYDRUK PONOWNY".encode() in data and b"\x1bp" not in data
         assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.action == "print.repeated")) == 2
+
+
+def _paper(app, job_id) -> tuple[list[str], bytes]:
+    """The job's printed lines (its text blocks, stripped) and the ESC/POS bytes the printer gets."""
+    with app.app_context():
+        job = db.session.get(PrintJob, job_id)
+        return [b["text"].strip() for b in job.document if b["t"] == "text"], service.render_job(job, service.settings())
+
+
+def _amount(line: str) -> int:
+    token = [t for t in line.split() if t != "zw"][-1]
+    return (-1 if token.startswith("-") else 1) * int(token.lstrip("-").replace(",", ""))
+
+
+def test_a_refund_receipt_adds_up_on_paper_and_nothing_is_cut(app, client, sign_in, make_item, shop):
+    long_shop = "LukLuk — sklep charytatywny Spółdzielni Socjalnej w Sopocie"
+    with app.app_context():
+        db.session.scalar(select(Shop)).name = long_shop
+        from lukluk_pos.auth.models import User
+        db.session.get(User, shop["Marek"]).name = "Jędrzej Ćwiek-Wiśniewski"
+        db.session.commit()
+    sign_in("Marek")
+    item = make_item(price_minor=300, description="Kubek", category="Książki", kind="bulk", quantity=5)
+    client.post("/api/v1/till/basket/lines", json={"code": item["code"], "quantity": 3})
+    client.post("/api/v1/till/basket/discount", json={"kind": "percent", "value": 11, "reason": "Stała klientka"})
+    sale = client.post("/api/v1/till/basket/complete", json={"key": "refund-adds-up", "payments": [{"method": "cash"}]})
+    assert sale.status_code == 200, sale.json
+    found = client.get(f"/api/v1/sales/by-number/{sale.json['number']}").json
+    refund = client.post(f"/api/v1/sales/{sale.json['id']}/refunds", json={
+        "key": "refund-adds-up-1", "lines": [{"line_id": found["lines"][0]["id"], "quantity": 1}], "method": "cash",
+        "reason": "Pęknięty"})
+    assert refund.status_code == 201, refund.json
+    with app.app_context():
+        job = db.session.scalar(select(PrintJob).where(PrintJob.kind == JobKind.RECEIPT).order_by(PrintJob.id.desc()))
+    lines, data = _paper(app, job.id)
+    assert "rabat ze sprzedaży".encode("cp852") in data and b"DO ZWROTU PLN" in data
+    total_line = next(line for line in lines if line.startswith("DO ZWROTU PLN"))
+    back = _amount(total_line)
+    assert back == refund.json["total_minor"] and back < 300
+    # The customer can check it: the line at full price less the discount's share is what comes back.
+    full = _amount(next(line for line in lines if line.startswith("1 x 3,00")))
+    share = _amount(next(line for line in lines if line.startswith("rabat ze sprzedaży")))
+    assert full == 300 and full + share == back
+    assert any(line.startswith("Zwrot zw") and _amount(line) == back for line in lines)
+    assert not any(line.startswith("Sprzedaż") for line in lines)
+    # The shop's long name and the cashier's name are wrapped, never cut.
+    heading = " ".join(line for line in lines[:4] if line)
+    assert long_shop in heading.replace("  ", " "), lines[:5]
+    assert any("Jędrzej Ćwiek-Wiśniewski" in line for line in lines) or \
+        "Jędrzej Ćwiek-Wiśniewski" in " ".join(lines)
+
+
+def test_the_z_report_wraps_the_shop_and_the_closers_names(app):
+    from lukluk_pos.printing.document import z_report
+
+    with app.app_context():
+        shop = Shop(name="LukLuk — sklep charytatywny w Sopocie", address="ul. Morska 1", nip="5851234568")
+        data = {"z_number": 7, "date": "2026-11-29", "earlier_z_numbers": [], "closed_at": "2026-11-29T18:05+01:00",
+                "closed_by": "Jędrzej Ćwiek-Wiśniewski", "first_receipt": 1, "last_receipt": 2, "gross_minor": 0,
+                "discounts_minor": 0, "refunds_minor": 0, "net_minor": 0, "sales_count": 0, "refunds_count": 0,
+                "voids_count": 0, "items_sold": 0, "items_taken_in": 0, "by_payment_method": {}, "by_category": {},
+                "by_vat_code": {}, "sessions": [], "cash": {"over_minor": 0, "short_minor": 0}, "movements": [],
+                "adjustments": [], "fiscal": None, "on_duty": ["Jędrzej Ćwiek-Wiśniewski"]}
+        for width in (32, 42, 48):
+            texts = [b["text"] for b in z_report(data, shop, width) if b["t"] == "text"]
+            big = [b["text"] for b in z_report(data, shop, width) if b["t"] == "text" and b["big"]]
+            assert all(len(t) <= width for t in texts) and all(len(t) <= width // 2 for t in big)
+            assert " ".join(big[:-1]) == shop.name  # every word of the name, over as many lines as it takes
+            assert "Jędrzej Ćwiek-Wiśniewski" in " ".join(texts).replace("- ", "-")

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from lukluk_pos.auth.models import User
-from lukluk_pos.auth.service import WrongCredentials
+from lukluk_pos.auth.service import WrongApprovalPin
 from lukluk_pos.catalog.models import Category, Item, ItemStatus
 from lukluk_pos.core.errors import ApprovalRequired, InvalidInput
 from lukluk_pos.core.models import AuditEvent
@@ -211,7 +211,7 @@ def test_discount_over_the_limit_needs_a_manager_pin(ania, make_item):
     till.set_line_discount(TILL, ania, line.id, kind="percent", value=20, reason="Mała wada")  # at the limit
     with pytest.raises(ApprovalRequired):
         till.set_line_discount(TILL, ania, line.id, kind="percent", value=50, reason="Plama")
-    with pytest.raises(WrongCredentials):
+    with pytest.raises(WrongApprovalPin):
         till.set_line_discount(TILL, ania, line.id, kind="percent", value=50, reason="Plama",
                                approval=till.Approval(person("Marek").id, "9999"))
     db.session.rollback()

@@ -32,13 +32,20 @@ def rule(width: int) -> dict:
     return {"t": "rule", "width": width}
 
 
-def row(left: str, right: str, width: int, **style) -> dict:
-    """Left text and a right-aligned amount on one line (the left side is cut to fit)."""
+def row(left: str, right: str, width: int, **style) -> list[dict]:
+    """Left text and a right-aligned amount. Nothing is cut: a left side too long for the line wraps,
+    and the amount stands on its last line (or on a line of its own)."""
     room = width - len(right) - 1
-    return text(f"{left[:room]:<{room}} {right}", **style)
+    if len(left) <= room:
+        return [text(f"{left:<{room}} {right}", **style)]
+    lines = textwrap.wrap(left, width) or [""]
+    if len(lines[-1]) <= room:
+        return [text(line, **style) for line in lines[:-1]] + [text(f"{lines[-1]:<{room}} {right}", **style)]
+    return [text(line, **style) for line in lines] + [text(f"{right:>{width}}", **style)]
 
 
 def wrapped(value: str, width: int, **style) -> list[dict]:
+    """Text over as many lines as it needs (long words are broken, never dropped)."""
     return [text(line, **style) for line in textwrap.wrap(value, width) or [""]]
 
 
@@ -47,7 +54,8 @@ def _nip(nip: str) -> str:
 
 
 def header(shop: Shop | None, width: int) -> list[dict]:
-    blocks = [text((shop.name if shop else "LukLuk POS")[: width // 2], align="center", bold=True, big=True)]
+    # Large type is twice as wide: the shop's name wraps at half the width, it is never cut.
+    blocks = wrapped(shop.name if shop else "LukLuk POS", width // 2, align="center", bold=True, big=True)
     if shop:
         for line in shop.address.splitlines():
             blocks += wrapped(line.strip(), width, align="center")
@@ -81,38 +89,42 @@ def receipt(sale: Sale, shop: Shop | None, width: int, *, copy: bool = False, op
     if copy:
         blocks.append(text("KOPIA", align="center", bold=True, big=True))
     when = format_datetime(sale.completed_at or datetime.now(), "yyyy-MM-dd HH:mm")
-    blocks.append(row(f"Paragon nr {sale.number}", when, width))
+    blocks += row(f"Paragon nr {sale.number}", when, width)
     cashier = sale.cashier.name if sale.cashier else ""
-    blocks.append(text(f"Kasa: {sale.till.name}  Kasjer: {cashier}"[:width]))
+    blocks += wrapped(f"Kasa: {sale.till.name}  Kasjer: {cashier}", width)
     blocks.append(rule(width))
     vat: dict[str, int] = {}
     for line in sale.lines:
         blocks += wrapped(line.description, width)
         gross = line.unit_price_minor * line.quantity
-        blocks.append(row(f"  {line.quantity} x {money(line.unit_price_minor)}", f"{money(gross)} {line.vat_code}", width))
+        blocks += row(f"  {line.quantity} x {money(line.unit_price_minor)}", f"{money(gross)} {line.vat_code}", width)
         line_discount = gross - line.total_minor - line.basket_discount_minor
         if sale.kind is SaleKind.SALE and line_discount:
             reason = f" ({line.discount_reason})" if line.discount_reason else ""
-            blocks.append(row(f"  rabat{reason}", f"-{money(line_discount)}", width))
+            blocks += row(f"  rabat{reason}", f"-{money(line_discount)}", width)
+        elif sale.kind is SaleKind.REFUND and line_discount:
+            # What the customer paid for it was less: the discount's share, so the paper adds up.
+            blocks += row("  rabat ze sprzedaży", f"-{money(line_discount)}", width)
         vat[line.vat_code] = vat.get(line.vat_code, 0) + line.total_minor
     blocks.append(rule(width))
     if sale.discount_minor:
         reason = f" ({sale.discount_reason})" if sale.discount_reason else ""
-        blocks.append(row(f"Rabat{reason}", f"-{money(sale.discount_minor)}", width))
+        blocks += row(f"Rabat{reason}", f"-{money(sale.discount_minor)}", width)
     label = "DO ZWROTU PLN" if sale.kind is SaleKind.REFUND else "SUMA PLN"
-    blocks.append(row(label, money(sale.total_minor), width // 2, bold=True, big=True))
+    blocks += row(label, money(sale.total_minor), width // 2, bold=True, big=True)
+    what = "Zwrot" if sale.kind is SaleKind.REFUND else "Sprzedaż"
     for code, amount in sorted(vat.items()):
-        blocks.append(row(f"Sprzedaż {code}" if code == "zw" else f"Sprzedaż opodatk. {code}%", money(amount), width))
+        blocks += row(f"{what} {code}" if code == "zw" else f"{what} opodatk. {code}%", money(amount), width)
     blocks.append(rule(width))
     for payment in sale.payments:
         name = "Gotówka" if payment.method is PaymentMethod.CASH else "Karta"
         if sale.kind is SaleKind.REFUND:
-            blocks.append(row(f"Zwrot: {name.lower()}", money(payment.amount_minor), width))
+            blocks += row(f"Zwrot: {name.lower()}", money(payment.amount_minor), width)
         elif payment.method is PaymentMethod.CASH:
-            blocks.append(row(name, money(payment.tendered_minor or payment.amount_minor), width))
-            blocks.append(row("Reszta", money(payment.change_minor), width, bold=True))
+            blocks += row(name, money(payment.tendered_minor or payment.amount_minor), width)
+            blocks += row("Reszta", money(payment.change_minor), width, bold=True)
         else:
-            blocks.append(row(name, money(payment.amount_minor), width))
+            blocks += row(name, money(payment.amount_minor), width)
     blocks.append(text(""))
     blocks.append({"t": "barcode", "code": f"{sale.number:08d}"})
     if shop and shop.receipt_footer:
@@ -130,7 +142,7 @@ def gift_confirmation(data: dict, shop: Shop | None, width: int) -> list[dict]:
     blocks.append(text(""))
     blocks.append(text("POTWIERDZENIE", align="center", bold=True, big=True))
     blocks.append(text("PRZYJĘCIA DAROWIZNY", align="center", bold=True))
-    blocks.append(row(f"Dar nr {data['batch']}", format_datetime(data["received"], "yyyy-MM-dd"), width))
+    blocks += row(f"Dar nr {data['batch']}", format_datetime(data["received"], "yyyy-MM-dd"), width)
     blocks += wrapped(f"Darczyńca: {data['donor']}", width)
     blocks.append(rule(width))
     blocks += wrapped(data["statement"], width)
@@ -138,16 +150,16 @@ def gift_confirmation(data: dict, shop: Shop | None, width: int) -> list[dict]:
     for line in data["lines"]:
         blocks += wrapped(line["description"], width)
         if data["with_value"]:
-            blocks.append(row(f"  {line['quantity']} x {money(line['price_minor'])}",
-                              money(line["quantity"] * line["price_minor"]), width))
+            blocks += row(f"  {line['quantity']} x {money(line['price_minor'])}",
+                              money(line["quantity"] * line["price_minor"]), width)
         else:
             blocks.append(text(f"  {line['quantity']} szt."))
     blocks.append(rule(width))
     if data["with_value"]:
-        blocks.append(row("WARTOŚĆ DAROWIZNY", money(data["value_minor"]), width, bold=True))
+        blocks += row("WARTOŚĆ DAROWIZNY", money(data["value_minor"]), width, bold=True)
         blocks += wrapped(data["value_note"], width)
     else:
-        blocks.append(row("Liczba sztuk", str(sum(line["quantity"] for line in data["lines"])), width))
+        blocks += row("Liczba sztuk", str(sum(line["quantity"] for line in data["lines"])), width)
     blocks += [text(""), text(""), text("." * min(width, 32))]
     blocks += wrapped(f"za sklep: {data['received_by']}", width)
     blocks += [text(""), text(""), text("." * min(width, 32)), text("darczyńca"), text("")]
@@ -164,9 +176,9 @@ def test_page(shop: Shop | None, width: int, printer: str) -> list[dict]:
         text(TEST_LINE.lower()),
         text(TEST_LINE.upper(), bold=True),
         rule(width),
-        row("Kolumny", str(width), width),
-        row("Drukarka", printer[: width // 2], width),
-        row("Kwota", money(123450), width),
+        *row("Kolumny", str(width), width),
+        *row("Drukarka", printer, width),
+        *row("Kwota", money(123450), width),
         {"t": "barcode", "code": "00000123"},
         {"t": "cut"},
     ]
@@ -184,9 +196,9 @@ def labels(items, width: int) -> list[dict]:
         for _ in range(copies):
             blocks += [
                 text(f"{money(price_minor)} zł", align="center", bold=True, big=True),
-                text(description[:width], align="center"),
+                *wrapped(description, width, align="center"),
                 {"t": "barcode", "code": code, "type": "EAN13"},
-                text(f"{colour} · {day:%Y-%m-%d}"[:width], align="center"),
+                *wrapped(f"{colour} · {day:%Y-%m-%d}", width, align="center"),
                 {"t": "cut"},
             ]
     return blocks
@@ -202,58 +214,57 @@ def z_report(data: dict, shop: Shop | None, width: int) -> list[dict]:
     blocks.append(text(f"RAPORT DOBOWY Z nr {data['z_number'] or '-'}", align="center", bold=True))
     blocks.append(text(data["date"], align="center", bold=True, big=True))
     if data["earlier_z_numbers"]:
-        blocks.append(text(f"Po ponownym otwarciu; wcześniej nr {', '.join(map(str, data['earlier_z_numbers']))}"[:width]))
+        blocks += wrapped(f"Po ponownym otwarciu; wcześniej nr {', '.join(map(str, data['earlier_z_numbers']))}", width)
     if data["closed_at"]:
-        blocks.append(row("Zamknięty", f"{data['closed_at'][:16].replace('T', ' ')} {data['closed_by']}"[:width // 2 + 4],
-                          width))
-    blocks.append(row("Paragony", f"{data['first_receipt'] or '-'}-{data['last_receipt'] or '-'}", width))
+        blocks += wrapped(f"Zamknięcie: {data['closed_at'][:16].replace('T', ' ')} ({data['closed_by']})", width)
+    blocks += row("Paragony", f"{data['first_receipt'] or '-'}-{data['last_receipt'] or '-'}", width)
     blocks.append(rule(width))
     for label, key in (("Sprzedaż brutto", "gross_minor"), ("Rabaty", "discounts_minor"),
                        ("Zwroty", "refunds_minor")):
-        blocks.append(row(label, money(data[key]), width))
-    blocks.append(row("NETTO", money(data["net_minor"]), width, bold=True))
-    blocks.append(row("Liczba sprzedaży", str(data["sales_count"]), width))
-    blocks.append(row("Liczba zwrotów", str(data["refunds_count"]), width))
-    blocks.append(row("Anulowane koszyki", str(data["voids_count"]), width))
-    blocks.append(row("Sprzedane sztuki", str(data["items_sold"]), width))
-    blocks.append(row("Przyjęte z darów", str(data["items_taken_in"]), width))
+        blocks += row(label, money(data[key]), width)
+    blocks += row("NETTO", money(data["net_minor"]), width, bold=True)
+    blocks += row("Liczba sprzedaży", str(data["sales_count"]), width)
+    blocks += row("Liczba zwrotów", str(data["refunds_count"]), width)
+    blocks += row("Anulowane koszyki", str(data["voids_count"]), width)
+    blocks += row("Sprzedane sztuki", str(data["items_sold"]), width)
+    blocks += row("Przyjęte z darów", str(data["items_taken_in"]), width)
     for title, key, names in (("Formy płatności", "by_payment_method", PAYMENT_NAMES),
                               ("Kategorie", "by_category", {}), ("Stawki VAT", "by_vat_code", {})):
         blocks += [rule(width), text(title, bold=True)]
         for name, entry in data[key].items():
-            blocks.append(row(names.get(name, name), money(entry["net_minor"]), width))
+            blocks += row(names.get(name, name), money(entry["net_minor"]), width)
     blocks += [rule(width), text("GOTÓWKA", bold=True)]
     for session in data["sessions"]:
-        blocks.append(text(f"{session['till']} ({session['opened_at'][11:16]}-"
-                           f"{(session['closed_at'] or '')[11:16]})"[:width]))
+        blocks += wrapped(f"{session['till']} ({session['opened_at'][11:16]}-{(session['closed_at'] or '')[11:16]})",
+                          width)
         for label, key in (("Pogotowie kasowe", "float_minor"), ("Przyjęta gotówka", "cash_received_minor"),
                            ("Wydana reszta", "change_given_minor"), ("Zwroty gotówką", "cash_refunds_minor"),
                            ("Wpłaty", "paid_in_minor"), ("Wypłaty", "paid_out_minor"), ("Do sejfu", "drops_minor"),
                            ("Powinno być", "expected_minor"), ("Policzono", "counted_minor")):
             value = session[key]
-            blocks.append(row(f" {label}", money(value) if value is not None else "-", width))
+            blocks += row(f" {label}", money(value) if value is not None else "-", width)
         difference = session["difference_minor"]
         if difference is not None:
             word = "Nadwyżka" if difference > 0 else "Niedobór" if difference < 0 else "Różnica"
-            blocks.append(row(f" {word}", money(difference), width, bold=True))
+            blocks += row(f" {word}", money(difference), width, bold=True)
         if session["card_terminal_minor"] is not None:
-            blocks.append(row(" Karta: terminal", money(session["card_terminal_minor"]), width))
-        blocks.append(row(" Karta: system", money(session["card_system_minor"]), width))
+            blocks += row(" Karta: terminal", money(session["card_terminal_minor"]), width)
+        blocks += row(" Karta: system", money(session["card_system_minor"]), width)
         if session["sign_off"]:
-            blocks += wrapped(f" Zatwierdził(a) {session['sign_off']['by']}: {session['sign_off']['comment']}", width)
+            blocks += wrapped(f" Zatwierdzenie ({session['sign_off']['by']}): {session['sign_off']['comment']}", width)
     cash_total = data["cash"]
-    blocks.append(row("Nadwyżki razem", money(cash_total["over_minor"]), width))
-    blocks.append(row("Niedobory razem", money(cash_total["short_minor"]), width))
+    blocks += row("Nadwyżki razem", money(cash_total["over_minor"]), width)
+    blocks += row("Niedobory razem", money(cash_total["short_minor"]), width)
     if data["movements"]:
         blocks += [rule(width), text("Wpłaty i wypłaty", bold=True)]
         for move in data["movements"]:
-            blocks.append(row(f"{MOVEMENT_NAMES[move['kind']]} {move['by']}", money(move["amount_minor"]), width))
+            blocks += row(f"{MOVEMENT_NAMES[move['kind']]} {move['by']}", money(move["amount_minor"]), width)
             blocks += wrapped(f"  {move['reason']}", width)
     if data["adjustments"]:
         blocks += [rule(width), text("Korekty", bold=True)]
         for adj in data["adjustments"]:
-            blocks.append(row(f"{adj['affects_day']} {PAYMENT_NAMES.get(adj['method'], adj['method'])}",
-                              money(adj["amount_minor"]), width))
+            blocks += row(f"{adj['affects_day']} {PAYMENT_NAMES.get(adj['method'], adj['method'])}",
+                              money(adj["amount_minor"]), width)
             blocks += wrapped(f"  {adj['reason']} ({adj['by']})", width)
     if data["fiscal"]:
         fiscal = data["fiscal"]
@@ -261,8 +272,8 @@ def z_report(data: dict, shop: Shop | None, width: int) -> list[dict]:
                    if fiscal.get("source") == "device" else "Kasa fiskalna / system")
         blocks += [rule(width), text(heading, bold=True)]
         for code, entry in fiscal["by_vat"].items():
-            blocks.append(row(f"VAT {code}", f"{money(entry['register_minor'])}/{money(entry['system_minor'])}", width))
-        blocks.append(row("Paragony", f"{fiscal['register_receipts'] if fiscal['register_receipts'] is not None else '-'}/{fiscal['system_receipts']}", width))
+            blocks += row(f"VAT {code}", f"{money(entry['register_minor'])}/{money(entry['system_minor'])}", width)
+        blocks += row("Paragony", f"{fiscal['register_receipts'] if fiscal['register_receipts'] is not None else '-'}/{fiscal['system_receipts']}", width)
     blocks += [rule(width), text("Na zmianie:", bold=True)]
     blocks += wrapped(", ".join(data["on_duty"]) or "-", width)
     blocks.append({"t": "cut"})

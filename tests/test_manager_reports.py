@@ -28,9 +28,9 @@ WARSAW = ZoneInfo("Europe/Warsaw")
 
 
 
-def _at(day: date, hour: int) -> datetime:
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
     """A naive UTC timestamp for the shop's local hour on ``day``."""
-    return datetime.combine(day, time(hour), tzinfo=WARSAW).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+    return datetime.combine(day, time(hour, minute), tzinfo=WARSAW).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
 
 # --- reports against raw sales ------------------------------------------------------------------------
@@ -216,7 +216,7 @@ def test_a_stock_take_marks_the_missing_as_lost_after_confirmation(app, client, 
         assert db.session.get(Item, found[0]["id"]).status is ItemStatus.IN_STOCK
 
 
-def test_impact_weights_and_hours(app, ctx, shop, make_item):
+def test_impact_weights_and_hours(app, ctx, shop, make_item, clock):
     magda = db.session.get(User, shop["Magda"])
     books = db.session.scalar(select(Category).where(Category.name == "Książki"))
     books.weight_g = 350
@@ -232,12 +232,30 @@ def test_impact_weights_and_hours(app, ctx, shop, make_item):
                                     till_id=1, created_at=start, ended_at=end))
     cash.close_session(1, magda, counts={"10000": 2}, at=_at(day, 17))
     db.session.commit()
+    clock.move_to(datetime.combine(day, time(18), tzinfo=WARSAW))  # the report is read that evening
     p = period.Period(day, day)
     found = period.impact(p)
     assert found["items_sold"] == 4 and found["kg"] == 1.4 and found["raised_minor"] == 2000
     rows = {(r[0], r[1]): r[2] for r in period.hours(p).rows}
     month = f"{day:%Y-%m}"
     assert rows[("Ania", month)] == 5.5 and rows[("Marek", month)] == 2.5
+
+
+def test_an_open_sign_in_counts_until_now_and_only_till_sign_ins_are_on_duty(app, ctx, shop, clock):
+    day = shop_today()
+    clock.move_to(datetime.combine(day, time(10, 40), tzinfo=WARSAW))
+    # Ania signed in at the till 40 minutes ago and is still there; Marek looked at the back office by
+    # password from the same computer; the till is open.
+    db.session.add(LoginSession(token_hash="open-ania", user_id=shop["Ania"], method=SignInMethod.PIN, till_id=1,
+                                created_at=_at(day, 10)))
+    db.session.add(LoginSession(token_hash="office-marek", user_id=shop["Marek"], method=SignInMethod.PASSWORD,
+                                till_id=1, created_at=_at(day, 10, 20)))
+    db.session.commit()
+    rows = {(r[0], r[1]): r[2] for r in period.hours(period.Period(day, day)).rows}
+    assert rows == {("Ania", f"{day:%Y-%m}"): 0.7}  # 40 minutes, not the 14-hour limit
+    report = zreport.build(day)
+    assert "Marek" not in report["on_duty"] and "Ania" in report["on_duty"]
+    assert [s["name"] for s in report["till_sign_ins"]] == ["Ania"]
 
 
 def test_reports_download_as_csv_xlsx_and_svg_for_managers_only(app, client, sign_in, make_item, shop):

@@ -14,7 +14,7 @@ from datetime import date, datetime, timezone
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from ..auth.models import LoginSession, User
+from ..auth.models import LoginSession, SignInMethod, User
 from ..core import audit
 from ..core.errors import DomainError, Forbidden, InvalidInput
 from ..core.models import FiscalMode, Shop, next_value, utcnow
@@ -93,13 +93,15 @@ def build(day: date, *, report: ZReport | None = None) -> dict:
                             "reason": a.reason, "by": a.user.name, "at": _local(a.created_at)} for a in adjustments]
     data["adjustments_minor"] = sum(a["amount_minor"] for a in data["adjustments"])
 
-    # Who was on duty: everyone who sold, opened or counted a till, or signed in at one that day.
+    # Who was on duty: everyone who sold, opened or counted a till, or signed in at one with their PIN
+    # that day. A password sign-in (the back office, the first start's admin) is not duty at the till.
     start, end = utc_bounds(day)
     names = set(data["on_duty"])
     names |= {row["opened_by"] for row in rows} | {row["closed_by"] for row in rows if row["closed_by"]}
     sign_ins = db.session.execute(
         select(User.name, LoginSession.created_at, LoginSession.ended_at).join(User, User.id == LoginSession.user_id)
-        .where(LoginSession.till_id.is_not(None), LoginSession.created_at >= start, LoginSession.created_at < end)
+        .where(LoginSession.till_id.is_not(None), LoginSession.method == SignInMethod.PIN,
+               LoginSession.created_at >= start, LoginSession.created_at < end)
         .order_by(LoginSession.created_at)).all()
     data["till_sign_ins"] = [{"name": name, "signed_in": _local(since), "signed_out": _local(until)}
                              for name, since, until in sign_ins]

@@ -323,18 +323,23 @@ def impact(p: Period) -> dict:
 
 
 def hours(p: Period) -> Table:
-    """Hours at the till per person and month, from PIN sign-ins at a till. A sign-in ends at sign-out,
+    """Hours at the till per person and month, from PIN sign-ins at a till (a password sign-in is the
+    back office and counts for nothing here). A sign-in ends at sign-out,
     at the next sign-in at the same till, when that till is counted and closed, or after the sign-in
-    limit — whichever comes first (the last person of the day rarely signs out)."""
+    limit — whichever comes first (the last person of the day rarely signs out). A sign-in still open
+    counts until now, never ahead of the clock."""
     from ..cash.models import TillSession
+    from ..core.models import utcnow
 
     start, end = p.utc
+    now = utcnow()
     limit = timedelta(hours=current_app.config.get("SIGN_IN_HOURS", 14))
     rows = db.session.execute(
-        select(LoginSession.till_id, LoginSession.created_at, LoginSession.ended_at, User.name, LoginSession.method)
+        select(LoginSession.till_id, LoginSession.created_at, LoginSession.ended_at, User.name)
         .join(User, User.id == LoginSession.user_id)
-        .where(LoginSession.till_id.is_not(None), LoginSession.created_at >= start - limit,
-               LoginSession.created_at < end).order_by(LoginSession.till_id, LoginSession.created_at)).all()
+        .where(LoginSession.till_id.is_not(None), LoginSession.method == SignInMethod.PIN,
+               LoginSession.created_at >= start - limit, LoginSession.created_at < end)
+        .order_by(LoginSession.till_id, LoginSession.created_at)).all()
     closings: dict[int, list[datetime]] = {}
     for till_id, closed_at in db.session.execute(
             select(TillSession.till_id, TillSession.closed_at).where(
@@ -342,10 +347,10 @@ def hours(p: Period) -> Table:
             .order_by(TillSession.closed_at)):
         closings.setdefault(till_id, []).append(closed_at)
     minutes: dict[tuple[str, str], float] = {}
-    for n, (till_id, began, ended, name, method) in enumerate(rows):
-        if began < start or method is not SignInMethod.PIN:  # a password sign-in is the back office
+    for n, (till_id, began, ended, name) in enumerate(rows):
+        if began < start:
             continue
-        stop = began + limit
+        stop = min(began + limit, now)
         if ended is not None:
             stop = min(stop, ended)
         if n + 1 < len(rows) and rows[n + 1][0] == till_id:

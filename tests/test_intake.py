@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from lukluk_pos.auth.models import User
 from lukluk_pos.catalog.models import Category, Item, ItemKind, ItemStatus, PriceChange
 from lukluk_pos.core.errors import InvalidInput
-from lukluk_pos.core.models import AuditEvent
+from lukluk_pos.core.models import AuditEvent, Shop
 from lukluk_pos.extensions import db
 from lukluk_pos.intake import service as intake
 from lukluk_pos.intake.models import Condition, DonationBatch, Donor, ItemRemoval
@@ -71,8 +71,19 @@ def test_twenty_mixed_items_priced_labelled_and_sold_by_scanning(app, volunteer,
     assert sheet.count('class="label"') == 20 and "Sukienka lniana, rozm. 38" in sheet and "15,00\u00a0zł" in sheet
     svg = volunteer.get(f"/intake/barcodes/{codes[0]}.svg")
     assert svg.mimetype == "image/svg+xml" and b"<svg" in svg.data
+    # With no ticket printer set up (preview), nothing is sent: the labels open as the A4 sheet and wait.
+    preview = volunteer.post("/intake/labels/print", data={"batch_id": batch_id})
+    assert preview.status_code == 302 and f"/intake/labels/sheet?batch={batch_id}" in preview.location
+    shown = volunteer.get(preview.location).get_data(as_text=True)
+    assert shown.count('class="label"') == 20 and "nic nie zostało wysłane" in shown and "20 etykiet" in shown
+    with app.app_context():
+        assert db.session.scalar(select(PrintJob).where(PrintJob.kind == JobKind.LABEL)) is None
+        assert all(i.label_pending for i in db.session.scalars(select(Item).where(Item.batch_id == batch_id)))
+        db.session.scalar(select(Shop)).printer = f"file:{tmp_path / 'labels.bin'}"
+        db.session.commit()
     # ESC/POS labels through the print queue.
-    volunteer.post("/intake/labels/print", data={"batch_id": batch_id})
+    sent = volunteer.post("/intake/labels/print", data={"batch_id": batch_id})
+    assert "20 etykiet wysłano do drukarki etykiet" in volunteer.get(sent.location).get_data(as_text=True)
     with app.app_context():
         job = db.session.scalar(select(PrintJob).where(PrintJob.kind == JobKind.LABEL))
         texts = [b["text"] for b in job.document if b["t"] == "text"]

@@ -6,6 +6,7 @@ from io import BytesIO
 
 from flask import Response, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 from wtforms import SelectChoice
 
@@ -109,11 +110,23 @@ def print_labels():
         items = service.batch_items(batch_id)
     else:
         items = service.label_queue(batch_id=batch_id)
+    config = printing.settings()
+    count = sum(service.label_count(i) for i in items)
+    if items and config.spec.kind == "preview":
+        # No ticket printer: nothing would come out. The labels open as an A4 sheet instead and stay
+        # waiting until the sheet is marked as printed.
+        flash(ngettext("No ticket printer is set up, so nothing was sent: the %(num)d label opens as an A4 sheet. "
+                       "Print it, then press “The sheet is printed”.",
+                       "No ticket printer is set up, so nothing was sent: the %(num)d labels open as an A4 sheet. "
+                       "Print it, then press “The sheet is printed”.", count), "error")
+        return redirect(url_for("intake.label_sheet", batch=batch_id or None,
+                                all=1 if batch_id and request.form.get("all") else None))
     if items:
-        blocks = printed.labels(_label_rows(items), printing.settings().columns)
+        blocks = printed.labels(_label_rows(items), config.columns)
         printing.queue_document(JobKind.LABEL, blocks, user_id=g.user.id)
         service.labels_printed(items)
-        flash(_("%(count)d label(s) sent to the printer.", count=sum(service.label_count(i) for i in items)), "success")
+        flash(ngettext("%(num)d label sent to the ticket printer.", "%(num)d labels sent to the ticket printer.",
+                       count), "success")
     else:
         flash(_("No labels are waiting."), "success")
     return redirect(url_for("intake.batch", batch_id=batch_id) if batch_id else url_for("intake.batches"))

@@ -313,15 +313,26 @@ def test_intake_then_labels_then_sale_by_scanning_the_label(page, app, axe_check
     expect(page.locator("#done-detail")).to_contain_text("paragon nr 1")
 
 
-def test_manager_intake_pages_pass_axe(page, make_item, axe_check):
+def test_manager_intake_pages_pass_axe(page, app, make_item, axe_check):
     make_item()
+    with app.app_context():
+        from lukluk_pos.extensions import db
+        from lukluk_pos.intake.models import DonationBatch, Donor, Source
+
+        donor = Donor(name="Jan Kowalski", contact="jan@example.org", consent_purpose="Podziękowanie")
+        db.session.add(DonationBatch(source=Source.INDIVIDUAL, donor=donor, received_by_id=1))
+        db.session.commit()
+        donor_id = donor.id
     page.goto("/sign-in/manager")
     page.get_by_label("Imię i nazwa").select_option(label="Magda")
     page.get_by_label("Hasło").fill("tajnehaslo1")
     page.get_by_role("button", name="Zaloguj").click()
-    for path in ["/intake/guide", "/intake/guide/1", "/intake/rotation"]:
+    for path in ["/intake/guide", "/intake/guide/1", "/intake/rotation", f"/intake/donors/{donor_id}/erase"]:
         page.goto(path)
         axe_check(page, path)
+    page.get_by_role("button", name="Usuń dane").click()  # not confirmed: said beside the box
+    expect(page.locator("#confirm-error")).to_be_visible()
+    axe_check(page, "erase, not confirmed")
 
 
 @pytest.mark.drops_requests

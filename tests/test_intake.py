@@ -169,7 +169,15 @@ def test_donor_details_need_consent_and_can_be_exported_and_erased(app, client, 
     client.post("/api/v1/till/basket/complete", json={"key": "donor-sale-1", "payments": [{"method": "card"}]})
     exported = client.get(f"/intake/donors/{donor.id}/export")
     assert exported.json["name"] == "Jan Kowalski" and exported.json["donations"][0]["items"] == 1
-    client.post(f"/intake/donors/{donor.id}/erase")
+    # One click does not erase: the page says what goes and what stays, and asks to confirm.
+    page = client.get(f"/intake/donors/{donor.id}/erase").get_data(as_text=True)
+    assert "Jan Kowalski" in page and "jan@example.org" in page and "Co zostaje" in page
+    unconfirmed = client.post(f"/intake/donors/{donor.id}/erase", data={})
+    assert unconfirmed.status_code == 422 and "Zaznacz pole" in unconfirmed.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Donor, donor.id).name == "Jan Kowalski"
+    erased = client.post(f"/intake/donors/{donor.id}/erase", data={"confirm": "1"})
+    assert erased.status_code == 302 and erased.location.endswith(f"/intake/batches/{batch_id}")
     with app.app_context():
         donor = db.session.get(Donor, donor.id)
         assert (donor.name, donor.contact) == ("", "") and donor.erased_at is not None

@@ -25,7 +25,7 @@ from ..printing import service as printing
 from ..printing.models import JobKind
 from . import bp, service
 from .forms import BatchForm, ColoursForm, GuideForm, ItemForm, PullForm
-from .models import Condition, Donor, PriceGuide
+from .models import Condition, DonationBatch, Donor, PriceGuide
 
 #: A4 sticker sheets: columns × rows, label width and height in millimetres.
 LAYOUTS = {"3x8": (3, 8, 70.0, 37.0), "4x10": (4, 10, 52.5, 29.7), "5x13": (5, 13, 38.0, 21.2)}
@@ -318,14 +318,22 @@ def export_donor(donor_id: int):
                     headers={"Content-Disposition": f"attachment; filename=darczynca-{donor.id}.json"})
 
 
-@bp.post("/donors/<int:donor_id>/erase")
+@bp.route("/donors/<int:donor_id>/erase", methods=["GET", "POST"])
 @access(Access.MANAGER)
 def erase_donor(donor_id: int):
-    """Forget a donor's name and contact; the donation and its sales stay."""
-    service.erase_donor(db.get_or_404(Donor, donor_id), by=g.user)
-    flash(_("The donor's details are erased."), "success")
-    return redirect(request.referrer if (request.referrer or "").startswith(request.host_url)
-                    else url_for("intake.batches"))
+    """Forget a donor's name and contact, after the manager has read what goes and what stays and
+    confirmed; the donations and their sales stay."""
+    donor = db.get_or_404(Donor, donor_id)
+    batches = list(db.session.scalars(select(DonationBatch).where(DonationBatch.donor_id == donor.id)
+                                      .order_by(DonationBatch.id)))
+    if request.method == "POST" and donor.erased_at is None:
+        if request.form.get("confirm") == "1":
+            service.erase_donor(donor, by=g.user)
+            flash(_("The donor's details are erased."), "success")
+            return redirect(url_for("intake.batch", batch_id=batches[0].id) if batches else url_for("intake.batches"))
+        flash(_("Tick the box to confirm the erasure."), "error")
+        return render_template("intake/erase.html", donor=donor, batches=batches, refused=True), 422
+    return render_template("intake/erase.html", donor=donor, batches=batches, refused=False)
 
 
 @bp.post("/batches/<int:batch_id>/confirmation")

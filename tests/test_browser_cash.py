@@ -96,6 +96,17 @@ def test_closing_a_till_and_the_day_in_the_browser(page, app, shop, make_item, a
     expect(page.locator("#net")).to_have_text("25,00\u00a0zł")
     expect(page.locator("#over-short")).to_have_text("0,00\u00a0zł")
     axe_check(page, "Z report")
+    # The cash table fits a 1366 px screen: expected, counted and the difference are in sight.
+    page.set_viewport_size({"width": 1366, "height": 768})
+    fits = page.evaluate("""() => {
+        const table = document.querySelector('.cash-table');
+        return table.getBoundingClientRect().right <= window.innerWidth && table.scrollWidth <= window.innerWidth;
+    }""")
+    assert fits
+    for label in ("Oczekiwano", "Policzono", "Nadwyżka (+) / niedobór (−)"):
+        cell = page.locator(".cash-table th", has_text=label)
+        cell.scroll_into_view_if_needed()
+        expect(cell).to_be_in_viewport()
     page.get_by_role("link", name="Rozliczenie kasy", exact=True).click()
     expect(page.locator("main")).to_contain_text("jest zamknięty")
 

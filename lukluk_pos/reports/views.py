@@ -325,32 +325,6 @@ def dashboard():
         closed=cash.day_status(today) is DayStatus.CLOSED, exemption=fiscal.exemption(today))
 
 
-def action_names() -> dict[str, str]:
-    """The audit log's actions in the person's language (an unknown one shows its code)."""
-    return {
-        "auth.failed": _("Wrong PIN or password"), "auth.locked": _("Account locked"),
-        "auth.refused_locked": _("Sign-in refused (locked)"), "auth.sign_in": _("Signed in"),
-        "auth.sign_out": _("Signed out"), "cash.open": _("Till opened"), "cash.close": _("Till counted and closed"),
-        "cash.sign_off": _("Count signed off"), "cash.paid_in": _("Paid in"), "cash.paid_out": _("Paid out"),
-        "cash.drop": _("Safe drop"), "category.create": _("Category added"), "category.update": _("Category changed"),
-        "day.adjustment": _("Correction of a closed day"), "day.close": _("Day closed"), "day.reopen": _("Day reopened"),
-        "donor.erase": _("Donor's details erased"), "drawer.open": _("Drawer opened"),
-        "item.price_change": _("Price changed"), "item.pull": _("Pulled from the floor"),
-        "item.restock": _("Stock added"), "item.write_off": _("Taken off the floor"),
-        "print.retry": _("Print retried"), "receipt.reprint": _("Receipt reprinted"),
-        "print.repeated": _("Sent again after a crash (marked as repeated)"),
-        "rotation.colours": _("Tag colours changed"), "rotation.markdown": _("Marked down"),
-        "rotation.rule": _("Rotation rule changed"), "sale.discount": _("Discount"),
-        "sale.discount_removed": _("Discount removed"), "sale.line_removed": _("Line removed"),
-        "sale.price_override": _("Price overridden"), "sale.refund": _("Refund"), "sale.void": _("Sale voided"),
-        "settings.accounts": _("Accounts and exports changed"), "settings.printer": _("Printer changed"),
-        "settings.update": _("Settings changed"), "stock_take.start": _("Stock take started"),
-        "stock_take.finish": _("Stock take finished"), "token.create": _("API token created"),
-        "token.revoke": _("API token revoked"), "user.create": _("Person added"), "user.update": _("Person changed"),
-        "user.unlock": _("Account unlocked"),
-    }
-
-
 @bp.get("/audit")
 @access(Access.MANAGER)
 def audit_log():
@@ -360,6 +334,7 @@ def audit_log():
     from ..auth.models import User
     from ..cash.figures import utc_bounds
     from ..core.models import AuditEvent
+    from . import audit as readable
 
     status = 200
     try:
@@ -382,5 +357,7 @@ def audit_log():
 
         query = query.where(or_(*[AuditEvent.action.startswith(prefix) for prefix in groups[group]]))
     rows = db.session.execute(query.limit(101).offset((page - 1) * 100)).all()
-    return render_template("reports/audit.html", rows=rows[:100], more=len(rows) > 100, page=page, first=first,
-                           last=last, group=group, names=action_names()), status
+    people = dict(db.session.execute(select(User.id, User.name)).all())
+    shown = [(event, name, readable.record(event), readable.details(event, people)) for event, name in rows[:100]]
+    return render_template("reports/audit.html", rows=shown, more=len(rows) > 100, page=page, first=first,
+                           last=last, group=group, names=readable.action_names()), status

@@ -167,7 +167,7 @@ def test_every_back_office_page_passes_axe(page, make_item, axe_check, shop):
     page.goto("/sign-in/manager")
     axe_check(page, "manager sign-in")
     page.get_by_label("Hasło").fill("tajnehaslo1")
-    page.get_by_label("Imię i nazwa").select_option(label="Magda")
+    page.get_by_label("Imię i nazwisko").select_option(label="Magda")
     page.get_by_role("button", name="Zaloguj").click()
     for path in ["/manage/items", f"/manage/items/{item['id']}", "/manage/items/new", "/manage/categories",
                  "/manage/categories/1", "/manage/categories/new", "/admin/users", f"/admin/users/{shop['Ania']}",
@@ -253,7 +253,7 @@ def test_a_sale_with_the_printer_offline_then_a_reprint(page, app, make_item, ax
         worker.stop()
         fake.close()
     page.goto("/sign-in/manager")
-    page.get_by_label("Imię i nazwa").select_option(label="Magda")
+    page.get_by_label("Imię i nazwisko").select_option(label="Magda")
     page.get_by_label("Hasło").fill("tajnehaslo1")
     page.get_by_role("button", name="Zaloguj").click()
     page.goto("/admin/printer")
@@ -324,7 +324,7 @@ def test_manager_intake_pages_pass_axe(page, app, make_item, axe_check):
         db.session.commit()
         donor_id = donor.id
     page.goto("/sign-in/manager")
-    page.get_by_label("Imię i nazwa").select_option(label="Magda")
+    page.get_by_label("Imię i nazwisko").select_option(label="Magda")
     page.get_by_label("Hasło").fill("tajnehaslo1")
     page.get_by_role("button", name="Zaloguj").click()
     for path in ["/intake/guide", "/intake/guide/1", "/intake/rotation", f"/intake/donors/{donor_id}/erase"]:

@@ -113,7 +113,7 @@ def test_closing_a_till_and_the_day_in_the_browser(page, app, shop, make_item, a
     # The manager's day pages.
     page.goto("/sign-in/manager")
     page.get_by_label("Hasło").fill("tajnehaslo1")
-    page.get_by_label("Imię i nazwa").select_option(label="Magda")
+    page.get_by_label("Imię i nazwisko").select_option(label="Magda")
     page.get_by_role("button", name="Zaloguj").click()
     page.goto("/reports/days")
     expect(page.locator("table").first).to_contain_text(_today())

@@ -59,7 +59,7 @@ def test_the_fiscal_pages_pass_axe(page, app, shop, axe_check):
         db.session.commit()
     page.goto("/sign-in/manager")
     page.get_by_label("Hasło").fill("tajnehaslo1")
-    page.get_by_label("Imię i nazwa").select_option(label="Magda")
+    page.get_by_label("Imię i nazwisko").select_option(label="Magda")
     page.get_by_role("button", name="Zaloguj").click()
     expect(page).not_to_have_url(re.compile(r"/sign-in"))
     for path in ("/admin/fiscal", "/fiscal/waiting", "/fiscal/registers", "/till/refund"):

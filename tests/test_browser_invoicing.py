@@ -67,7 +67,7 @@ def test_a_volunteer_invoices_the_sale_just_made_from_the_till(page, app, shop, 
 def test_the_managers_invoicing_pages_and_the_gift_confirmation_pass_axe(page, app, shop, axe_check):
     page.goto("/sign-in/manager")
     page.get_by_label("Hasło").fill("tajnehaslo1")
-    page.get_by_label("Imię i nazwa").select_option(label="Magda")
+    page.get_by_label("Imię i nazwisko").select_option(label="Magda")
     page.get_by_role("button", name="Zaloguj").click()
     expect(page).not_to_have_url(re.compile(r"/sign-in"))
     for path in ("/invoices", "/buyers", "/admin/invoicing"):

@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.csrf]
 def _manager(page):
     page.goto("/sign-in/manager")
     page.get_by_label("Hasło").fill("haslomarka1")
-    page.get_by_label("Imię i nazwa").select_option(label="Marek")
+    page.get_by_label("Imię i nazwisko").select_option(label="Marek")
     page.get_by_role("button", name="Zaloguj").click()
 
 
@@ -32,7 +32,7 @@ def test_old_stock_found_pulled_by_scanning_and_reported(page, app, make_item, a
     _manager(page)
     expect(page.get_by_role("heading", name="Pulpit")).to_be_visible()
     axe_check(page, "dashboard")
-    page.get_by_role("link", name="Towar", exact=True).click()
+    page.get_by_role("link", name="Przegląd towarów", exact=True).click()
     page.get_by_label("Kategoria", exact=True).select_option(label="Książki")
     page.get_by_label("Przyjęte co najmniej … tygodni temu").fill("6")
     page.get_by_role("button", name="Pokaż").click()

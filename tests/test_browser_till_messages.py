@@ -112,3 +112,27 @@ def test_a_scan_right_after_a_mouse_payment_reaches_the_scan_field(page, make_it
     expect(page.locator("#lines tr")).to_have_count(1)
     expect(page.locator("#lines")).to_contain_text("Szalik")
     expect(page.locator("#scan")).to_be_focused()
+
+
+def _luminance(rgb: str) -> float:
+    parts = [int(p) / 255 for p in rgb[rgb.index("(") + 1:rgb.index(")")].split(",")[:3]]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in parts]
+    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+
+def test_a_refused_form_focuses_its_first_field_in_error_and_the_focus_ring_is_seen(page, make_item):
+    item = make_item()
+    page.goto("/sign-in/manager")
+    page.get_by_label("Imię i nazwisko").select_option(label="Magda")
+    page.get_by_label("Hasło").fill("tajnehaslo1")
+    page.get_by_role("button", name="Zaloguj").click()
+    page.goto(f"/manage/items/{item['id']}")
+    page.get_by_label("Cena (zł)").fill("abc")
+    page.get_by_role("button", name="Zapisz").click()
+    expect(page.locator(".error-text")).to_have_text("Wpisz kwotę, np. 12,50.")
+    expect(page.get_by_label("Cena (zł)")).to_be_focused()
+    page.keyboard.press("Tab")  # a keyboard focus: the ring must stand out (WCAG 1.4.11, 3:1)
+    ring, background = page.evaluate("""() => [getComputedStyle(document.activeElement).outlineColor,
+                                                getComputedStyle(document.body).backgroundColor]""")
+    light, dark = sorted([_luminance(ring), _luminance(background)], reverse=True)
+    assert (light + 0.05) / (dark + 0.05) >= 3

@@ -392,7 +392,7 @@ def test_the_backup_taken_at_closing_restores_into_a_new_file(app, client, sign_
     if backend == "postgresql":  # backed up with pg_dump (README); closing neither tries nor complains
         assert "Kopia" not in page and "Raport Z nr 1" in page
         return
-    assert "Kopia zapisana" in page
+    assert "Kopia zapasowa zapisana" in page
     from pathlib import Path
 
     backups = sorted((Path(app.instance_path) / "backups").glob("lukluk-*.db"))

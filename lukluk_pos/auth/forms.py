@@ -54,12 +54,12 @@ class PinForm(FlaskForm):
 
 
 class PasswordSignInForm(FlaskForm):
-    user_id = SelectField(_l("Name"), coerce=optional_int, validate_choice=False)
+    user_id = SelectField(_l("Person's name"), coerce=optional_int, validate_choice=False)
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("This field is required.")), longest(200)])
 
 
 class UserForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(_l("This field is required.")), longest(60)])
+    name = StringField(_l("Person's name"), validators=[DataRequired(_l("This field is required.")), longest(60)])
     role = SelectField(_l("Role"), choices=[
         SelectChoice(Role.VOLUNTEER.value, _l("Volunteer (till only)")),
         SelectChoice(Role.MANAGER.value, _l("Manager")),

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, flash, g, has_request_context, jsonify, redirect, render_template, request, session, url_for
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
@@ -59,6 +59,22 @@ def show_on_form(exc: DomainError, form) -> None:
         field.errors = [*field.errors, exc.describe()]
     else:
         flash(exc.describe(), "error")
+
+
+#: Dates on pages: Polish "29.11.2026, 14:05"; English "29 Nov 2026, 14:05" (never the US month first).
+DATE_PATTERNS = {"pl": ("dd.MM.yyyy", "dd.MM.yyyy, HH:mm"), "en": ("d MMM yyyy", "d MMM yyyy, HH:mm")}
+
+
+def _patterns() -> tuple[str, str]:
+    return DATE_PATTERNS.get(str(get_locale()), DATE_PATTERNS["pl"])
+
+
+def _when(value) -> str:
+    return format_datetime(value, _patterns()[1]) if value else ""
+
+
+def _day(value) -> str:
+    return format_date(value, _patterns()[0]) if value else "—"
 
 
 def init_app(app: Flask) -> None:
@@ -143,5 +159,5 @@ def init_app(app: Flask) -> None:
                 "current_locale": str(get_locale())}
 
     app.add_template_filter(format_money, "money")
-    app.add_template_filter(lambda value: format_datetime(value, "short") if value else "", "datetime")
-    app.add_template_filter(lambda value: value.strftime("%d.%m.%Y") if value else "—", "date")
+    app.add_template_filter(_when, "datetime")
+    app.add_template_filter(_day, "date")

@@ -271,7 +271,8 @@ def markdown():
     """Mark down the chosen due items; their new labels join the label queue."""
     ids = [int(x) for x in request.form.getlist("item_id") if x.isdigit()][:5000]
     count = service.mark_down(ids, by=g.user)
-    flash(_("%(count)d item(s) marked down; their new labels are waiting.", count=count), "success")
+    flash(ngettext("%(num)d item marked down; its new label is waiting.",
+                   "%(num)d items marked down; their new labels are waiting.", count), "success")
     return redirect(url_for("intake.rotation"))
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..auth.access import Access, access
 from ..catalog import service as catalog
@@ -86,7 +87,7 @@ def write_off():
         db.session.rollback()
         flash(exc.describe(), "error")
     else:
-        flash(_("%(count)d item(s) taken off the floor.", count=count) if not code else
+        flash(ngettext("%(num)d item taken off the floor.", "%(num)d items taken off the floor.", count) if not code else
               _("%(item)s taken off the floor.", item=chosen[0].description), "success")
     return redirect(_back())
 
@@ -102,7 +103,8 @@ def markdown():
         db.session.rollback()
         flash(exc.describe(), "error")
     else:
-        flash(_("%(count)d item(s) marked down; their new labels wait in the label queue.", count=count), "success")
+        flash(ngettext("%(num)d item marked down; its new label waits in the label queue.",
+                       "%(num)d items marked down; their new labels wait in the label queue.", count), "success")
     return redirect(_back())
 
 
@@ -164,5 +166,6 @@ def finish_take(take_id: int):
         db.session.rollback()
         flash(exc.describe(), "error")
     else:
-        flash(_("Stock take finished; %(count)d missing item(s) marked lost.", count=lost), "success")
+        flash(ngettext("Stock take finished; %(num)d missing item marked lost.",
+                       "Stock take finished; %(num)d missing items marked lost.", lost), "success")
     return redirect(url_for("stock.take", take_id=found.id))

@@ -36,7 +36,7 @@ def test_old_stock_found_pulled_by_scanning_and_reported(page, app, make_item, a
     page.get_by_label("Kategoria", exact=True).select_option(label="Książki")
     page.get_by_label("Przyjęte co najmniej … tygodni temu").fill("6")
     page.get_by_role("button", name="Pokaż").click()
-    expect(page.locator("#found")).to_have_text("Znalezione przedmioty: 3.")
+    expect(page.locator("#found")).to_have_text("Znaleziono 3 towary.")
     expect(page.locator("main table").first).not_to_contain_text("Poradnik nowy")
     expect(page.locator("main table").first).not_to_contain_text("Płaszcz stary")
     axe_check(page, "stock list")
@@ -48,16 +48,16 @@ def test_old_stock_found_pulled_by_scanning_and_reported(page, app, make_item, a
     scan.get_by_label("Zeskanuj etykietę").fill(old[2]["code"])
     scan.get_by_role("button", name="Zdejmij z sali").click()
     expect(page.locator(".flash")).to_contain_text("Kryminał 2: zdjęto z sali")
-    expect(page.locator("#found")).to_have_text("Znalezione przedmioty: 2.")
+    expect(page.locator("#found")).to_have_text("Znaleziono 2 towary.")
     # The other two ticked and taken off together.
     for row in page.locator("main table tbody tr").all():
         row.get_by_role("checkbox").check()
-    bulk = page.locator("fieldset", has_text="Zaznaczone przedmioty")
+    bulk = page.locator("fieldset", has_text="Zaznaczone towary")
     bulk.get_by_label("Dokąd trafia").select_option("textile_recycling")
     bulk.get_by_label("Powód").fill("Rotacja")
     bulk.get_by_role("button", name="Zdejmij zaznaczone z sali").click()
-    expect(page.locator(".flash")).to_contain_text("Zdjęto z sali przedmiotów: 2.")
-    expect(page.locator("#found")).to_have_text("Znalezione przedmioty: 0.")
+    expect(page.locator(".flash")).to_contain_text("2 towary zdjęte z sali.")
+    expect(page.locator("#found")).to_have_text("Znaleziono 0 towarów.")
     with in_app(app):
         assert all(db.session.get(Item, m["id"]).status is ItemStatus.WRITTEN_OFF for m in old)
         assert db.session.get(Item, fresh["id"]).status is ItemStatus.IN_STOCK

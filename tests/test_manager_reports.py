@@ -140,7 +140,7 @@ def test_the_stock_list_filters_sorts_and_pages(app, client, sign_in, make_item,
         books = db.session.scalar(select(Category.id).where(Category.name == "Książki"))
     page = client.get(f"/stock/?category_id={books}&min_weeks=6&sort=oldest")
     html = page.get_data(as_text=True)
-    assert page.status_code == 200 and "Znalezione przedmioty: 3." in html
+    assert page.status_code == 200 and "Znaleziono 3 towary." in html
     assert html.index("Stara książka 2") < html.index("Stara książka 0")  # oldest first
     assert "Nowa książka" not in html and "Stary płaszcz" not in html
     assert "Nowa książka" in client.get(f"/stock/?category_id={books}&max_weeks=2").get_data(as_text=True)

@@ -186,3 +186,22 @@ def test_an_empty_pin_is_not_a_wrong_pin(app, client, shop):
     assert client.post(f"/sign-in/{shop['Ania']}", data={"pin": "1111"}).status_code == 302
     with app.app_context():
         assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "auth.failed")) is None
+
+
+EVIL = ["//evil.example/", "/%09/evil.example/", "/\t/evil.example/", "/\n/evil.example/", "/\\evil.example/",
+        "https://evil.example/", "/\r\n/evil.example", "\\\\evil.example", "javascript:alert(1)"]
+
+
+@pytest.mark.parametrize("target", EVIL)
+def test_only_the_sites_own_paths_are_followed(app, client, shop, target):
+    from urllib.parse import quote, unquote
+
+    sign_in = client.post(f"/sign-in/manager?next={quote(unquote(target), safe='/')}",
+                          data={"user_id": shop["Marek"], "password": PASSWORDS["Marek"]})
+    assert sign_in.status_code == 302 and sign_in.location == "/reports/", sign_in.location
+    language = client.post("/language", data={"lang": "en", "next": unquote(target)})
+    assert language.status_code == 302 and language.location == "/"
+    day = client.post("/reports/days/2026-11-20/print", data={"next": unquote(target)})
+    assert day.status_code == 302 and day.location == "/reports/days/2026-11-20"
+    # The site's own paths still work.
+    assert client.post("/language", data={"lang": "pl", "next": "/reports/days?x=1"}).location == "/reports/days?x=1"

@@ -9,7 +9,7 @@ from wtforms import SelectChoice
 from ..core import audit
 from ..core.errors import DomainError
 from ..core.models import FiscalMode
-from ..core.web import TILL_COOKIE
+from ..core.web import TILL_COOKIE, own_path
 from ..core.web import shop as current_shop
 from ..extensions import db
 from ..till.models import Till
@@ -21,8 +21,7 @@ from .setup import AlreadySetUp, is_set_up, set_up_shop
 
 
 def _safe_next(default: str) -> str:
-    target = request.args.get("next") or ""
-    return target if target.startswith("/") and not target.startswith("//") else default
+    return own_path(request.args.get("next"), default)
 
 
 def _start_session(token: str):

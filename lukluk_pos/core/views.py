@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, g, make_response, redirect, request, url_for
 
 from ..auth.access import Access, access
-from .web import LANG_COOKIE
+from .web import LANG_COOKIE, own_path
 
 bp = Blueprint("core", __name__, template_folder="../templates")
 
@@ -23,10 +23,7 @@ def index():
 def set_language():
     """Switch between Polish and English; the choice stays on this device."""
     lang = request.form.get("lang")
-    target = request.form.get("next") or ""
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("core.index")
-    response = make_response(redirect(target))
+    response = make_response(redirect(own_path(request.form.get("next"), url_for("core.index"))))
     if lang in ("pl", "en"):
         response.set_cookie(LANG_COOKIE, lang, max_age=5 * 365 * 24 * 3600, samesite="Lax", httponly=True)
     return response

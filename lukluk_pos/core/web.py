@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from flask import Flask, flash, g, has_request_context, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import format_date, format_datetime, get_locale
@@ -29,6 +30,18 @@ CSP = (
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+
+
+def own_path(target: str | None, default: str) -> str:
+    """``target`` if it is a path on this site, else ``default``. Browsers drop tabs and newlines from a
+    URL and read a backslash as a slash, so "/\t/evil.example/" is "//evil.example/", another site: any
+    control character, backslash, scheme or host refuses the target."""
+    target = target or ""
+    if (not target.startswith("/") or target.startswith("//") or "\\" in target or len(target) > 2000
+            or any(ord(ch) < 32 or ord(ch) == 127 for ch in target)):
+        return default
+    parts = urlsplit(target)
+    return default if parts.scheme or parts.netloc else target
 
 
 def select_locale() -> str:

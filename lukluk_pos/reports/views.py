@@ -22,7 +22,7 @@ from ..catalog import service as catalog
 from ..core import audit, validation
 from ..core.errors import DomainError, InvalidInput
 from ..core.validation import longest
-from ..core.web import shop, show_on_form
+from ..core.web import own_path, shop, show_on_form
 from ..extensions import db
 from ..printing import document as printed
 from ..printing import service as printing
@@ -140,9 +140,7 @@ def print_day(day: str):
     config = printing.settings()
     printing.queue_document(JobKind.REPORT, printed.z_report(data, config.shop, config.columns), user_id=g.user.id)
     flash(_("The report is printing."), "success")
-    target = request.form.get("next", "")
-    return redirect(target if target.startswith("/") and not target.startswith("//") else
-                    url_for("reports.day", day=when.isoformat()))
+    return redirect(own_path(request.form.get("next"), url_for("reports.day", day=when.isoformat())))
 
 
 @bp.post("/days/<day>/reopen")

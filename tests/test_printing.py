@@ -190,6 +190,14 @@ def test_a_sale_survives_a_bad_printer_and_prints_once_when_it_is_back(app, clie
         assert (job.status, job.attempts) == (JobStatus.PENDING, 1) and job.last_error
     status = client.get("/api/v1/printer/status").json
     assert status["waiting"] == 1 and not status["preview"]
+    # More receipts queue behind the failing printer before it is tried again: every one is counted.
+    for n in range(2, 6):
+        sell(client, make_item, key=f"sale-{n:06d}")
+    assert client.get("/api/v1/printer/status").json["waiting"] == 5
+    with app.app_context():
+        for later in db.session.scalars(select(PrintJob).where(PrintJob.id > job.id)):
+            later.status = JobStatus.PRINTED  # the rest are out of the way for the checks below
+        db.session.commit()
     printer.mode = "accept"
     with app.app_context():
         assert service.process_due() == 0  # not due yet: it waits its back-off

@@ -196,10 +196,14 @@ def retry(job: PrintJob, *, user_id: int) -> None:
 
 
 def status() -> dict:
-    """For the till: is anything waiting because the printer failed?"""
-    waiting = db.session.scalar(select(func.count()).select_from(PrintJob).where(
+    """For the till: is the printer failing, and how many documents wait for it? Once any job has
+    failed, every job not yet printed counts (50 receipts behind a jammed printer say 50, not only the
+    ones already tried); a queue that is just moving shows nothing."""
+    trouble = db.session.scalar(select(PrintJob.id).where(
         or_(PrintJob.status == JobStatus.FAILED,
-            (PrintJob.status.in_([JobStatus.PENDING, JobStatus.PRINTING])) & (PrintJob.attempts > 0))))
+            (PrintJob.status.in_([JobStatus.PENDING, JobStatus.PRINTING])) & (PrintJob.attempts > 0))).limit(1))
+    waiting = db.session.scalar(select(func.count()).select_from(PrintJob).where(PrintJob.status.in_(
+        [JobStatus.PENDING, JobStatus.PRINTING, JobStatus.FAILED]))) if trouble is not None else 0
     last_error = ""
     if waiting:
         last_error = db.session.scalar(select(PrintJob.last_error).where(PrintJob.last_error != "")

@@ -79,7 +79,7 @@ def test_twenty_mixed_items_priced_labelled_and_sold_by_scanning(app, volunteer,
     with app.app_context():
         assert db.session.scalar(select(PrintJob).where(PrintJob.kind == JobKind.LABEL)) is None
         assert all(i.label_pending for i in db.session.scalars(select(Item).where(Item.batch_id == batch_id)))
-        db.session.scalar(select(Shop)).printer = f"file:{tmp_path / 'labels.bin'}"
+        db.session.scalar(select(Shop)).printer = "file:labels.bin"
         db.session.commit()
     # ESC/POS labels through the print queue.
     sent = volunteer.post("/intake/labels/print", data={"batch_id": batch_id})

@@ -105,7 +105,7 @@ def test_bad_printer_settings_are_refused(spec):
 
 
 def test_receipt_says_everything_and_the_html_matches_the_paper(app, client, sign_in, make_item, tmp_path):
-    use_printer(app, f"file:{tmp_path / 'out.bin'}")
+    use_printer(app, "file:out.bin")
     sign_in("Ania")
     sale = sell(client, make_item)
     with app.app_context():
@@ -266,6 +266,31 @@ def test_admin_sets_the_printer_and_queues_a_test_page(app, client, sign_in):
         job = db.session.scalar(select(PrintJob))
         assert job.kind is JobKind.TEST and job.printer == "network:192.0.2.10:9100"
         assert {b["width"] for b in job.document if b["t"] == "rule"} == {32}
+
+
+@pytest.mark.parametrize("target", ["/tmp/anything.bin", "../lukluk.db", "lukluk.db", "sub/../../x.bin", "", "a/b.bin"])
+def test_a_file_printer_set_in_the_browser_writes_only_inside_the_instance(app, client, sign_in, target):
+    sign_in("Magda", password=True)
+    refused = client.post("/admin/printer", data={"printer": f"file:{target}", "printer_profile": "TM-T20II",
+                                                  "paper_mm": "80"})
+    assert refused.status_code == 422 and "printer-output" in refused.get_data(as_text=True)
+    use_printer(app, f"file:{target}")  # even if it got into the database another way, it is not used
+    with app.app_context():
+        assert service.settings().spec.kind == "preview"
+
+
+def test_a_file_printer_writes_in_the_printer_output_folder(app, client, sign_in):
+    from pathlib import Path
+
+    sign_in("Magda", password=True)
+    ok = client.post("/admin/printer", data={"printer": "file:receipts.bin", "printer_profile": "TM-T20II",
+                                             "paper_mm": "80"})
+    assert ok.status_code == 302
+    client.post("/admin/printer/test")
+    with app.app_context():
+        assert service.process_due() == 1
+        out = Path(app.instance_path) / "printer-output" / "receipts.bin"
+    assert b"STRONA TESTOWA" in out.read_bytes()
 
 
 def test_typed_text_never_reaches_the_printer_as_control_codes(app, client, sign_in):

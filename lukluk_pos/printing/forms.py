@@ -12,10 +12,18 @@ from .devices import parse
 
 class PrinterSettingField(StringField):
     def pre_validate(self, form):
+        from .service import file_target
+
         try:
-            parse(self.data or "preview")
+            spec = parse(self.data or "preview")
         except ValueError as exc:
             raise ValidationError(_l("Not a printer setting. Use one of: %(forms)s", forms=str(exc))) from None
+        if spec.kind == "file":
+            try:
+                file_target(spec.target)
+            except ValueError:
+                raise ValidationError(_l("file: takes only a file name (file:receipts.bin); it is written in the "
+                                         "instance's printer-output folder.")) from None
 
 
 def printer_profiles() -> list[SelectChoice]:

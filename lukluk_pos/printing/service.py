@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import func, or_, select, update
@@ -39,6 +40,23 @@ class PrinterSettings:
         return render.columns(self.profile, self.paper_mm)
 
 
+#: Where the admin's ``file:NAME`` printer writes: a folder of the instance, nowhere else.
+FILE_FOLDER = "printer-output"
+
+
+def file_target(name: str) -> str:
+    """The path a ``file:`` printer set in the browser writes to: ``NAME`` inside the instance's
+    printer-output folder. Anything that would leave that folder (an absolute path elsewhere, ``..``,
+    the database) raises ValueError: a setting typed in a browser must not append to any file the
+    server can write. (``LUKLUK_PRINTER`` on the machine itself may name any file.)"""
+    folder = (Path(current_app.instance_path) / FILE_FOLDER).resolve()
+    target = (folder / name).resolve()
+    if not name or target.parent != folder or target.suffix in (".db", ".py", ".sqlite"):
+        raise ValueError(f"file:NAME writes to {folder}/NAME; other paths are refused")
+    folder.mkdir(parents=True, exist_ok=True)
+    return str(target)
+
+
 def settings() -> PrinterSettings:
     """The printer in force: LUKLUK_PRINTER if the machine sets it, else the admin's setting."""
     shop = db.session.scalar(select(Shop).limit(1))
@@ -46,6 +64,8 @@ def settings() -> PrinterSettings:
     text = env or (shop.printer if shop and shop.printer else "preview")
     try:
         spec = devices.parse(text)
+        if spec.kind == "file" and not env:
+            spec = devices.PrinterSpec("file", file_target(spec.target))
     except ValueError:
         log.error("Printer setting %r is not valid; printing to preview", text)
         spec = devices.parse("preview")

@@ -29,6 +29,8 @@ EXPECTED = {
     "catalog.item": MANAGER,
     "till.till_page": TILL,
     "till.refund_page": TILL,
+    "till.baskets": MANAGER,
+    "till.void_basket": MANAGER,
     "till.refund": TILL,
     "till.scan": TILL,
     "api.openapi": PUBLIC,

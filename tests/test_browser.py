@@ -171,7 +171,7 @@ def test_every_back_office_page_passes_axe(page, make_item, axe_check, shop):
     page.get_by_role("button", name="Zaloguj").click()
     for path in ["/manage/items", f"/manage/items/{item['id']}", "/manage/items/new", "/manage/categories",
                  "/manage/categories/1", "/manage/categories/new", "/admin/users", f"/admin/users/{shop['Ania']}",
-                 "/admin/users/new", "/admin/settings", "/till", "/till/refund", "/till/refund?number=77",
+                 "/admin/users/new", "/admin/settings", "/till", "/till/refund", "/till/refund?number=77", "/till/baskets",
                  "/no-such-page"]:
         page.goto(path)
         axe_check(page, path)

@@ -17,6 +17,7 @@ from lukluk_pos.core.models import FiscalMode, Shop
 from lukluk_pos.extensions import db
 from lukluk_pos.printing.models import JobKind, PrintJob
 from lukluk_pos.reports import exports
+from lukluk_pos.till import models as till_models
 from lukluk_pos.till.models import Till
 from tests.conftest import FLOAT_MINOR, MANAGER_PIN, PINS, in_app, shop_today
 
@@ -499,3 +500,31 @@ def test_a_volunteer_cannot_lock_a_day_alone(app, client, sign_in, shop):
     with in_app(app):
         event = db.session.scalar(select(cash.audit.AuditEvent).where(cash.audit.AuditEvent.action == "day.close"))
         assert event.user_id == shop["Ania"] and event.details["approved_by"] == shop["Marek"]
+
+
+def test_a_manager_cancels_a_basket_left_open_at_another_till(app, client, sign_in, make_item, shop):
+    client2 = app.test_client()
+    till2 = _second_till(app, shop, client2)
+    _post_form(client2, "/cash/open", {"d5000": "2"})
+    coat = make_item(price_minor=4000, description="Płaszcz")
+    _add(client2, code=coat["code"])  # …and the browser at Kasa 2 is closed: the coat stays reserved
+    sign_in("Ania")
+    assert client.post("/api/v1/till/basket/lines", json={"code": coat["code"]}).status_code == 409
+    assert client.get("/till/baskets").status_code in (302, 403)  # a manager's page
+    sign_in("Marek", password=True)
+    page = client.get("/till/baskets").get_data(as_text=True)
+    assert "Kasa 2" in page and "40,00" in page and "minut" in page
+    assert "1 koszyk otwarty" in client.get("/reports/").get_data(as_text=True)
+    with in_app(app):
+        basket = db.session.scalar(select(till_models.Sale).where(till_models.Sale.till_id == till2))
+    refused = client.post(f"/till/baskets/{basket.id}/void", data={"reason": ""})
+    assert refused.status_code == 302 and "wymagane" in client.get("/till/baskets").get_data(as_text=True)
+    _post_form(client, f"/till/baskets/{basket.id}/void", {"reason": "Kasa 2 zamknięta bez sprzedaży"})
+    with in_app(app):
+        voided = db.session.get(till_models.Sale, basket.id)
+        assert voided.status is till_models.SaleStatus.VOIDED and voided.void_reason == "Kasa 2 zamknięta bez sprzedaży"
+        event = db.session.scalar(select(cash.audit.AuditEvent).where(cash.audit.AuditEvent.action == "sale.void_left"))
+        assert event.user_id == shop["Marek"] and event.details["till"] == "Kasa 2"
+    sign_in("Ania")
+    assert client.post("/api/v1/till/basket/lines", json={"code": coat["code"]}).status_code == 201  # free again
+    assert _post_form(client, f"/till/baskets/{basket.id}/void", {"reason": "x"}, status=403)

@@ -42,6 +42,7 @@ def action_names() -> dict[str, str]:
         "rotation.rule": _("Tag colour rule changed"), "sale.discount": _("Discount"),
         "sale.discount_removed": _("Discount removed"), "sale.line_removed": _("Line removed"),
         "sale.price_override": _("Price overridden"), "sale.refund": _("Refund"), "sale.void": _("Basket cancelled"),
+        "sale.void_left": _("Basket left open cancelled by a manager"),
         "settings.accounts": _("Accounts and exports changed"), "settings.fiscal_printer": _("Fiscal printer changed"),
         "settings.invoicing": _("Invoicing settings changed"), "settings.printer": _("Printer changed"),
         "settings.update": _("Settings changed"), "stock_take.start": _("Stock take started"),

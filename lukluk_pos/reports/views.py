@@ -303,6 +303,7 @@ def dashboard():
     from ..fiscal import service as fiscal
     from ..intake import service as intake
     from ..stock import service as stock
+    from ..till import service as till
     from . import period
 
     today = cash.today()
@@ -320,6 +321,7 @@ def dashboard():
         last_week=net(last_week), aging=[sum(row["buckets"][n] for row in aging) for n in range(len(stock.AGE_BUCKETS))],
         buckets=stock.AGE_BUCKETS, due={"markdown": len(due["markdown"]), "pull": len(due["pull"])},
         printer=printing.status(), backup=_backup_status(), open_tills=cash.open_sessions(),
+        open_baskets=len(till.open_baskets()),
         closed=cash.day_status(today) is DayStatus.CLOSED, exemption=fiscal.exemption(today))
 
 

@@ -106,6 +106,7 @@ class Sale(db.Model):
     payments: Mapped[list["Payment"]] = relationship(back_populates="sale", order_by="Payment.id")
     till: Mapped[Till] = relationship()
     cashier = relationship("User", foreign_keys=[cashier_id])
+    opened_by = relationship("User", foreign_keys=[opened_by_id])
     refund_of: Mapped["Sale | None"] = relationship(remote_side=[id])
 
     __table_args__ = (

@@ -20,7 +20,7 @@ from ..cash import service as cash
 from ..catalog import service as catalog
 from ..catalog.models import Item, ItemKind, ItemStatus
 from ..core import audit, validation
-from ..core.errors import ApprovalRequired, DomainError, InvalidInput, NotFound
+from ..core.errors import ApprovalRequired, DomainError, Forbidden, InvalidInput, NotFound
 from ..core.models import FiscalMode, Shop, next_value, utcnow
 from ..core.money import format_money, percent_of
 from ..extensions import db
@@ -340,6 +340,26 @@ def void(till_id: int, user: User, reason) -> Sale:
                  total=figures.total_minor)
     db.session.flush()
     return sale
+
+
+def open_baskets() -> list[Sale]:
+    """Every till's open basket, oldest first (a crash or a closed browser can leave one behind, its
+    unique items reserved)."""
+    return list(db.session.scalars(select(Sale).where(Sale.status == OPEN_SQL).order_by(Sale.opened_at)))
+
+
+def void_left_basket(sale_id: int, manager: User, reason) -> Sale:
+    """A manager cancels a basket left open at any till, with a reason: its items go back to stock,
+    and the audit log says it was done from the back office."""
+    if not manager.is_manager:
+        raise Forbidden()
+    sale = db.session.get(Sale, sale_id) if isinstance(sale_id, int) else None
+    if sale is None or sale.status is not SaleStatus.OPEN:
+        raise NotFound(_l("This basket is no longer open."))
+    done = void(sale.till_id, manager, reason)
+    audit.record("sale.void_left", user_id=manager.id, obj=done, reason=done.void_reason, lines=len(done.lines),
+                 till=done.till.name)
+    return done
 
 
 # --- completion ---------------------------------------------------------------------------------

@@ -55,6 +55,31 @@ def scan():
     return redirect(url_for("till.till_page"))
 
 
+@bp.get("/till/baskets")
+@access(Access.MANAGER)
+def baskets():
+    """Baskets left open on every till: how old, how many lines, the total; a manager cancels one."""
+    from ..core.models import utcnow
+
+    now = utcnow()
+    rows = [(sale, service.totals(sale), int((now - sale.opened_at).total_seconds() // 60))
+            for sale in service.open_baskets()]
+    return render_template("till/baskets.html", rows=rows)
+
+
+@bp.post("/till/baskets/<int:sale_id>/void")
+@access(Access.MANAGER)
+def void_basket(sale_id: int):
+    try:
+        done = service.void_left_basket(sale_id, g.user, request.form.get("reason", ""))
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.describe(), "error")
+    else:
+        flash(_("The basket at %(till)s is cancelled; its items are back on the floor.", till=done.till.name), "success")
+    return redirect(url_for("till.baskets"))
+
+
 @bp.get("/till/refund")
 @access(Access.TILL)
 def refund_page():

@@ -36,6 +36,13 @@ class Config:
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_NAME = "lukluk_session"
+        #: On shop Wi-Fi behind HTTPS: every cookie is sent only over TLS (Secure), and HTTPS answers carry
+        #: HSTS. Leave off on the counter PC served over plain http://127.0.0.1.
+        self.SECURE_COOKIES = (_env("SECURE_COOKIES", "0") or "").lower() in ("1", "true", "yes", "on")
+        self.SESSION_COOKIE_SECURE = self.SECURE_COOKIES
+        #: Behind a TLS-terminating reverse proxy (Caddy, nginx) on this machine: trust its one
+        #: X-Forwarded-For/-Proto hop so the app knows the request came over HTTPS.
+        self.BEHIND_PROXY = (_env("BEHIND_PROXY", "0") or "").lower() in ("1", "true", "yes", "on")
         #: Hours after which a sign-in ends on its own (a till day is long, but not endless).
         self.SIGN_IN_HOURS = int(_env("SIGN_IN_HOURS", "14"))
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the sign-in

@@ -18,6 +18,10 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.from_object(config)
     instance_path.mkdir(parents=True, exist_ok=True)
     app.config["SECRET_KEY"] = getattr(config, "SECRET_KEY", None) or _secret_key(instance_path)
+    if app.config.get("BEHIND_PROXY"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
     from .core import cli, web
     from .core.db import configure_engine

@@ -205,3 +205,20 @@ def test_only_the_sites_own_paths_are_followed(app, client, shop, target):
     assert day.status_code == 302 and day.location == "/reports/days/2026-11-20"
     # The site's own paths still work.
     assert client.post("/language", data={"lang": "pl", "next": "/reports/days?x=1"}).location == "/reports/days?x=1"
+
+
+def test_on_shop_wifi_cookies_are_secure_and_https_answers_carry_hsts(app, client, shop):
+    """LUKLUK_SECURE_COOKIES: behind HTTPS, no cookie travels in clear and browsers keep to HTTPS."""
+    app.config.update(SECURE_COOKIES=True, SESSION_COOKIE_SECURE=True)
+    secure = client.post(f"/sign-in/{shop['Ania']}", data={"pin": "1111", "till_id": "1"},
+                         base_url="https://sklep.lukluk.test")
+    cookies = secure.headers.getlist("Set-Cookie")
+    assert cookies and all("Secure" in c for c in cookies), cookies
+    assert secure.headers["Strict-Transport-Security"] == "max-age=31536000"
+    language = client.post("/language", data={"lang": "en", "next": "/"}, base_url="https://sklep.lukluk.test")
+    assert all("Secure" in c for c in language.headers.getlist("Set-Cookie"))
+    # Plain http on the counter PC (the default): no HSTS, and the switch off keeps cookies usable there.
+    app.config.update(SECURE_COOKIES=False, SESSION_COOKIE_SECURE=False)
+    plain = client.post("/language", data={"lang": "pl", "next": "/"})
+    assert "Strict-Transport-Security" not in plain.headers
+    assert not any("Secure" in c for c in plain.headers.getlist("Set-Cookie"))

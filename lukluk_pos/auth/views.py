@@ -9,7 +9,7 @@ from wtforms import SelectChoice
 from ..core import audit
 from ..core.errors import DomainError
 from ..core.models import FiscalMode
-from ..core.web import TILL_COOKIE, own_path
+from ..core.web import TILL_COOKIE, keep_cookie, own_path
 from ..core.web import shop as current_shop
 from ..extensions import db
 from ..till.models import Till
@@ -99,8 +99,7 @@ def pin_sign_in(user_id: int):
             _start_session(token)
             response = make_response(redirect(url_for("till.till_page")))
             if till_id:
-                response.set_cookie(TILL_COOKIE, str(till_id), max_age=5 * 365 * 24 * 3600,
-                                    samesite="Lax", httponly=True)
+                keep_cookie(response, TILL_COOKIE, str(till_id))
             return response
     elif form.errors:
         status = 422
@@ -246,6 +245,6 @@ def use_till_here(till_id: int):
     till = db.get_or_404(Till, till_id)
     g.login.till_id = till.id
     response = make_response(redirect(url_for("auth.settings")))
-    response.set_cookie(TILL_COOKIE, str(till.id), max_age=5 * 365 * 24 * 3600, samesite="Lax", httponly=True)
+    keep_cookie(response, TILL_COOKIE, str(till.id))
     flash(_("This device is now %(name)s.", name=till.name), "success")
     return response

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, g, make_response, redirect, request, url_for
 
 from ..auth.access import Access, access
-from .web import LANG_COOKIE, own_path
+from .web import LANG_COOKIE, keep_cookie, own_path
 
 bp = Blueprint("core", __name__, template_folder="../templates")
 
@@ -25,5 +25,5 @@ def set_language():
     lang = request.form.get("lang")
     response = make_response(redirect(own_path(request.form.get("next"), url_for("core.index"))))
     if lang in ("pl", "en"):
-        response.set_cookie(LANG_COOKIE, lang, max_age=5 * 365 * 24 * 3600, samesite="Lax", httponly=True)
+        keep_cookie(response, LANG_COOKIE, lang)
     return response

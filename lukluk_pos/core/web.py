@@ -4,7 +4,19 @@ from __future__ import annotations
 import logging
 from urllib.parse import urlsplit
 
-from flask import Flask, flash, g, has_request_context, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Flask,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -42,6 +54,13 @@ def own_path(target: str | None, default: str) -> str:
         return default
     parts = urlsplit(target)
     return default if parts.scheme or parts.netloc else target
+
+
+def keep_cookie(response, name: str, value: str) -> None:
+    """A long-lived cookie of this device (its till, its language): never read by scripts, sent only
+    over TLS when the shop serves HTTPS (LUKLUK_SECURE_COOKIES)."""
+    response.set_cookie(name, value, max_age=5 * 365 * 24 * 3600, samesite="Lax", httponly=True,
+                        secure=bool(current_app.config.get("SECURE_COOKIES")))
 
 
 def select_locale() -> str:
@@ -122,6 +141,8 @@ def init_app(app: Flask) -> None:
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
         headers.setdefault("Referrer-Policy", "same-origin")
+        if request.is_secure and app.config.get("SECURE_COOKIES"):
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if request.endpoint != "static":
             headers.setdefault("Cache-Control", "no-store")
         return response

@@ -48,7 +48,12 @@ def _instant(text: str) -> datetime:
 
 @pytest.fixture(autouse=True)
 def clock(request):
-    """Every test runs at a fixed instant (see ``TEST_NOW``); ``clock.shift(...)``/``clock.move_to(...)``."""
+    """Every test runs at a fixed instant (see ``TEST_NOW``); ``clock.shift(...)``/``clock.move_to(...)``.
+    A test marked ``real_clock`` runs on the machine's clock instead: it starts other processes (a real
+    SIGKILL), which cannot share a frozen clock, so both sides must read the same one."""
+    if request.node.get_closest_marker("real_clock"):
+        yield None
+        return
     marker = request.node.get_closest_marker("now")
     with time_machine.travel(_instant(marker.args[0] if marker else TEST_NOW), tick=True) as traveller:
         yield traveller

@@ -8,6 +8,7 @@ from bench.fiscal_kill import run
 
 
 @pytest.mark.slow
+@pytest.mark.real_clock
 @pytest.mark.parametrize("device", ["posnet", "novitus"])
 def test_sigkills_of_the_server_never_print_twice_or_lose_a_sale(backend, device, request):
     if backend == "postgresql":

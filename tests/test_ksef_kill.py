@@ -23,6 +23,7 @@ def _sender(app, database_url, fake):
 
 
 @pytest.mark.slow
+@pytest.mark.real_clock
 def test_a_sender_killed_after_ksef_took_the_invoice_never_sends_it_again(app, client, sign_in, shop, database_url):
     sign_in("Ania")
     with FakeKsef() as fake:

@@ -59,15 +59,21 @@ def _report_jobs(app) -> list[int]:
         return list(db.session.scalars(select(PrintJob.id).where(PrintJob.kind == JobKind.REPORT)))
 
 
-def test_a_closed_two_till_day_reads_the_same_after_more_happens(app, client, sign_in, make_item, shop, clock):
+def _closed_two_till_day(app, client, sign_in, make_item, shop):
+    """The end-of-day test's two-till day, both tills counted, closed by the manager; Kasa 2's client."""
     client2, _till2, _e1, _e2 = run_two_till_day(app, client, sign_in, make_item, shop)
     _post_form(client, "/cash/count", {"d10000": "2", "d2000": "1", "d200": "2", "d50": "1", "d1": "1",
                                        "kept": "200", "card_terminal": "10,00"})
     _post_form(client2, "/cash/count", {"d10000": "2", "d2000": "1", "d500": "1", "d200": "2", "d50": "1",
                                         "kept": "180", "card_terminal": "6"})
     sign_in("Marek", password=True)
+    _post_form(client, f"/cash/day/{shop_today().isoformat()}", {"confirm": "y"})
+    return client2
+
+
+def test_a_closed_two_till_day_reads_the_same_after_more_happens(app, client, sign_in, make_item, shop, clock):
+    client2 = _closed_two_till_day(app, client, sign_in, make_item, shop)
     day = shop_today().isoformat()
-    _post_form(client, f"/cash/day/{day}", {"confirm": "y"})
     with in_app(app):
         closing = db.session.scalar(select(PrintJob).where(PrintJob.kind == JobKind.REPORT)).document
     before = _readings(app, client, day)
@@ -175,14 +181,8 @@ def test_the_bookkeepers_files_add_up_read_back_exactly_and_speak_polish(app, cl
     import zipfile
     from decimal import Decimal
 
-    client2, _till2, _e1, _e2 = run_two_till_day(app, client, sign_in, make_item, shop)
-    _post_form(client, "/cash/count", {"d10000": "2", "d2000": "1", "d200": "2", "d50": "1", "d1": "1",
-                                       "kept": "200", "card_terminal": "10,00"})
-    _post_form(client2, "/cash/count", {"d10000": "2", "d2000": "1", "d500": "1", "d200": "2", "d50": "1",
-                                        "kept": "180", "card_terminal": "6"})
-    sign_in("Marek", password=True)
+    _closed_two_till_day(app, client, sign_in, make_item, shop)
     day = shop_today()
-    _post_form(client, f"/cash/day/{day.isoformat()}", {"confirm": "y"})
     clock.shift(timedelta(days=1))
     sign_in("Marek", password=True)
     _post_form(client, "/reports/adjustments", {"affects_day": day.isoformat(), "method": "card", "amount": "-2,50",

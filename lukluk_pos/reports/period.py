@@ -27,7 +27,7 @@ from ..extensions import db
 from ..intake.models import Cause, Destination, DonationBatch, ItemRemoval
 from ..stock.service import PRICE_BANDS, band_label
 from ..till.models import Payment, Sale, SaleKind, SaleLine, SaleStatus
-from .exports import Money, Table
+from .exports import Money, Table, method_names
 
 GRAINS = ("day", "week", "month")
 MAX_DAYS = 10 * 366  #: ten years: a whole history fits, a typo in the year does not run away
@@ -122,7 +122,7 @@ def by_category(p: Period) -> Table:
 
 
 def by_payment(p: Period) -> Table:
-    names = {"cash": _("Cash"), "card": _("Card")}
+    names = method_names()
     rows = db.session.execute(
         select(Payment.method, Sale.kind, func.sum(Payment.amount_minor)).join(Sale, Sale.id == Payment.sale_id)
         .where(_done(p)).group_by(Payment.method, Sale.kind)).all()

@@ -46,6 +46,8 @@ class Config:
         #: Hours after which a sign-in ends on its own (a till day is long, but not endless).
         self.SIGN_IN_HOURS = int(_env("SIGN_IN_HOURS", "14"))
         self.WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the sign-in
+        #: CSRF is checked by core/web.py after the sign-in and access checks, not before them.
+        self.WTF_CSRF_CHECK_DEFAULT = False
         self.SQLALCHEMY_ENGINE_OPTIONS: dict = {}
         #: Days of backups kept in instance/backups (the newest is always kept).
         self.BACKUP_KEEP_DAYS = int(_env("BACKUP_KEEP_DAYS", "30"))

@@ -24,6 +24,10 @@ def create_app(config: Config | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
     from .core import cli, web
+
+    # Before any route is added: an id in a path is 1–10 ASCII digits within a PostgreSQL integer, so
+    # "/sales/99999999999999999999" or "/sales/٣" is a 404, never an overflow in the database.
+    app.url_map.converters["int"] = web.IdConverter
     from .core.db import configure_engine
     from .extensions import babel, csrf, db, migrate
 

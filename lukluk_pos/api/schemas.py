@@ -9,7 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 Money = Annotated[StrictInt | Annotated[str, Field(max_length=30)],
                   Field(description="Grosze as an integer (1250), or typed text such as \"12,50\" or \"12 zł\".")]
 Quantity = Annotated[StrictInt, Field(ge=1, le=999)]
-Id = Annotated[StrictInt, Field(ge=1, le=2**62)]
+#: A row id: PostgreSQL's integer columns end at 2**31 - 1.
+Id = Annotated[StrictInt, Field(ge=1, le=2**31 - 1)]
 Reason = Annotated[str, Field(max_length=200)]
 
 
@@ -111,7 +112,7 @@ class DrawerIn(Strict):
 
 
 class SuggestQuery(Strict):
-    category_id: Annotated[str, Field(pattern=r"^\d{1,9}$")]
+    category_id: Annotated[str, Field(pattern=r"^[0-9]{1,9}$")]
     condition: Literal["new_with_tags", "very_good", "good", "fair"]
 
 

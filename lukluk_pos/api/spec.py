@@ -103,15 +103,17 @@ class Endpoint:
     response: type[BaseModel] | None = None
     status: int = 200
     tags: list[str] = field(default_factory=list)
+    params: dict[str, dict] = field(default_factory=dict)
 
 
 ENDPOINTS: list[Endpoint] = []
 
 
 def endpoint(bp, method: str, path: str, *, summary: str, access: Access, body=None, query=None,
-             response=None, status: int = 200, tag: str = "till"):
-    """Register a JSON route whose body/query is validated by pydantic and documented in OpenAPI."""
-    spec = Endpoint(method.upper(), path, summary, access, body, query, response, status, [tag])
+             response=None, status: int = 200, tag: str = "till", params: dict[str, dict] | None = None):
+    """Register a JSON route whose body/query is validated by pydantic and documented in OpenAPI;
+    ``params`` gives a text path parameter's JSON schema (``{"day": {"format": "date"}}``)."""
+    spec = Endpoint(method.upper(), path, summary, access, body, query, response, status, [tag], params or {})
     ENDPOINTS.append(spec)
 
     def decorate(view):
@@ -149,7 +151,7 @@ def openapi_document(prefix: str) -> dict:
         operation: dict = {
             "summary": e.summary,
             "tags": e.tags,
-            "security": [] if e.access is Access.PUBLIC else [{"session": []}],
+            "security": _SECURITY[e.access],
             "responses": {
                 str(e.status): {"description": "OK", **({"content": {"application/json": {"schema": {
                     "$ref": f"#/components/schemas/{e.response.__name__}"}}}} if e.response else {})},
@@ -157,9 +159,9 @@ def openapi_document(prefix: str) -> dict:
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}},
             },
         }
-        params = [{"name": name[name.index(":") + 1 if ":" in name else 0:], "in": "path", "required": True,
-                   "schema": {"type": "integer" if name.startswith("int:") else "string"}}
-                  for name in _path_params(e.path)]
+        params = [_path_param(name, e.params) for name in _path_params(e.path)]
+        if e.method not in ("GET", "HEAD") and e.access is not Access.PUBLIC:
+            params.append(CSRF_HEADER)
         if e.query is not None:
             for name, schema in e.query.model_json_schema()["properties"].items():
                 params.append({"name": name, "in": "query", "required": False, "schema": schema})
@@ -176,10 +178,43 @@ def openapi_document(prefix: str) -> dict:
         "paths": paths,
         "components": {
             "schemas": defs.get("$defs", {}),
-            "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "lukluk_session",
-                                            "description": "A till sign-in; changes also need the X-CSRFToken header."}},
+            "securitySchemes": {
+                "session": {"type": "apiKey", "in": "cookie", "name": "lukluk_session",
+                            "description": "A sign-in (a PIN at a till, or a manager's password). Every change "
+                                           "also needs the X-CSRFToken header."},
+                "token": {"type": "http", "scheme": "bearer",
+                          "description": "An API token with the reports:read scope (the bookkeeper's): "
+                                         "reads the day reports and their downloads, nothing else."},
+            },
         },
     }
+
+
+#: Who may call an operation, as OpenAPI security requirements (alternatives, any one suffices).
+_SECURITY = {
+    Access.PUBLIC: [],
+    Access.TILL: [{"session": []}],
+    Access.MANAGER: [{"session": []}],
+    Access.ADMIN: [{"session": []}],
+    Access.REPORTS: [{"session": []}, {"token": []}],
+}
+
+#: A change made with the session cookie carries the token from the page's ``csrf-token`` meta tag.
+CSRF_HEADER = {
+    "name": "X-CSRFToken", "in": "header", "required": True,
+    "description": "The CSRF token of the signed-in page (its <meta name=\"csrf-token\">); without it a "
+                   "change is refused with 400 ``csrf``.",
+    "schema": {"type": "string", "minLength": 1},
+}
+
+#: A database id in a path: the route takes 1 to PostgreSQL's largest integer, in ASCII digits.
+_ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
+
+
+def _path_param(name: str, extra: dict[str, dict]) -> dict:
+    converter, _, bare = name.rpartition(":")
+    schema = dict(_ID_SCHEMA) if converter == "int" else {"type": "string", **extra.get(bare, {})}
+    return {"name": bare, "in": "path", "required": True, "schema": schema}
 
 
 def _path_params(path: str) -> list[str]:

@@ -265,7 +265,7 @@ def suggest_price(params: SuggestQuery):
 
 @endpoint(bp, "GET", "/days/<day>", summary="A day's report (YYYY-MM-DD): the Z report's figures, cash, "
           "movements, corrections and the journal; a manager or a reports:read token",
-          access=Access.REPORTS, response=DayOut, tag="reports")
+          access=Access.REPORTS, response=DayOut, tag="reports", params={"day": {"format": "date"}})
 def day_figures(day: str):
 
     from ..cash import zreport

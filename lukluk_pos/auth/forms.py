@@ -7,11 +7,11 @@ from wtforms import BooleanField, IntegerField, PasswordField, SelectChoice, Sel
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, Regexp, ValidationError
 
 from ..core.models import FiscalMode
-from ..core.validation import longest, nip_is_valid
+from ..core.validation import longest, nip_is_valid, whole_number
 from .models import Role
 
-PIN = [Regexp(r"^\d{4,6}$", message=_l("The PIN must be 4 to 6 digits."))]
-PIN_INPUT = {"inputmode": "numeric", "autocomplete": "off", "pattern": r"\d{4,6}", "maxlength": 6}
+PIN = [Regexp(r"^[0-9]{4,6}$", message=_l("The PIN must be 4 to 6 digits."))]
+PIN_INPUT = {"inputmode": "numeric", "autocomplete": "off", "pattern": r"[0-9]{4,6}", "maxlength": 6}
 
 
 def clean_nip(value: str | None) -> str:
@@ -45,7 +45,7 @@ def optional_int(value):
     """A select's value as an int, or None when empty or not a number (the view picks a default)."""
     if isinstance(value, int):
         return value
-    return int(value) if isinstance(value, str) and value.isdigit() else None
+    return whole_number(value) if isinstance(value, str) else None
 
 
 class PinForm(FlaskForm):

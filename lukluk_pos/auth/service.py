@@ -21,7 +21,7 @@ from .models import ApiToken, LoginSession, Role, SignInMethod, User
 #: Wrong PINs in a row before the account is locked; each further one doubles the delay.
 MAX_ATTEMPTS = 5
 MAX_LOCK_MINUTES = 60
-PIN_RE = re.compile(r"^\d{4,6}$")
+PIN_RE = re.compile(r"^[0-9]{4,6}$")
 MIN_PASSWORD = 8
 
 

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
-from ..core.validation import longest
+from ..core.validation import choice_id, longest
 from .models import DENOMINATIONS, MovementKind
 from .service import MAX_PIECES
 
@@ -63,7 +63,7 @@ class MovementForm(FlaskForm):
 
 class SignOffForm(FlaskForm):
     comment = TextAreaField(_l("Comment (what happened)"), validators=[REQUIRED, longest(500)])
-    manager_id = SelectField(_l("Manager"), coerce=int, validate_choice=False)
+    manager_id = SelectField(_l("Manager"), coerce=choice_id, validate_choice=False)
     pin = StringField(_l("Manager's PIN"), validators=[Optional(), longest(6)],
                       render_kw={"inputmode": "numeric", "autocomplete": "off", "type": "password"})
 
@@ -74,7 +74,7 @@ class CloseDayForm(FlaskForm):
 
     confirm = BooleanField(_l("I have checked the figures: close the day and lock it"),
                            validators=[DataRequired(_l("Tick the box to confirm: a closed day is locked."))])
-    manager_id = SelectField(_l("Manager"), coerce=int, validate_choice=False)
+    manager_id = SelectField(_l("Manager"), coerce=choice_id, validate_choice=False)
     pin = StringField(_l("Manager's PIN"), validators=[Optional(), longest(6)],
                       render_kw={"inputmode": "numeric", "autocomplete": "off", "type": "password"})
 
@@ -92,6 +92,6 @@ class AdjustmentForm(FlaskForm):
     method = SelectField(_l("Money"), choices=[SelectChoice("cash", _l("Cash")), SelectChoice("card", _l("Card"))])
     amount = StringField(_l("Amount (zł; minus to take away)"), validators=[REQUIRED, longest(20)],
                          render_kw={"inputmode": "decimal"})
-    category_id = SelectField(_l("Category (for revenue; empty: a general correction)"), coerce=int,
+    category_id = SelectField(_l("Category (for revenue; empty: a general correction)"), coerce=choice_id,
                               validate_choice=False)
     reason = TextAreaField(_l("Reason"), validators=[REQUIRED, longest(500)])

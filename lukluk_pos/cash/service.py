@@ -37,7 +37,9 @@ from .models import (
     ZReport,
 )
 
-MAX_PIECES = 100_000  #: per denomination: more than any drawer or safe bag holds
+#: Per denomination: more than any drawer or safe bag holds, and small enough that a count of every
+#: denomination (10 000 × 888,88 zł) fits a PostgreSQL integer of grosze.
+MAX_PIECES = 10_000
 
 
 class TillNotOpen(DomainError):
@@ -109,9 +111,8 @@ def parse_counts(raw: dict, *, field: str = "counts") -> tuple[dict[str, int], i
             raise InvalidInput(_l("%(value)s is not a Polish note or coin."), field=field, value=str(key)[:20])
         if value in (None, ""):
             continue
-        if isinstance(value, str) and value.strip().isdigit():
-            value = int(value.strip())
-        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_PIECES:
+        value = validation.whole_number(value, high=MAX_PIECES)
+        if value is None:
             raise InvalidInput(_l("Type how many pieces: a whole number from 0 to %(max)d."), field=field,
                                max=MAX_PIECES)
         if value:
@@ -349,9 +350,8 @@ def parse_fiscal(raw: dict | None) -> dict | None:
             continue
         by_vat[str(code)[:4]] = validation.money(value, field=f"vat_{code}", allow_zero=True)
     receipts = raw.get("receipts")
-    if isinstance(receipts, str) and receipts.strip().isdigit():
-        receipts = int(receipts.strip())
-    if not isinstance(receipts, int) or isinstance(receipts, bool) or receipts < 0:
+    receipts = validation.whole_number(receipts, high=1_000_000)
+    if receipts is None:
         raise InvalidInput(_l("Type the number of receipts from the register's daily report."), field="receipts")
     return {"by_vat": dict(sorted(by_vat.items())), "receipts": receipts}
 

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
-from ..core.validation import longest
+from ..core.validation import choice_id, longest
 from .models import VAT_CODES
 
 REQUIRED = DataRequired(_l("This field is required."))
@@ -26,7 +26,7 @@ class ItemForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=[SelectChoice("unique", _l("A unique donated item (own label)")),
                                             SelectChoice("bulk", _l("Bulk stock at one price (e.g. paperbacks)"))])
     description = StringField(_l("Description"), validators=[REQUIRED, longest(200)])
-    category_id = SelectField(_l("Category"), coerce=int, validate_choice=False)
+    category_id = SelectField(_l("Category"), coerce=choice_id, validate_choice=False)
     price = StringField(_l("Price (zł)"), validators=[REQUIRED, longest(20)], render_kw={"inputmode": "decimal"})
     quantity = IntegerField(_l("Quantity on hand (bulk only)"), default=1,
                             validators=[Optional(), NumberRange(1, 9999, message=_l("From 1 to 9999."))])
@@ -34,7 +34,7 @@ class ItemForm(FlaskForm):
 
 class ItemEditForm(FlaskForm):
     description = StringField(_l("Description"), validators=[REQUIRED, longest(200)])
-    category_id = SelectField(_l("Category"), coerce=int, validate_choice=False)
+    category_id = SelectField(_l("Category"), coerce=choice_id, validate_choice=False)
     price = StringField(_l("Price (zł)"), validators=[REQUIRED, longest(20)], render_kw={"inputmode": "decimal"})
     reason = StringField(_l("Reason for a price change"), validators=[Optional(), longest(200)])
     add_quantity = IntegerField(_l("Add to quantity on hand (bulk only)"),

@@ -8,6 +8,7 @@ from wtforms import SelectChoice
 from ..auth.access import Access, access
 from ..core.errors import DomainError
 from ..core.money import format_input
+from ..core.validation import page_number
 from ..core.web import show_on_form
 from ..extensions import db
 from . import bp, service
@@ -52,7 +53,7 @@ def edit_category(category_id: int | None = None):
 def items():
     """Items, newest first, searchable by words or code."""
     words = request.args.get("q", "")
-    page = request.args.get("page", 1, type=int)
+    page = request.args.get("page", 1, type=page_number)
     return render_template("catalog/items.html", page=service.list_items(words=words, page=max(page, 1)), q=words)
 
 

@@ -12,9 +12,9 @@ MAX_MINOR = 100_000 * 100
 
 _CURRENCY = re.compile(r"(zł|zl|pln)\.?$", re.IGNORECASE)
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009']")
-_PLAIN = re.compile(r"^(\d+)(?:[.,](\d{1,2}))?$")
-_GROUPED_DOTS = re.compile(r"^\d{1,3}(?:\.\d{3})+,\d{1,2}$")
-_GROUPED_COMMAS = re.compile(r"^\d{1,3}(?:,\d{3})+\.\d{1,2}$")
+_PLAIN = re.compile(r"^([0-9]+)(?:[.,]([0-9]{1,2}))?$", re.ASCII)
+_GROUPED_DOTS = re.compile(r"^\d{1,3}(?:\.\d{3})+,\d{1,2}$", re.ASCII)
+_GROUPED_COMMAS = re.compile(r"^\d{1,3}(?:,\d{3})+\.\d{1,2}$", re.ASCII)
 
 
 class MoneyError(ValueError):

@@ -48,6 +48,50 @@ def money(value, *, field: str, allow_zero: bool = False) -> int:
     return minor
 
 
+#: The largest id or count a column holds: PostgreSQL's ``integer`` (SQLite's are wider, 2**63 - 1).
+MAX_INT = 2**31 - 1
+
+
+def whole_number(value, *, low: int = 0, high: int = MAX_INT) -> int | None:
+    """ASCII digits or an int within ``low``–``high``; None for anything else: "²" and "①" pass
+    ``str.isdigit`` but not ``int()``, "٣" passes ``int()`` but is no digit a till types, and 2**40 fits
+    no column."""
+    if isinstance(value, str):
+        value = value.strip()
+        if not (value.isascii() and value.isdigit()) or len(value) > 18:
+            return None
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        return None
+    return value
+
+
+def record_id(value) -> int:
+    """A row's id from a query string or a form (``request.args.get(..., type=record_id)``, WTForms'
+    ``coerce``): ValueError for anything that cannot be one, so the caller's default applies."""
+    number = whole_number(value, low=1)
+    if number is None:
+        raise ValueError("not an id")
+    return number
+
+
+def choice_id(value) -> int:
+    """A select's value (WTForms' ``coerce``): a row's id, or 0 for "none"; ValueError for anything else,
+    which the form shows as an invalid choice."""
+    number = whole_number(value)
+    if number is None:
+        raise ValueError("not a choice")
+    return number
+
+
+def page_number(value) -> int:
+    """A page of a list (``?page=``): 1 to 100 000; ValueError beyond, so the first page is shown."""
+    number = whole_number(value, low=1, high=100_000)
+    if number is None:
+        raise ValueError("not a page")
+    return number
+
+
 #: The days a shop's records can mean: anything outside is a typing error (and year 1 or 9999 would
 #: overflow the day's bounds in UTC).
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)
@@ -73,8 +117,8 @@ def signed_money(value, *, field: str) -> int:
 
 def quantity(value, *, field: str = "quantity", maximum: int = 999) -> int:
     """A whole number of pieces from 1 to ``maximum``."""
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
+    if isinstance(value, str):
+        value = whole_number(value) if value.strip() else None
     if not isinstance(value, int) or isinstance(value, bool):
         raise InvalidInput(_l("Enter a whole number."), field=field)
     if not 1 <= value <= maximum:

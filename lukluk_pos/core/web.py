@@ -19,15 +19,18 @@ from flask import (
 )
 from flask_babel import format_date, format_datetime, get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
-from ..extensions import db
+from ..extensions import csrf, db
 from .db import set_read_only
-from .errors import DomainError
+from .errors import DomainError, InvalidInput
 from .models import Shop
 from .money import format_money
+from .validation import MAX_INT
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,22 @@ CSP = (
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in a route: ASCII digits (``\\d`` would take "٣", which ``int()`` reads as 3) from 1 to
+    the largest PostgreSQL integer; anything else does not match the route (404)."""
+
+    regex = r"[0-9]{1,10}"
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_INT)
+        super().__init__(map, *args, **kwargs)
+
+
+def has_nul(*texts) -> bool:
+    return any("\x00" in text for text in texts if text)
 
 
 def own_path(target: str | None, default: str) -> str:
@@ -126,7 +145,18 @@ def init_app(app: Flask) -> None:
                 app.extensions["lukluk_set_up"] = True
         g.login = load_login(session.get("sid"))
         g.user = g.login.user if g.login else None
-        return enforce_access()
+        refused = enforce_access()
+        if refused is not None:
+            return refused
+        if request.method not in SAFE_METHODS and request.endpoint and app.config.get("WTF_CSRF_ENABLED", True):
+            # CSRF is checked here, after access: a request with no sign-in is a 401 (API) or the sign-in
+            # page, not a CSRF error that would tell a client to reload rather than to sign in.
+            csrf.protect()
+        # PostgreSQL can neither store nor compare a NUL in text, and no person types one.
+        if has_nul(request.path, *request.args.values(), *request.form.values()) or \
+                (request.is_json and b"\\u0000" in request.get_data(cache=True)):
+            raise InvalidInput(_l("What was sent contains a character that is not allowed (NUL)."))
+        return None
 
     @app.teardown_request
     def _back_to_writing(_exc):
@@ -175,8 +205,13 @@ def init_app(app: Flask) -> None:
         }
         message = messages.get(exc.code, _("Something went wrong."))
         if is_api():
-            return jsonify(error=exc.name.lower().replace(" ", "_"), message=message), exc.code
-        return render_template("error.html", message=message, status=exc.code), exc.code
+            response = jsonify(error=exc.name.lower().replace(" ", "_"), message=message)
+        else:
+            response = current_app.make_response(render_template("error.html", message=message, status=exc.code))
+        response.status_code = exc.code
+        if getattr(exc, "valid_methods", None):  # a 405 says which methods the path has (RFC 9110)
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
 
     @app.errorhandler(Exception)
     def _unexpected(exc):

@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
-from ..core.validation import longest
+from ..core.validation import choice_id, longest
 from .models import Condition, Destination, Source
 
 REQUIRED = DataRequired(_l("This field is required."))
@@ -35,7 +35,7 @@ class BatchForm(FlaskForm):
 
 
 class ItemForm(FlaskForm):
-    category_id = SelectField(_l("Category"), coerce=int, validate_choice=False)
+    category_id = SelectField(_l("Category"), coerce=choice_id, validate_choice=False)
     condition = SelectField(_l("Condition"), choices=CONDITIONS, default=Condition.VERY_GOOD.value)
     description = StringField(_l("Description"), validators=[REQUIRED, longest(200)], render_kw={"autofocus": True})
     size = StringField(_l("Size"), validators=[Optional(), longest(20)])

@@ -17,7 +17,7 @@ from ..catalog.models import Category, Item
 from ..core.errors import DomainError, InvalidInput
 from ..core.models import utcnow
 from ..core.money import format_input, format_money
-from ..core.validation import money
+from ..core.validation import money, record_id, whole_number
 from ..core.web import show_on_form
 from ..extensions import db
 from ..printing import document as printed
@@ -60,7 +60,7 @@ def _item_form(found, repeat: Item | None) -> ItemForm:
             form.size.data, form.brand.data, form.colour.data = repeat.size, repeat.brand, repeat.colour
             form.price.data = format_input(repeat.price_minor)
         else:
-            form.category_id.data = request.args.get("category_id", type=int) or form.category_id.choices[0].value
+            form.category_id.data = request.args.get("category_id", type=record_id) or form.category_id.choices[0].value
             form.condition.data = request.args.get("condition") or "very_good"
             try:
                 cat = catalog.category(form.category_id.data)
@@ -75,7 +75,7 @@ def _item_form(found, repeat: Item | None) -> ItemForm:
 def batch(batch_id: int):
     """One donation: its items and what they have raised, and the fast entry form (keyboard first)."""
     found = service.batch(batch_id)
-    repeat = db.session.get(Item, request.args.get("repeat", type=int) or 0)
+    repeat = db.session.get(Item, request.args.get("repeat", type=record_id) or 0)
     form = _item_form(found, repeat if repeat and repeat.batch_id == found.id else None)
     if form.validate_on_submit():
         try:
@@ -90,7 +90,7 @@ def batch(batch_id: int):
             flash(_("Saved: %(code)s, %(price)s.", code=item.code, price=format_money(item.price_minor)), "success")
             return redirect(url_for("intake.batch", batch_id=found.id, category_id=item.category_id,
                                     condition=item.condition, last=item.id))
-    last = db.session.get(Item, request.args.get("last", type=int) or 0)
+    last = db.session.get(Item, request.args.get("last", type=record_id) or 0)
     return render_template("intake/batch.html", batch=found, form=form, items=service.batch_items(found.id),
                            summary=service.batch_summary(found), last=last, layouts=LAYOUTS,
                            pending=len(service.label_queue(batch_id=found.id))), 422 if form.errors else 200
@@ -105,7 +105,7 @@ def _label_rows(items: list[Item]):
 @access(Access.TILL)
 def print_labels():
     """Send the label queue (of one donation, or all) to the ticket printer; or a whole donation again."""
-    batch_id = request.form.get("batch_id", type=int)
+    batch_id = request.form.get("batch_id", type=record_id)
     if batch_id and request.form.get("all"):  # reprint the whole donation's labels
         items = service.batch_items(batch_id)
     else:
@@ -152,7 +152,7 @@ def label_sheet():
     layout = request.args.get("layout", "3x8")
     if layout not in LAYOUTS:
         layout = "3x8"
-    batch_id = request.args.get("batch", type=int)
+    batch_id = request.args.get("batch", type=record_id)
     if request.args.get("all") and batch_id:
         items = service.batch_items(batch_id)
     else:
@@ -169,10 +169,10 @@ def label_sheet():
 @access(Access.TILL)
 def sheet_printed():
     """The sheet came out of the printer: take its labels off the queue."""
-    ids = [int(x) for x in request.form.get("item_ids", "").split(",") if x.isdigit()][:1000]
+    ids = [n for n in map(whole_number, request.form.get("item_ids", "").split(",")[:1000]) if n]
     service.labels_printed(list(db.session.scalars(select(Item).where(Item.id.in_(ids)))))
     flash(_("The labels are marked as printed."), "success")
-    batch_id = request.form.get("batch_id", type=int)
+    batch_id = request.form.get("batch_id", type=record_id)
     return redirect(url_for("intake.batch", batch_id=batch_id) if batch_id else url_for("intake.batches"))
 
 
@@ -269,7 +269,7 @@ def rotation():
 @access(Access.MANAGER)
 def markdown():
     """Mark down the chosen due items; their new labels join the label queue."""
-    ids = [int(x) for x in request.form.getlist("item_id") if x.isdigit()][:5000]
+    ids = [n for n in map(whole_number, request.form.getlist("item_id")[:5000]) if n]
     count = service.mark_down(ids, by=g.user)
     flash(ngettext("%(num)d item marked down; its new label is waiting.",
                    "%(num)d items marked down; their new labels are waiting.", count), "success")

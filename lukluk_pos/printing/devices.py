@@ -11,6 +11,8 @@ import re
 import socket
 from dataclasses import dataclass
 
+from ..core.validation import whole_number
+
 #: Seconds to connect, and to wait for each write or status answer.
 CONNECT_TIMEOUT = 3.0
 IO_TIMEOUT = 5.0
@@ -53,12 +55,12 @@ def parse(spec: str | None) -> PrinterSpec:
         return PrinterSpec("usb", f"{int(match.group(1), 0):#06x}", product=int(match.group(2), 0))
     if kind == "network":
         host, _, port = rest.partition(":")
-        if not host or (port and not port.isdigit()):
+        if not host or (port and not whole_number(port, low=1, high=65535)):
             raise ValueError("network:HOST[:PORT] (network:192.168.1.50:9100)")
         return PrinterSpec("network", host, port=int(port) if port else 9100)
     if kind == "serial":
         device, _, baud = rest.partition(":")
-        if not device or (baud and not baud.isdigit()):
+        if not device or (baud and not whole_number(baud, low=1, high=10_000_000)):
             raise ValueError("serial:DEVICE[:BAUD] (serial:/dev/ttyUSB0:19200)")
         return PrinterSpec("serial", device, port=int(baud) if baud else 19200)
     if kind in ("cups", "win32", "file") and rest:

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from ..cash import zreport
 from ..cash.models import Adjustment, LedgerAccount, TillSession
 from ..catalog.models import Category
+from ..core import validation
 from ..extensions import db
 from ..till.models import Sale
 
@@ -246,13 +247,11 @@ def month_bounds(year: int, month: int) -> tuple[date, date]:
 def month_asked(text: str | None, today: date) -> tuple[date, date]:
     """The first and last day of a month asked for as ``YYYY-MM`` (a page's ``?month=``); this month for
     anything else or a month outside 2000–2100."""
-    try:
-        year, month = (int(part) for part in (text or "").split("-"))
-        start, after = month_bounds(year, month)
-    except ValueError:
-        start, after = month_bounds(today.year, today.month)
-    if not date(2000, 1, 1) <= start <= date(2100, 1, 1):
-        start, after = month_bounds(today.year, today.month)
+    year, _, month = (text or "").partition("-")
+    year, month = validation.whole_number(year, low=2000, high=2100), validation.whole_number(month, low=1, high=12)
+    if year is None or month is None:
+        year, month = today.year, today.month
+    start, after = month_bounds(year, month)
     return start, after - timedelta(days=1)
 
 

@@ -21,7 +21,7 @@ from ..cash.views import may_see_day, parse_day
 from ..catalog import service as catalog
 from ..core import audit, validation
 from ..core.errors import DomainError, InvalidInput
-from ..core.validation import longest
+from ..core.validation import longest, page_number
 from ..core.web import own_path, shop, show_on_form
 from ..extensions import db
 from ..printing import document as printed
@@ -30,7 +30,7 @@ from ..printing.models import JobKind
 from . import bp, exports
 
 log = logging.getLogger(__name__)
-MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+MONTH_RE = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 
 
 @bp.get("/days")
@@ -345,7 +345,7 @@ def audit_log():
         last, status = cash.today(), 422
         first = last - timedelta(days=6)
     group = request.args.get("group", "")
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = max(request.args.get("page", 1, type=page_number) or 1, 1)
     query = (select(AuditEvent, User.name).outerjoin(User, User.id == AuditEvent.user_id)
              .where(AuditEvent.created_at >= utc_bounds(first)[0], AuditEvent.created_at < utc_bounds(last)[1])
              .order_by(AuditEvent.id.desc()))

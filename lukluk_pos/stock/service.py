@@ -181,10 +181,10 @@ def write_off(items: list[Item], *, by: User, cause, destination, reason) -> int
 
 
 def items_by_ids(ids) -> list[Item]:
-    try:
-        wanted = sorted({int(i) for i in ids})[:500]
-    except (TypeError, ValueError):
-        raise InvalidInput(_l("Choose the items first."), field="item_id") from None
+    numbers = [validation.whole_number(i, low=1) for i in ids]
+    if None in numbers:
+        raise InvalidInput(_l("Choose the items first."), field="item_id")
+    wanted = sorted(set(numbers))[:500]
     return list(db.session.scalars(select(Item).where(Item.id.in_(wanted)))) if wanted else []
 
 

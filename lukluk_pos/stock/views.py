@@ -9,6 +9,7 @@ from ..auth.access import Access, access
 from ..catalog import service as catalog
 from ..catalog.models import ItemStatus
 from ..core.errors import DomainError, InvalidInput
+from ..core.validation import page_number, record_id, whole_number
 from ..extensions import db
 from ..intake import service as intake
 from ..intake.models import Cause, Destination
@@ -32,9 +33,10 @@ def _int(name: str, low: int = 0, high: int = 10**9) -> int | None:
     value = request.args.get(name, "").strip()
     if not value:
         return None
-    if not value.isdigit() or not low <= int(value) <= high:
+    number = whole_number(value, low=low, high=high)
+    if number is None:
         raise InvalidInput(_("Please check what you typed."), field=name)
-    return int(value)
+    return number
 
 
 def _filter() -> StockFilter:
@@ -53,7 +55,7 @@ def items():
     """Everything in stock (or sold, written off…), filtered, sorted and paginated; bulk actions."""
     try:
         f = _filter()
-        page = service.list_stock(f, page=request.args.get("page", 1, type=int) or 1)
+        page = service.list_stock(f, page=request.args.get("page", 1, type=page_number) or 1)
     except DomainError as exc:
         flash(exc.describe(), "error")
         f, page = StockFilter(), service.list_stock(StockFilter())
@@ -124,7 +126,7 @@ def takes():
     """Stock takes: start one for a category, or continue one."""
     if request.method == "POST":
         try:
-            found = service.start_take(request.form.get("category_id", type=int), by=g.user)
+            found = service.start_take(request.form.get("category_id", type=record_id), by=g.user)
         except DomainError as exc:
             db.session.rollback()
             flash(exc.describe(), "error")

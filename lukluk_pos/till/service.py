@@ -22,7 +22,7 @@ from ..catalog.models import Item, ItemKind, ItemStatus
 from ..core import audit, validation
 from ..core.errors import ApprovalRequired, DomainError, Forbidden, InvalidInput, NotFound
 from ..core.models import FiscalMode, Shop, next_value, utcnow
-from ..core.money import format_money, percent_of
+from ..core.money import MAX_MINOR, format_money, percent_of
 from ..extensions import db
 from ..invoicing import service as invoicing
 from . import pricing
@@ -108,12 +108,21 @@ def _basket_for_change(till_id: int, user: User, *, create: bool) -> Sale:
     return sale
 
 
+def _within_limit(sale: Sale, field: str = "quantity") -> None:
+    """A basket comes to at most 100 000 zł before discounts (the largest amount the till takes): more is
+    a typing slip, and would overflow a PostgreSQL integer of grosze in the day's figures."""
+    if sum(line.unit_price_minor * line.quantity for line in sale.lines) > MAX_MINOR:
+        raise InvalidInput(_l("A basket cannot come to more than %(max)s."), field=field,
+                           max=format_money(MAX_MINOR))
+
+
 def _new_line(sale: Sale, **fields) -> SaleLine:
     if len(sale.lines) >= MAX_LINES:
         raise InvalidInput(_l("A basket holds at most %(count)d lines."), count=MAX_LINES)
     position = max((line.position for line in sale.lines), default=0) + 1
     line = SaleLine(position=position, **fields)
     sale.lines.append(line)
+    _within_limit(sale, "price" if line.item_id is None else "quantity")
     db.session.flush()
     return line
 
@@ -150,6 +159,7 @@ def add_item(till_id: int, user: User, item: Item, quantity=1) -> SaleLine:
         for line in sale.lines:
             if line.item_id == item.id and line.unit_price_minor == item.price_minor and not line.discount_reason:
                 line.quantity = validation.quantity(line.quantity + quantity)
+                _within_limit(sale)
                 db.session.flush()
                 return line
     else:
@@ -197,6 +207,7 @@ def set_quantity(till_id: int, user: User, line_id, quantity) -> SaleLine:
     if line.item_id is not None and line.item.kind is ItemKind.UNIQUE and quantity != 1:
         raise InvalidInput(_l("A unique item is sold one at a time."), field="quantity")
     line.quantity = quantity
+    _within_limit(sale)
     db.session.flush()
     return line
 
@@ -232,9 +243,8 @@ def authorise(user: User, approval: Approval | None) -> User:
 
 def _discount_values(kind: str, value) -> tuple[int | None, int | None]:
     if kind == "percent":
-        if isinstance(value, str) and value.strip().rstrip("%").strip().isdigit():
-            value = int(value.strip().rstrip("%"))
-        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100:
+        value = validation.whole_number(value.strip().rstrip("%") if isinstance(value, str) else value, high=100)
+        if value is None:
             raise InvalidInput(_l("The discount must be from 0 to 100 percent."), field="value")
         return (value or None), None
     if kind == "amount":
@@ -311,6 +321,7 @@ def set_line_price(till_id: int, user: User, line_id, *, price, reason, approval
                  old=line.unit_price_minor, new=price_minor, approved_by=approver.id if approver else None)
     line.list_price_minor = original if price_minor != original else None
     line.unit_price_minor = price_minor
+    _within_limit(sale, "price")
     db.session.flush()
     return line
 
@@ -510,7 +521,7 @@ def by_number(number) -> Sale:
     """A completed sale by its receipt number (scanned from the receipt's barcode or typed)."""
     if isinstance(number, str):
         number = number.strip().lstrip("#")
-        number = int(number) if number.isdigit() and len(number) < 12 else None
+        number = validation.whole_number(number, low=1)
     sale = db.session.scalar(select(Sale).where(Sale.number == number)) if isinstance(number, int) else None
     if sale is None or sale.kind is not SaleKind.SALE:
         raise NotFound(_l("No sale has the receipt number %(number)s."), field="number", number=number or "?")

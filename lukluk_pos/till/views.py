@@ -14,6 +14,7 @@ from ..auth.service import managers
 from ..cash import service as cash
 from ..cash.models import DayStatus
 from ..catalog import service as catalog
+from ..core import validation
 from ..core.errors import DomainError
 from ..core.money import format_money
 from ..extensions import db
@@ -105,12 +106,12 @@ def refund(sale_id: int):
     for name, value in form.items():
         if name.startswith("qty-") and value.strip() not in ("", "0"):
             line_id = name[4:]
-            lines.append({"line_id": int(line_id) if line_id.isdigit() else 0,
-                          "quantity": int(value) if value.strip().isdigit() else -1,
+            lines.append({"line_id": validation.whole_number(line_id) or 0,
+                          "quantity": validation.whole_number(value) or -1,
                           "restock": form.get(f"restock-{line_id}") == "1"})
     approval = None
     if form.get("manager_id"):
-        approval = {"manager_id": int(form["manager_id"]) if form["manager_id"].isdigit() else 0,
+        approval = {"manager_id": validation.whole_number(form["manager_id"]) or 0,
                     "pin": form.get("pin", "")[:6]}
     number = form.get("number", "")
     try:

@@ -28,6 +28,8 @@ from lukluk_pos.auth.access import Access
 from lukluk_pos.core.progress import Progress
 from lukluk_pos.extensions import db
 
+from . import waits
+
 DESCRIPTIONS = ["Sukienka lniana", "Koszula w kratę", "Powieść kryminalna", "Wazon kryształowy", "Filiżanka Ćmielów",
                 "Płyta winylowa jazz", "Puzzle 1000 el.", "Lampa stołowa", "Sweter wełniany", "Botki skórzane",
                 "Torebka retro", "Obrus haftowany", "Czajnik elektryczny", "Gra planszowa", "Kurtka zimowa"]
@@ -347,7 +349,7 @@ def measure_manager(app, *, rounds: int) -> dict:
     first, last = datetime.fromisoformat(str(first)).date(), datetime.fromisoformat(str(last)).date()
     year = (last - timedelta(days=364)).isoformat(), last.isoformat()
     rng = random.Random(13)
-    samples = {"stock_list": [], "reports_page_year": [], "sales_chart_5y": []}
+    samples = {"dashboard": [], "stock_list": [], "reports_page_year": [], "impact_year": [], "sales_chart_5y": []}
     with background_server(app) as url:
         client = Client(int(url.rsplit(":", 1)[1]))
         status, page = client.request("GET", "/sign-in/manager")
@@ -362,7 +364,9 @@ def measure_manager(app, *, rounds: int) -> dict:
                                 f"/stock/?q={quote(word)}&sort=price_high",
                                 f"/stock/?status=sold&band=2&page={rng.randint(1, 50)}"])
             timed_gets(client, samples, n, (
+                ("dashboard", "/reports/"),
                 ("stock_list", stock),
+                ("impact_year", f"/reports/impact?start={year[0]}&end={year[1]}"),
                 ("reports_page_year", f"/reports/period?start={year[0]}&end={year[1]}&grain=month"),
                 ("sales_chart_5y", f"/reports/period/sales.svg?start={first}&end={last}&grain=month")))
             bar.advance()
@@ -399,6 +403,37 @@ def measure_reports(app, *, rounds: int) -> dict:
     return {name: summarise(values) for name, values in samples.items()}
 
 
+def _today(app):
+    from lukluk_pos.cash import service as cash
+
+    with app.app_context():
+        return cash.today()
+
+
+def _year(app) -> tuple[str, str]:
+    with app.app_context():
+        last = db.session.execute(text("SELECT max(business_date) FROM sale")).scalar()
+    last = datetime.fromisoformat(str(last)).date()
+    return (last - timedelta(days=364)).isoformat(), last.isoformat()
+
+
+def floors(results: dict) -> dict:
+    """The speed issue's floors on the five-year shop: (measured, limit, unit, met)."""
+    w, five, reports = results["waits"], results["five_year"], results["five_year_reports"]
+    out = {
+        "day close, five-year shop (ms)": (w["close_five_year"]["close_ms"], 500, "ms"),
+        "scan into 100 lines / into an empty basket (p50)": (
+            w["scan_100_line_basket"]["p50_ms"] / w["scan_empty_basket"]["p50_ms"], 2, "×"),
+        "complete sale / minimal sale (p50)": (five["complete_sale"]["p50_ms"] / w["minimal_sale"]["p50_ms"], 2.5, "×"),
+        "start-up to the first answer (s)": (w["server"]["startup_s"], 1, "s"),
+        "server RSS after the manager's pages (MB)": (w["server"]["rss_after_manager_pages_mb"], 120, "MB"),
+    }
+    for page in ("dashboard", "stock_list", "reports_page_year", "impact_year", "sales_chart_5y"):
+        out[f"{page} p99 (ms)"] = (reports[page]["p99_ms"], 300, "ms")
+        out[f"{page} p50 (ms)"] = (reports[page]["p50_ms"], 100, "ms")
+    return {name: (round(value, 2), limit, unit, value <= limit) for name, (value, limit, unit) in out.items()}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--items", type=int, default=520_000)
@@ -415,6 +450,8 @@ def main(argv=None) -> int:
         empty = build_app(Path(tmp) / "empty")
         set_up(empty)
         results["empty"] = measure(empty, "empty", rounds=args.rounds)
+        results["waits"] = {"minimal_sale": summarise(waits.minimal_sale(Client, Path(tmp), rounds=args.rounds))}
+        results["waits"]["close_empty"] = waits.day_close(empty, Client, _today(empty))
         print("Empty shop, fiscal printer (emulator):", flush=True)
         fiscal = build_app(Path(tmp) / "fiscal")
         set_up(fiscal)
@@ -435,6 +472,12 @@ def main(argv=None) -> int:
         results["five_year"] = measure(big, "five_year", rounds=args.rounds)
         results["five_year_reports"] = measure_reports(big, rounds=max(args.rounds // 10, 10))
         results["five_year_reports"] |= measure_manager(big, rounds=max(args.rounds // 10, 10))
+        long = waits.long_basket(big, Client, fresh_stock(big, 40 + 100 + 60))
+        results["waits"] |= {name: summarise(values) for name, values in long.items()}
+        results["waits"]["server"] = waits.server_process(big, Client, [
+            "/reports/", *(f"/reports/{page}?start={_year(big)[0]}&end={_year(big)[1]}" for page in ("period", "impact")),
+            "/stock/?status=sold&band=2&page=3"])
+        results["waits"]["close_five_year"] = waits.day_close(big, Client, _today(big))
         with big.app_context():
             counts = {name: db.session.scalar(text(f"SELECT count(*) FROM {name}")) for name in ("item", "sale")}
         results["meta"] = {"database": "sqlite", "rows": counts, "rounds": args.rounds,
@@ -453,6 +496,11 @@ def main(argv=None) -> int:
               for op in ("scan", "complete_sale", "search")}
     results["meta"]["p99_five_year_over_empty"] = growth
     print("p99 five-year / empty:", growth)
+    results["floors"] = floors(results)
+    print()
+    print(f"{'floor (speed issue)':<48} {'measured':>12} {'limit':>10}  ")
+    for name, (value, limit, unit, ok) in results["floors"].items():
+        print(f"{name:<48} {value:>10.2f}{unit:<2} {limit:>8}{unit:<2} {'ok' if ok else 'NOT MET'}")
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     print(f"written to {args.out}")
     return 0

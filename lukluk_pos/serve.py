@@ -37,7 +37,7 @@ def main() -> None:
     from .invoicing.ksef import KsefWorker
     from .printing.worker import PrintWorker
 
-    app = create_app()
+    app = create_app(migrations=False)
     host, port = app.config["HOST"], app.config["PORT"]
     worker = PrintWorker(app)
     worker.start()  # prints receipts from the queue, outside every web request

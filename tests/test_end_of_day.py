@@ -393,9 +393,12 @@ def test_the_backup_taken_at_closing_restores_into_a_new_file(app, client, sign_
     if backend == "postgresql":  # backed up with pg_dump (README); closing neither tries nor complains
         assert "Kopia" not in page and "Raport Z nr 1" in page
         return
-    assert "Kopia zapasowa zapisana" in page
+    assert "Kopia zapasowa jest w trakcie" in page
+    app.extensions["lukluk_backup"].join(30)  # the copy runs after the answer, on its own thread
     from pathlib import Path
 
+    dashboard = _manager_dashboard(app, client)
+    assert "Ostatnia kopia" in dashboard and "nie powiodła" not in dashboard
     backups = sorted((Path(app.instance_path) / "backups").glob("lukluk-*.db"))
     assert backups
     restored = tmp_path / "restored.db"
@@ -406,6 +409,44 @@ def test_the_backup_taken_at_closing_restores_into_a_new_file(app, client, sign_
     assert target.execute("SELECT number, day FROM z_report").fetchall() == [(1, shop_today().isoformat())]
     assert target.execute("SELECT total_minor FROM sale WHERE number = 1").fetchone() == (1500,)
     target.close()
+
+
+def _manager_dashboard(app, client) -> str:
+    manager = app.test_client()
+    manager.post("/sign-in/manager", data={"user_id": "2", "password": "haslomarka1"})
+    return manager.get("/reports/").get_data(as_text=True)
+
+
+def test_closing_answers_before_the_backup_and_a_failed_backup_is_shown(app, client, sign_in, shop, backend,
+                                                                        monkeypatch):
+    if backend == "postgresql":
+        pytest.skip("PostgreSQL is backed up with pg_dump, not after each close")
+    import threading
+
+    from lukluk_pos.core import backup
+
+    started, release = threading.Event(), threading.Event()
+
+    def slow_failing_backup(*args, **kwargs):
+        started.set()
+        release.wait(30)
+        raise backup.BackupError("dysk pełny")
+
+    monkeypatch.setattr(backup, "make_backup", slow_failing_backup)
+    sign_in("Ania")
+    _post_form(client, "/cash/count", {"d10000": "2"})
+    response = _post_form(client, f"/cash/day/{shop_today().isoformat()}", {"confirm": "y", **MANAGER_PIN})
+    # The close has answered while the backup is still at work: the person does not wait for it.
+    assert response.status_code == 302 and started.wait(10) and not release.is_set()
+    with in_app(app):
+        assert db.session.scalar(select(func.count()).select_from(ZReport)) == 1
+    assert "Trwa kopia zapasowa po zamknięciu dnia" in _manager_dashboard(app, client)
+    release.set()
+    app.extensions["lukluk_backup"].join(30)
+    dashboard = _manager_dashboard(app, client)
+    assert f"Kopia zapasowa po zamknięciu dnia {shop_today().isoformat()} nie powiodła się: dysk pełny" in dashboard
+    with in_app(app):  # the day stays closed
+        assert db.session.scalar(select(func.count()).select_from(ZReport)) == 1
 
 
 def test_restore_is_refused_while_a_till_is_open(app, shop, backend, tmp_path):

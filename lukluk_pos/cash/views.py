@@ -222,9 +222,9 @@ def _fiscal_daily_report(day) -> dict:
 
 
 def after_close(report: ZReport, *, user_id: int) -> None:
-    """After a day's close is committed: print the Z report and take the backup. Neither may undo the
-    close; a failure is shown and logged."""
-    from ..core.backup import BackupError, make_backup
+    """After a day's close is committed: print the Z report and start the backup, which runs after the
+    answer (see ``backup_in_background``). Neither may undo the close; a failure is shown and logged."""
+    from ..core.backup import BackupError, backup_in_background
 
     config = printing.settings()
     printing.queue_document(JobKind.REPORT, printed.z_report(report.figures, config.shop, config.columns),
@@ -235,12 +235,13 @@ def after_close(report: ZReport, *, user_id: int) -> None:
     if db.engine.url.get_backend_name() != "sqlite":
         return
     try:
-        path = make_backup(current_app.instance_path, keep_days=current_app.config["BACKUP_KEEP_DAYS"])
-    except (BackupError, OSError) as exc:
-        log.error("Backup after closing %s failed: %s", report.day, exc)
+        current_app.extensions["lukluk_backup"] = backup_in_background(
+            current_app.instance_path, keep_days=current_app.config["BACKUP_KEEP_DAYS"], day=report.day)
+    except (BackupError, OSError, RuntimeError) as exc:
+        log.error("Backup after closing %s failed to start: %s", report.day, exc)
         flash(_("The backup after closing failed: %(error)s", error=str(exc)), "error")
     else:
-        flash(_("Backup saved: %(name)s.", name=path.name), "success")
+        flash(_("The backup is being made; the dashboard says when it is saved, or if it fails."), "info")
 
 
 @bp.route("/day/<day>", methods=["GET", "POST"])

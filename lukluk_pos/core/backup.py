@@ -6,7 +6,11 @@ PostgreSQL installations back up with ``pg_dump`` instead (see the README).
 """
 from __future__ import annotations
 
+import json
+import logging
+import os
 import sqlite3
+import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -16,6 +20,12 @@ from sqlalchemy import select
 from ..extensions import db
 
 PAGES_PER_STEP = 256
+#: The outcome of the last backup taken after a close, read by the dashboard and the day's page.
+STATUS_FILE = "last-backup.json"
+#: One backup at a time (two closes in one second would name the same file).
+_ONE_AT_A_TIME = threading.Lock()
+
+log = logging.getLogger(__name__)
 
 
 class BackupError(Exception):
@@ -53,9 +63,10 @@ def _copy(source: sqlite3.Connection, target: sqlite3.Connection, progress) -> N
     source.backup(target, pages=PAGES_PER_STEP, progress=step)
 
 
-def make_backup(instance_path: str, *, keep_days: int, progress=None, now: datetime | None = None) -> Path:
+def make_backup(instance_path: str, *, keep_days: int, progress=None, now: datetime | None = None,
+                source_path: Path | None = None) -> Path:
     """Copy the live database into ``instance/backups/lukluk-YYYYmmdd-HHMMSS.db``, check it, prune old ones."""
-    source_path = sqlite_path()
+    source_path = source_path or sqlite_path()
     now = now or datetime.now()
     target = backup_dir(instance_path) / f"lukluk-{now:%Y%m%d-%H%M%S}.db"
     partial = target.with_suffix(".part")
@@ -73,6 +84,48 @@ def make_backup(instance_path: str, *, keep_days: int, progress=None, now: datet
     partial.rename(target)
     prune(instance_path, keep_days=keep_days, now=now)
     return target
+
+
+def read_status(instance_path: str) -> dict | None:
+    """The last backup after a close: ``{"day", "state": running|ok|failed, "file"|"error", "at"}``."""
+    try:
+        return json.loads((Path(instance_path) / "backups" / STATUS_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _write_status(instance_path: str, **status) -> None:
+    folder = Path(instance_path) / "backups"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = folder / (STATUS_FILE + ".part")
+        partial.write_text(json.dumps(status | {"at": datetime.now().isoformat(timespec="seconds")}))
+        os.replace(partial, folder / STATUS_FILE)
+    except OSError as exc:  # the folder itself is the problem: the log is all that is left
+        log.error("Cannot record the backup's outcome in %s: %s", folder, exc)
+
+
+def backup_in_background(instance_path: str, *, keep_days: int, day) -> threading.Thread:
+    """After a day's close is committed: copy and check the database on a thread of its own, so the person
+    closing gets their answer at once (on a five-year shop the check alone takes seconds). The day is
+    already safe in the database; the outcome goes to ``backups/last-backup.json`` for the dashboard,
+    and a failure to the log. Not a daemon: a server stopping waits for the copy to finish."""
+    source = sqlite_path()
+    _write_status(instance_path, day=day.isoformat(), state="running")
+
+    def run():
+        with _ONE_AT_A_TIME:
+            try:
+                path = make_backup(instance_path, keep_days=keep_days, source_path=source)
+            except (BackupError, OSError, sqlite3.Error) as exc:
+                log.error("Backup after closing %s failed: %s", day, exc)
+                _write_status(instance_path, day=day.isoformat(), state="failed", error=str(exc)[:300])
+            else:
+                _write_status(instance_path, day=day.isoformat(), state="ok", file=path.name)
+
+    thread = threading.Thread(target=run, name=f"backup-after-close-{day}")
+    thread.start()
+    return thread
 
 
 def prune(instance_path: str, *, keep_days: int, now: datetime | None = None) -> list[Path]:

@@ -312,23 +312,39 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time())
 
 
-def rotation_due(today: date | None = None) -> dict[str, list[Item]]:
-    """Unique items on the floor due for their markdown, and due to be pulled, as of ``today``
-    (an item's week count starts on the Monday of its intake week)."""
+def _due_queries(today: date | None, what):
+    """Per category: (the items due to be pulled, the items due for their markdown) as selects of ``what``."""
     today = today or utcnow().date()
     this_monday = today - timedelta(days=today.weekday())
-    due = {"markdown": [], "pull": []}
     for cat in db.session.scalars(select(Category).order_by(Category.position)):
         markdown_weeks, _percent, pull_weeks = rule_for(cat.id)
-        on_floor = select(Item).where(Item.category_id == cat.id, Item.status == ItemStatus.IN_STOCK,
+        on_floor = select(what).where(Item.category_id == cat.id, Item.status == ItemStatus.IN_STOCK,
                                       Item.kind == ItemKind.UNIQUE)
         pull_before = _start_of(this_monday - timedelta(weeks=pull_weeks - 1))
         markdown_before = _start_of(this_monday - timedelta(weeks=markdown_weeks - 1))
-        due["pull"] += db.session.scalars(on_floor.where(Item.created_at < pull_before).order_by(Item.id))
-        due["markdown"] += db.session.scalars(on_floor.where(
-            Item.created_at < markdown_before, Item.created_at >= pull_before, Item.marked_down_at.is_(None))
-            .order_by(Item.id))
+        yield (on_floor.where(Item.created_at < pull_before),
+               on_floor.where(Item.created_at < markdown_before, Item.created_at >= pull_before,
+                              Item.marked_down_at.is_(None)))
+
+
+def rotation_due(today: date | None = None) -> dict[str, list[Item]]:
+    """Unique items on the floor due for their markdown, and due to be pulled, as of ``today``
+    (an item's week count starts on the Monday of its intake week)."""
+    due = {"markdown": [], "pull": []}
+    for pull_query, markdown_query in _due_queries(today, Item):
+        due["pull"] += db.session.scalars(pull_query.order_by(Item.id))
+        due["markdown"] += db.session.scalars(markdown_query.order_by(Item.id))
     return due
+
+
+def rotation_due_counts(today: date | None = None) -> dict[str, int]:
+    """How many items ``rotation_due`` would list, counted in the database (the dashboard's figures:
+    a five-year shop has ~20 000 of them, and loading each row to count it took most of the page)."""
+    counts = {"markdown": 0, "pull": 0}
+    for pull_query, markdown_query in _due_queries(today, func.count(Item.id)):
+        counts["pull"] += db.session.scalar(pull_query)
+        counts["markdown"] += db.session.scalar(markdown_query)
+    return counts
 
 
 def mark_down(item_ids: list[int], *, by: User) -> int:

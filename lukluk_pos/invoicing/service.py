@@ -22,7 +22,6 @@ from ..core.errors import DomainError, InvalidInput, NotFound
 from ..core.models import FiscalMode, Shop, next_value, utcnow
 from ..extensions import db
 from ..till.models import Sale, SaleKind, SaleStatus
-from . import fa3
 from .models import Buyer, BuyerKind, Invoice, InvoiceKind, InvoiceSettings, KsefStatus
 
 #: FA(3) rates of the catalogue's VAT codes, in percent (None: not taxed).
@@ -186,6 +185,8 @@ def _ksef_status(config: InvoiceSettings, buyer: Buyer) -> KsefStatus:
 
 def _seal(invoice: Invoice) -> None:
     """Build the invoice's FA(3) XML once, check it against the XSD, keep it and its hash."""
+    from . import fa3  # lxml is loaded when the first invoice is made, not when the till starts
+
     xml = fa3.build(invoice.number, invoice.kind.value, invoice.issue_date, invoice.sale_date, invoice.data)
     fa3.validate(xml)
     invoice.xml, invoice.xml_sha256 = xml.decode("utf-8"), fa3.sha256_b64(xml)

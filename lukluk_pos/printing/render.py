@@ -5,10 +5,10 @@ import base64
 import unicodedata
 from io import BytesIO
 
-from barcode import EAN13, Code128
-from barcode.writer import ImageWriter
-from escpos.printer import Dummy
 from markupsafe import Markup
+
+# python-escpos (its printer profiles: ~0.2 s) and python-barcode with Pillow are imported where they are
+# used, not when the app starts: a till starts in well under a second (see docs/performance.md).
 
 #: Sent first by printers set to need it: cancels a cheap clone's Chinese character mode.
 FS_DOT = b"\x1c\x2e"
@@ -34,6 +34,8 @@ def printable(text: str) -> str:
 def escpos_bytes(blocks: list[dict], *, profile: str = "TM-T20II", fs_dot: bool = False) -> bytes:
     """The exact bytes for the printer. No hardware INIT mid-document: python-escpos 3.1 would not
     re-send the code page after it, and Polish letters would come out wrong."""
+    from escpos.printer import Dummy
+
     printer = Dummy(profile=profile)
     if fs_dot:
         printer._raw(FS_DOT)
@@ -65,6 +67,9 @@ def barcode_png(code: str, kind: str = "CODE128") -> str:
 
     A PNG rather than inline SVG: the page's Content-Security-Policy allows no inline styles."""
     out = BytesIO()
+    from barcode import EAN13, Code128
+    from barcode.writer import ImageWriter
+
     symbology = EAN13(code[:12]) if kind == "EAN13" else Code128(code)
     symbology.writer = ImageWriter()
     symbology.write(out, options={"module_height": 10, "module_width": 0.3,

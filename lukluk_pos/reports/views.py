@@ -283,8 +283,13 @@ def _backup_status() -> dict:
     from datetime import datetime
     from pathlib import Path
 
+    from ..core.backup import read_status
+
     if db.engine.url.get_backend_name() != "sqlite":
         return {"kind": "postgresql"}
+    last = read_status(current_app.instance_path) or {}
+    if last.get("state") in ("running", "failed"):  # the backup after the last close: at work, or failed
+        return {"kind": last["state"], "day": last.get("day", ""), "error": last.get("error", "")}
     files = sorted((Path(current_app.instance_path) / "backups").glob("lukluk-*.db"))
     if not files:
         return {"kind": "none"}
@@ -315,11 +320,11 @@ def dashboard():
         return sum(int(row[4]) for row in table.rows), sum(row[1] for row in table.rows)
 
     aging = stock.aging()
-    due = intake.rotation_due(today)
+    due = intake.rotation_due_counts(today)
     return render_template(
         "reports/dashboard.html", today=today, now=figures(today), this_week=net(this_week),
         last_week=net(last_week), aging=[sum(row["buckets"][n] for row in aging) for n in range(len(stock.AGE_BUCKETS))],
-        buckets=stock.AGE_BUCKETS, due={"markdown": len(due["markdown"]), "pull": len(due["pull"])},
+        buckets=stock.AGE_BUCKETS, due=due,
         printer=printing.status(), backup=_backup_status(), open_tills=cash.open_sessions(),
         open_baskets=len(till.open_baskets()),
         closed=cash.day_status(today) is DayStatus.CLOSED, exemption=fiscal.exemption(today))

@@ -1,0 +1,207 @@
+"""Where people wait, measured beside a reference in the same run (the speed issue): the day close, a
+scan into a long basket, the server's start-up and memory, and the minimal sale a completion is
+compared with. ``bench/run.py`` calls these on the shops it builds."""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+
+from lukluk_pos.core.progress import Progress
+from lukluk_pos.extensions import db
+
+
+def _token(page: bytes, name: str = "csrf_token") -> str:
+    return re.search(rb'name="' + name.encode() + rb'" type="hidden" value="([^"]+)"', page).group(1).decode()
+
+
+def sign_in_manager(client, app, password: str = "bench-password") -> None:
+    from lukluk_pos.auth.models import User
+
+    with app.app_context():
+        admin_id = db.session.scalar(select(User.id).where(User.name == "Admin"))
+    _status, page = client.request("GET", "/sign-in/manager")
+    status, _ = client.request("POST", "/sign-in/manager", form={"user_id": admin_id, "password": password,
+                                                                  "csrf_token": _token(page)})
+    assert status == 302, status
+
+
+def minimal_sale(client_cls, folder: Path, *, rounds: int) -> dict:
+    """The reference for a completed sale: ``bench/minimal.py`` served the same way, timed the same way."""
+    from lukluk_pos.serve import background_server
+
+    from .minimal import app_for
+
+    samples = []
+    with background_server(app_for(str(folder / "minimal.db"))) as url:
+        client = client_cls(int(url.rsplit(":", 1)[1]))
+        for n in range(rounds + 20):
+            start = time.perf_counter()
+            status, _ = client.request("POST", "/sale", body={})
+            took = (time.perf_counter() - start) * 1000
+            assert status == 200, status
+            if n >= 20:
+                samples.append(took)
+        client.close()
+    return samples
+
+
+def long_basket(app, client_cls, codes: list[str], *, empty_rounds: int = 40) -> dict:
+    """Scans into an empty basket (scan one, void) against scans into a basket already 100 lines long."""
+    from lukluk_pos.auth.models import User
+    from lukluk_pos.serve import background_server
+
+    with app.app_context():
+        user_id = db.session.scalar(select(User.id).where(User.name == "Wolontariusz"))
+    samples = {"scan_empty_basket": [], "scan_100_line_basket": []}
+    bar = Progress("measuring scans into a long basket", len(codes))
+    with background_server(app) as url:
+        client = client_cls(int(url.rsplit(":", 1)[1]))
+        client.sign_in(user_id)
+
+        def scan(code):
+            start = time.perf_counter()
+            status, data = client.request("POST", "/api/v1/till/basket/lines", {"code": code})
+            took = (time.perf_counter() - start) * 1000
+            if status != 201:
+                raise SystemExit(f"scan answered {status}: {data[:200]!r}")
+            bar.advance()
+            return took
+
+        for n, code in enumerate(codes[:empty_rounds]):
+            took = scan(code)
+            client.request("POST", "/api/v1/till/basket/void", {"reason": "bench"})
+            if n >= 5:
+                samples["scan_empty_basket"].append(took)
+        rest = codes[empty_rounds:]
+        for code in rest[:100]:  # the basket grows to 100 lines
+            scan(code)
+        for code in rest[100:]:  # lines 101…: the scans timed
+            samples["scan_100_line_basket"].append(scan(code))
+        client.request("POST", "/api/v1/till/basket/void", {"reason": "bench"})
+        bar.finish()
+        client.close()
+    return samples
+
+
+def day_close(app, client_cls, day) -> dict:
+    """The close as the manager does it: count the drawer, then close the day (timed), then how long the
+    backup that follows took, on its own thread after the answer."""
+    from lukluk_pos.core.backup import read_status
+    from lukluk_pos.serve import background_server
+
+    with background_server(app) as url:
+        client = client_cls(int(url.rsplit(":", 1)[1]))
+        sign_in_manager(client, app)
+        _status, page = client.request("GET", "/cash/count")
+        status, data = client.request("POST", "/cash/count", form=_exact_count(app) | {"csrf_token": _token(page)})
+        if status != 302:
+            raise SystemExit(f"the count answered {status}: {data[:300]!r}")
+        _status, page = client.request("GET", f"/cash/day/{day.isoformat()}")
+        start = time.perf_counter()
+        status, data = client.request("POST", f"/cash/day/{day.isoformat()}",
+                                      form={"confirm": "y", "csrf_token": _token(page)})
+        close_ms = (time.perf_counter() - start) * 1000
+        if status != 302:
+            errors = re.findall(rb'class="(?:error|flash[^"]*)"[^>]*>([^<]+)', data)
+            raise SystemExit(f"the close answered {status}: {errors}")
+        answered = time.perf_counter()
+        thread = app.extensions.get("lukluk_backup")
+        if thread is not None:
+            thread.join(600)
+        backup_s = time.perf_counter() - answered
+        client.close()
+    state = (read_status(app.instance_path) or {}).get("state")
+    return {"close_ms": round(close_ms, 1), "backup_after_answer_s": round(backup_s, 2), "backup_state": state}
+
+
+def _exact_count(app) -> dict[str, str]:
+    """The drawer counted right: the expected cash of till 1's open session in notes and coins."""
+    from lukluk_pos.cash import service as cash
+    from lukluk_pos.cash.models import DENOMINATIONS
+
+    with app.app_context():
+        left = cash.expected(cash.current_session(1))["expected_minor"]
+    counts = {}
+    for value in DENOMINATIONS:
+        counts[f"d{value}"], left = str(left // value), left % value
+    return counts
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _first_answer(command: list[str], env: dict, port: int, path: str) -> tuple[subprocess.Popen, float]:
+    """Start a server process; seconds from its start to the first 200 on ``path``."""
+    import http.client
+
+    started = time.perf_counter()
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while time.perf_counter() - started < 60:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", path)
+            if conn.getresponse().status == 200:
+                conn.close()
+                return process, time.perf_counter() - started
+        except OSError:
+            time.sleep(0.005)
+    process.kill()
+    raise SystemExit(f"{command} gave no answer in 60 s")
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def server_process(app, client_cls, pages: list[str], *, rounds: int = 5) -> dict:
+    """The server as ``make run`` starts it (``python -m lukluk_pos.serve``) on this shop's file: seconds
+    to its first answer, its memory idle, and its memory after the manager's pages; beside the minimal
+    Flask app started the same way."""
+    folder = Path(app.instance_path)
+    env = os.environ | {"LUKLUK_INSTANCE_PATH": str(folder), "LUKLUK_PRINTER": "preview",
+                        "LUKLUK_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"]}
+    results: dict = {}
+    starts, minimal_starts = [], []
+    for n in range(3):
+        port = _free_port()
+        process, seconds = _first_answer([sys.executable, "-m", "lukluk_pos.serve"],
+                                         env | {"LUKLUK_PORT": str(port)}, port, "/sign-in")
+        starts.append(seconds)
+        if n == 2:  # the last start also serves the manager's pages
+            results["rss_idle_mb"] = round(_rss_mb(process.pid), 1)
+            client = client_cls(port)
+            sign_in_manager(client, app)
+            for _ in range(rounds):
+                for path in pages:
+                    status, _ = client.request("GET", path)
+                    assert status == 200, (path, status)
+            client.close()
+            results["rss_after_manager_pages_mb"] = round(_rss_mb(process.pid), 1)
+        process.terminate()
+        process.wait(30)
+        port = _free_port()
+        process, seconds = _first_answer([sys.executable, "-m", "bench.minimal", str(folder / "minimal-start.db"),
+                                          str(port)], env, port, "/ping")
+        minimal_starts.append(seconds)
+        if n == 2:
+            results["minimal_rss_mb"] = round(_rss_mb(process.pid), 1)
+        process.terminate()
+        process.wait(30)
+    results["startup_s"] = round(min(starts), 3)
+    results["startup_all_s"] = [round(s, 3) for s in starts]
+    results["minimal_startup_s"] = round(min(minimal_starts), 3)
+    return results
+

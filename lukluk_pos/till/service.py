@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ..auth.models import User
@@ -82,7 +83,11 @@ def till(till_id: int) -> Till:
 
 def open_basket(till_id: int, *, lock: bool = False) -> Sale | None:
     """The till's open basket, if any (locked for update when about to change it)."""
-    query = select(Sale).where(Sale.till_id == till_id, Sale.status == OPEN_SQL)
+    # The lines and their items in two queries whatever the basket's length (a lazy load per line made a
+    # scan into a 100-line basket 6× slower than into an empty one). selectin, not a join: FOR UPDATE
+    # cannot lock the nullable side of an outer join on PostgreSQL.
+    query = select(Sale).where(Sale.till_id == till_id, Sale.status == OPEN_SQL).options(
+        selectinload(Sale.lines).selectinload(SaleLine.item))
     if lock:
         query = query.with_for_update()
     return db.session.scalar(query)

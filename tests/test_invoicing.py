@@ -201,8 +201,11 @@ def test_a_bad_nip_or_missing_name_is_refused_with_a_message_and_nothing_saved(a
     response = client.post("/invoices/new", data=dict(PARISH, receipt=str(done["number"]), action="issue", nip=nip))
     assert response.status_code == 422 and message in response.get_data(as_text=True)
     response = client.post("/invoices/new", data=dict(PARISH, receipt=str(done["number"]), action="issue",
-                                                      name="\x00\x1b "))
+                                                      name="\x1b\x7f "))
     assert response.status_code == 422 and "To pole jest wymagane" in response.get_data(as_text=True)
+    response = client.post("/invoices/new", data=dict(PARISH, receipt=str(done["number"]), action="issue",
+                                                      name="Parafia\x00"))
+    assert response.status_code == 422 and "niedozwolony znak (NUL)" in response.get_data(as_text=True)
     for receipt in ("²", "99999999999999999999", "1\n2", "x" * 20):
         response = client.post("/invoices/new", data=dict(PARISH, receipt=receipt, action="issue"))
         assert response.status_code == 422, receipt

@@ -296,8 +296,13 @@ def test_a_file_printer_writes_in_the_printer_output_folder(app, client, sign_in
 def test_typed_text_never_reaches_the_printer_as_control_codes(app, client, sign_in):
     """#12: "Kubek ESC p NUL EM EM" as a description must not open the drawer on a card sale."""
     sign_in("Ania")
+    # With its NUL, the issue's exact text is refused whole (PostgreSQL cannot hold a NUL): nothing added.
+    refused = client.post("/api/v1/till/basket/lines", json={"category_id": 1, "price": "3",
+                                                              "description": "Kubek \u001bp\u0000\u0019\u0019"})
+    assert refused.status_code == 422 and "(NUL)" in refused.json["message"]
+    assert client.get("/api/v1/till/basket").json["lines"] == []
     added = client.post("/api/v1/till/basket/lines", json={"category_id": 1, "price": "3",
-                                                            "description": "Kubek \u001bp\u0000\u0019\u0019\u200b"})
+                                                            "description": "Kubek \u001bp\u0019\u0019\u200b"})
     assert added.status_code == 201
     assert added.json["lines"][0]["description"] == "Kubek p"
     # Text stored before this rule (or from anywhere else) is cleaned again by the renderer itself.

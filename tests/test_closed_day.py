@@ -16,6 +16,7 @@ from lukluk_pos.auth import service as auth
 from lukluk_pos.auth.models import LoginSession, Role, SignInMethod, User
 from lukluk_pos.cash import service as cash
 from lukluk_pos.cash import zreport
+from lukluk_pos.cash.models import DENOMINATIONS
 from lukluk_pos.catalog import service as catalog
 from lukluk_pos.catalog.models import Category, Item, ItemKind
 from lukluk_pos.core.errors import DomainError
@@ -105,6 +106,15 @@ def test_a_closed_two_till_day_reads_the_same_after_more_happens(app, client, si
 
 # --- the same, over generated days -----------------------------------------------------------------------
 
+def _in_notes_and_coins(minor: int) -> dict[str, int]:
+    """An amount as a drawer holds it (at most 10 000 pieces of any one denomination are ever counted)."""
+    counts = {}
+    for value in DENOMINATIONS:
+        if minor // value:
+            counts[str(value)], minor = minor // value, minor % value
+    return counts
+
+
 sale = st.tuples(st.integers(1, 20_000), st.booleans(), st.booleans())  # price, by card, refunded later
 later = st.lists(st.sampled_from(["intake", "sign_in", "correction", "refund", "rename", "sale"]), min_size=1,
                  max_size=6)
@@ -132,7 +142,7 @@ def test_closed_day_figures_never_move(ctx, shop, sales, events):
         db.session.flush()
         db.session.execute(db.update(Item).values(created_at=_at(day, 10)))
         drawer = cash.expected(cash.current_session(1))["expected_minor"]
-        cash.close_session(1, magda, counts={"1": drawer}, at=_at(day, 18))
+        cash.close_session(1, magda, counts=_in_notes_and_coins(drawer), at=_at(day, 18))
         zreport.close_day(day, magda, at=_at(day, 19))
         stored = zreport.for_day(day)
         tables = (exports.day_table(stored).rows, exports.journal(stored))

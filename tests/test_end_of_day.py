@@ -2,8 +2,10 @@
 the lock on a closed day; sign-off; corrections; fiscal mode; exports and journal equal the report."""
 import csv
 import io
+import json
 import sqlite3
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -447,6 +449,12 @@ def test_closing_answers_before_the_backup_and_a_failed_backup_is_shown(app, cli
     assert f"Kopia zapasowa po zamknięciu dnia {shop_today().isoformat()} nie powiodła się: dysk pełny" in dashboard
     with in_app(app):  # the day stays closed
         assert db.session.scalar(select(func.count()).select_from(ZReport)) == 1
+    # A copy still "running" an hour on never finished (the program stopped during it): said as a failure.
+    status = Path(app.instance_path) / "backups" / backup.STATUS_FILE
+    started = (datetime.now() - timedelta(hours=2)).isoformat(timespec="seconds")
+    status.write_text(json.dumps({"day": "2026-11-23", "state": "running", "at": started}))
+    assert "Kopia zapasowa po zamknięciu dnia 2026-11-23 nie powiodła się: nie została dokończona" in \
+        _manager_dashboard(app, client)
 
 
 def test_restore_is_refused_while_a_till_is_open(app, shop, backend, tmp_path):

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from ..extensions import db
 
 PAGES_PER_STEP = 256
-#: The outcome of the last backup taken after a close, read by the dashboard and the day's page.
+#: The outcome of the last backup taken after a close, read by the manager's dashboard.
 STATUS_FILE = "last-backup.json"
 #: One backup at a time (two closes in one second would name the same file).
 _ONE_AT_A_TIME = threading.Lock()
@@ -117,8 +117,8 @@ def backup_in_background(instance_path: str, *, keep_days: int, day) -> threadin
         with _ONE_AT_A_TIME:
             try:
                 path = make_backup(instance_path, keep_days=keep_days, source_path=source)
-            except (BackupError, OSError, sqlite3.Error) as exc:
-                log.error("Backup after closing %s failed: %s", day, exc)
+            except Exception as exc:  # noqa: BLE001 — whatever stops it, the dashboard must not say "running"
+                log.exception("Backup after closing %s failed", day)
                 _write_status(instance_path, day=day.isoformat(), state="failed", error=str(exc)[:300])
             else:
                 _write_status(instance_path, day=day.isoformat(), state="ok", file=path.name)

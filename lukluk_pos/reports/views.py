@@ -280,7 +280,7 @@ def period_download(name: str, fmt: str):
 
 
 def _backup_status() -> dict:
-    from datetime import datetime
+    from datetime import datetime, timedelta
     from pathlib import Path
 
     from ..core.backup import read_status
@@ -288,6 +288,9 @@ def _backup_status() -> dict:
     if db.engine.url.get_backend_name() != "sqlite":
         return {"kind": "postgresql"}
     last = read_status(current_app.instance_path) or {}
+    if last.get("state") == "running" and last.get("at", "") < (datetime.now() - timedelta(hours=1)).isoformat():
+        # Still "running" an hour on: the server stopped during the copy, which never finished.
+        last |= {"state": "failed", "error": _("it did not finish (the program stopped during the copy).")}
     if last.get("state") in ("running", "failed"):  # the backup after the last close: at work, or failed
         return {"kind": last["state"], "day": last.get("day", ""), "error": last.get("error", "")}
     files = sorted((Path(current_app.instance_path) / "backups").glob("lukluk-*.db"))

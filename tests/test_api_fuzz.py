@@ -34,7 +34,7 @@ CHECK_NAMES = {
 }
 
 
-class Shop:
+class TillState:
     """The signed-in till and what in the database a request can name."""
 
     def __init__(self, client, headers):
@@ -81,7 +81,7 @@ def credentials(app, client, shop, make_item):
     header = _sign_in_at_the_till(client, shop)
     cookies = {c.key: c.value for c in client._cookies.values()}
     headers = {"X-CSRFToken": header, "Authorization": f"Bearer {token}"}
-    return headers, cookies, Shop(client, headers), item["code"]
+    return headers, cookies, TillState(client, headers), item["code"]
 
 
 def _fuzz(operation, flavour, *, credentials, checks, failures: list[str], statuses: Counter) -> int:

@@ -38,7 +38,7 @@ def _urls(rule) -> list[str]:
         return [rule.rule]
     urls = []
     for hostile in names:
-        for bad in (HUGE_IDS if "int" in str(rule._converters[hostile].__class__).lower() else ODD_TEXT):
+        for bad in (HUGE_IDS if f"<int:{hostile}>" in rule.rule else ODD_TEXT):
             path = rule.rule
             for name in names:
                 value = bad if name == hostile else "1"

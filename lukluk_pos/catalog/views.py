@@ -54,7 +54,7 @@ def items():
     """Items, newest first, searchable by words or code."""
     words = request.args.get("q", "")
     page = request.args.get("page", 1, type=page_number)
-    return render_template("catalog/items.html", page=service.list_items(words=words, page=max(page, 1)), q=words)
+    return render_template("catalog/items.html", page=service.list_items(words=words, page=page), q=words)
 
 
 def _category_choices(form):

@@ -66,30 +66,27 @@ def whole_number(value, *, low: int = 0, high: int = MAX_INT) -> int | None:
     return value
 
 
-def record_id(value) -> int:
-    """A row's id from a query string or a form (``request.args.get(..., type=record_id)``, WTForms'
-    ``coerce``): ValueError for anything that cannot be one, so the caller's default applies."""
-    number = whole_number(value, low=1)
+def _or_value_error(number: int | None) -> int:
+    """For ``request.args.get(..., type=…)`` and WTForms' ``coerce``: ValueError is how they learn a value
+    is not one, and then the caller's default applies (or the form shows an invalid choice)."""
     if number is None:
-        raise ValueError("not an id")
+        raise ValueError("not a whole number in range")
     return number
+
+
+def record_id(value) -> int:
+    """A row's id from a query string or a form."""
+    return _or_value_error(whole_number(value, low=1))
 
 
 def choice_id(value) -> int:
-    """A select's value (WTForms' ``coerce``): a row's id, or 0 for "none"; ValueError for anything else,
-    which the form shows as an invalid choice."""
-    number = whole_number(value)
-    if number is None:
-        raise ValueError("not a choice")
-    return number
+    """A select's value: a row's id, or 0 for "none"."""
+    return _or_value_error(whole_number(value))
 
 
 def page_number(value) -> int:
-    """A page of a list (``?page=``): 1 to 100 000; ValueError beyond, so the first page is shown."""
-    number = whole_number(value, low=1, high=100_000)
-    if number is None:
-        raise ValueError("not a page")
-    return number
+    """A page of a list (``?page=``): 1 to 100 000; beyond, the first page is shown."""
+    return _or_value_error(whole_number(value, low=1, high=100_000))
 
 
 #: The days a shop's records can mean: anything outside is a typing error (and year 1 or 9999 would

@@ -353,7 +353,7 @@ def audit_log():
         last, status = cash.today(), 422
         first = last - timedelta(days=6)
     group = request.args.get("group", "")
-    page = max(request.args.get("page", 1, type=page_number) or 1, 1)
+    page = request.args.get("page", 1, type=page_number)
     query = (select(AuditEvent, User.name).outerjoin(User, User.id == AuditEvent.user_id)
              .where(AuditEvent.created_at >= utc_bounds(first)[0], AuditEvent.created_at < utc_bounds(last)[1])
              .order_by(AuditEvent.id.desc()))

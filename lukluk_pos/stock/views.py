@@ -55,7 +55,7 @@ def items():
     """Everything in stock (or sold, written off…), filtered, sorted and paginated; bulk actions."""
     try:
         f = _filter()
-        page = service.list_stock(f, page=request.args.get("page", 1, type=page_number) or 1)
+        page = service.list_stock(f, page=request.args.get("page", 1, type=page_number))
     except DomainError as exc:
         flash(exc.describe(), "error")
         f, page = StockFilter(), service.list_stock(StockFilter())

@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, literal_column, text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, ForeignKey, Index, String, literal_column, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.models import utcnow
@@ -138,6 +138,33 @@ class ZReport(db.Model):
     figures: Mapped[dict] = mapped_column(JSON)
 
     user = relationship("User")
+
+
+class DayTotal(db.Model):
+    """A closed day's sales summed once, when its Z report is made, so a report over a year reads a few
+    hundred of these instead of every sale line. One row per day and ``dimension``: ``day`` (key ""),
+    ``category``, ``cashier`` and ``batch`` (their ids) and ``method`` (cash, card). Written with the Z
+    report and never changed: a day reopened and closed again has a new Z report with new rows, and the
+    reports read the last one's (see ``cash.totals``)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    z_report_id: Mapped[int] = mapped_column(ForeignKey("z_report.id"))
+    day: Mapped[date] = mapped_column(Date)
+    dimension: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(40))
+    sales_count: Mapped[int] = mapped_column(default=0)
+    sales_quantity: Mapped[int] = mapped_column(default=0)
+    sales_minor: Mapped[int] = mapped_column(BigInteger, default=0)  #: many baskets' worth
+    refunds_count: Mapped[int] = mapped_column(default=0)
+    refunds_quantity: Mapped[int] = mapped_column(default=0)
+    refunds_minor: Mapped[int] = mapped_column(BigInteger, default=0)  #: many baskets' worth
+    discounts_minor: Mapped[int] = mapped_column(BigInteger, default=0)  #: many baskets' worth
+    voids_count: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (
+        Index("ix_day_total_report", "z_report_id", "dimension", "key"),
+        Index("ix_day_total_key", "dimension", "key", "z_report_id"),
+    )
 
 
 class DayReopening(db.Model):

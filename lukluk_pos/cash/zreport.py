@@ -20,6 +20,7 @@ from ..core.errors import DomainError, Forbidden, InvalidInput
 from ..core.models import FiscalMode, Shop, next_value, utcnow
 from ..extensions import db
 from . import service as cash
+from . import totals
 from .figures import figures, utc_bounds
 from .models import Adjustment, BusinessDay, CashMovement, DayStatus, SessionStatus, TillSession, ZReport
 
@@ -162,6 +163,7 @@ def close_day(day: date, user: User, *, fiscal: dict | None = None, at: datetime
         existing.status = DayStatus.CLOSED
     db.session.flush()
     report.figures = build(day, report=report)
+    totals.write(report)
     db.session.flush()
     audit.record("day.close", user_id=user.id, obj=report, day=day.isoformat(), number=report.number,
                  net=report.figures["net_minor"], approved_by=manager.id if manager is not user else None)

@@ -2,8 +2,10 @@
 sell-through and days to sell; donation intake; discounts, refunds and voids; and the shop's social
 impact (second life, kilograms kept from landfill, value per donation and source, hours at the till).
 
-Every report is SQL aggregates over the records (sales by their business day, so a day here equals
-that day's Z report) returned as an ``exports.Table``; the registry at the bottom gives each one its
+The sales reports add up each day's sums (``cash.totals``: a closed day's stored at its closing, the
+other days' summed from the sales), by business day, so a day here equals that day's Z report; the
+stock, donation and people reports are SQL aggregates over the records. Each returns an
+``exports.Table``; the registry at the bottom gives each one its
 title and chart, and the page, the SVG, the CSV and the XLSX are all drawn from that one table.
 """
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlalchemy import case, func, select
 
 from ..auth.models import LoginSession, SignInMethod, User
 from ..cash import service as cash
+from ..cash import totals
 from ..cash.figures import utc_bounds
 from ..catalog.models import Category, Item, ItemKind, ItemStatus
 from ..core import validation
@@ -26,7 +29,6 @@ from ..core.errors import InvalidInput
 from ..extensions import db
 from ..intake.models import Cause, Destination, DonationBatch, ItemRemoval
 from ..stock.service import PRICE_BANDS, band_label
-from ..till.models import Payment, Sale, SaleKind, SaleLine, SaleStatus
 from .exports import Money, Table, method_names
 
 GRAINS = ("day", "week", "month")
@@ -69,15 +71,6 @@ def bucket(day: date, grain: str) -> str:
     return day.isoformat()
 
 
-def _done(p: Period):
-    return (Sale.business_date >= p.start) & (Sale.business_date <= p.end) & (Sale.status == SaleStatus.COMPLETED)
-
-
-def _signed(amount):
-    """A sale's amount counts up, a refund's down."""
-    return case((Sale.kind == SaleKind.REFUND, -amount), else_=amount)
-
-
 def _days_between(later, earlier):
     if db.engine.dialect.name == "sqlite":
         return func.julianday(later) - func.julianday(earlier)
@@ -86,95 +79,71 @@ def _days_between(later, earlier):
 
 # --- sales -----------------------------------------------------------------------------------------
 
+def _totals(p: Period) -> totals.Totals:
+    """The period's sales: closed days read from their stored sums, the others summed now (kept for the
+    request, as one page shows several reports of the same period)."""
+    cache = g.setdefault("period_totals", {}) if has_request_context() else {}
+    if (p.start, p.end) not in cache:
+        cache[(p.start, p.end)] = totals.for_period(p.start, p.end)
+    return cache[(p.start, p.end)]
+
+
+def _by_bucket(p: Period) -> dict[str, totals.Sums]:
+    out: dict[str, totals.Sums] = {}
+    for day, sums in _totals(p).by_day.items():
+        out.setdefault(bucket(day, p.grain), totals.Sums()).add(sums)
+    return out
+
+
 def sales_over_time(p: Period) -> Table:
     """Per day, week or month: sales, refunds, net (each day's net is its Z report's), average sale and
     items per sale."""
-    rows = db.session.execute(
-        select(Sale.business_date, Sale.kind, func.count(), func.sum(Sale.total_minor), func.sum(Sale.item_count))
-        .where(_done(p)).group_by(Sale.business_date, Sale.kind)).all()
-    out: dict[str, list[int]] = {}
-    for day, kind, count, total, quantity in rows:
-        entry = out.setdefault(bucket(day, p.grain), [0, 0, 0, 0])  # sales, sales total, refunds total, items
-        if kind is SaleKind.SALE:
-            entry[0] += count
-            entry[1] += int(total or 0)
-            entry[3] += int(quantity or 0)
-        else:
-            entry[2] += int(total or 0)
     t = Table(_("Sales over time"), [_("Period"), _("Sales"), _("Sales total"), _("Refunded"), _("Net sales"),
                                      _("Average sale"), _("Items per sale")])
-    for key in sorted(out):
-        count, total, refunds, quantity = out[key]
-        t.rows.append([key, count, Money(total), Money(refunds), Money(total - refunds),
+    for key, s in sorted(_by_bucket(p).items()):
+        if not (s.sales_count or s.refunds_count):
+            continue
+        count, total = s.sales_count, s.sales_minor
+        t.rows.append([key, count, Money(total), Money(s.refunds_minor), Money(s.net_minor),
                        Money((total + count // 2) // count if count else 0),
-                       round(quantity / count, 2) if count else 0])
+                       round(s.sales_quantity / count, 2) if count else 0])
     return t
 
 
 def by_category(p: Period) -> Table:
-    rows = db.session.execute(
-        select(SaleLine.category_id, func.sum(_signed(SaleLine.quantity)), func.sum(_signed(SaleLine.total_minor)))
-        .join(Sale, Sale.id == SaleLine.sale_id).where(_done(p)).group_by(SaleLine.category_id)).all()
     names = dict(db.session.execute(select(Category.id, Category.name)).all())
     t = Table(_("Sales by category"), [_("Category"), _("Items sold"), _("Net sales")])
-    t.rows = sorted([names.get(cat, "?"), int(qty or 0), Money(int(net or 0))] for cat, qty, net in rows)
+    t.rows = sorted([names.get(int(key), "?"), s.net_quantity, Money(s.net_minor)]
+                    for key, s in _totals(p).of("category").items())
     return t
 
 
 def by_payment(p: Period) -> Table:
     names = method_names()
-    rows = db.session.execute(
-        select(Payment.method, Sale.kind, func.sum(Payment.amount_minor)).join(Sale, Sale.id == Payment.sale_id)
-        .where(_done(p)).group_by(Payment.method, Sale.kind)).all()
-    sums: dict[str, list[int]] = {}
-    for method, kind, amount in rows:
-        entry = sums.setdefault(method.value, [0, 0])
-        entry[0 if kind is SaleKind.SALE else 1] += int(amount or 0)
     t = Table(_("Sales by payment method"), [_("Payment method"), _("Sales total"), _("Refunded"), _("Net sales")])
-    t.rows = [[names.get(m, m), Money(s), Money(r), Money(s - r)] for m, (s, r) in sorted(sums.items())]
+    t.rows = [[names.get(m, m), Money(s.sales_minor), Money(s.refunds_minor), Money(s.net_minor)]
+              for m, s in sorted(_totals(p).of("method").items())]
     return t
 
 
 def by_person(p: Period) -> Table:
-    rows = db.session.execute(
-        select(User.name, func.sum(case((Sale.kind == SaleKind.SALE, 1), else_=0)), func.sum(_signed(Sale.total_minor)))
-        .join(Sale, Sale.cashier_id == User.id).where(_done(p)).group_by(User.name).order_by(User.name)).all()
+    people = dict(db.session.execute(select(User.id, User.name)).all())
+    per_name: dict[str, totals.Sums] = {}
+    for key, s in _totals(p).of("cashier").items():
+        per_name.setdefault(people.get(int(key), "?"), totals.Sums()).add(s)
     t = Table(_("Sales by person"), [_("Person"), _("Sales"), _("Net sales"), _("Average sale")])
-    for name, count, net in rows:
-        count, net = int(count or 0), int(net or 0)
+    for name, s in sorted(per_name.items()):
+        count, net = s.sales_count, s.net_minor
         t.rows.append([name, count, Money(net), Money((net + count // 2) // count if count else 0)])
     return t
 
 
 def adjustments_table(p: Period) -> Table:
     """Discounts, refunds and voids per day, week or month."""
-    sales = db.session.execute(
-        select(Sale.business_date, Sale.kind, func.count(), func.sum(Sale.total_minor), func.sum(Sale.discount_minor))
-        .where(_done(p)).group_by(Sale.business_date, Sale.kind)).all()
-    line_discounts = db.session.execute(
-        select(Sale.business_date, func.sum(SaleLine.unit_price_minor * SaleLine.quantity - SaleLine.total_minor
-                                            - SaleLine.basket_discount_minor))
-        .join(Sale, Sale.id == SaleLine.sale_id).where(_done(p), Sale.kind == SaleKind.SALE)
-        .group_by(Sale.business_date)).all()
-    voids = db.session.execute(
-        select(Sale.business_date, func.count()).where(Sale.business_date >= p.start, Sale.business_date <= p.end,
-                                                       Sale.status == SaleStatus.VOIDED)
-        .group_by(Sale.business_date)).all()
-    out: dict[str, list[int]] = {}
-    for day, kind, count, total, discount in sales:
-        entry = out.setdefault(bucket(day, p.grain), [0, 0, 0, 0])  # discounts, refunds count, refunded, voids
-        if kind is SaleKind.SALE:
-            entry[0] += int(discount or 0)
-        else:
-            entry[1] += count
-            entry[2] += int(total or 0)
-    for day, amount in line_discounts:
-        out.setdefault(bucket(day, p.grain), [0, 0, 0, 0])[0] += int(amount or 0)
-    for day, count in voids:
-        out.setdefault(bucket(day, p.grain), [0, 0, 0, 0])[3] += count
     t = Table(_("Discounts, refunds and voids"), [_("Period"), _("Discounts"), _("Refunds"), _("Refunded"),
                                                   _("Voided baskets")])
-    t.rows = [[key, Money(d), rc, Money(r), v] for key, (d, rc, r, v) in sorted(out.items())]
+    t.rows = [[key, Money(s.discounts_minor), s.refunds_count, Money(s.refunds_minor), s.voids_count]
+              for key, s in sorted(_by_bucket(p).items()) if s.sales_count or s.refunds_count or s.voids_count]
     return t
 
 
@@ -227,16 +196,13 @@ def sell_through_band(p: Period) -> Table:
     return t
 
 
-def _realised_by(key, p: Period):
-    """Net sales of the period's donations' items, per ``key`` (sales minus refunds, to date). Driven from
-    the period's batches through the item and sale-line indexes, never from all sale lines."""
+def _realised_by_batch(p: Period) -> dict[int, int]:
+    """Net sales of the period's donations' items per batch (sales minus refunds, to date): closed days
+    from their stored sums per batch, the days since from the sales."""
     start, end = p.utc
-    batches = select(DonationBatch.id).where(DonationBatch.received_at >= start, DonationBatch.received_at < end)
-    return dict(db.session.execute(
-        select(key, func.sum(_signed(SaleLine.total_minor)))
-        .select_from(Item).join(DonationBatch, DonationBatch.id == Item.batch_id)
-        .join(SaleLine, SaleLine.item_id == Item.id).join(Sale, Sale.id == SaleLine.sale_id)
-        .where(Item.batch_id.in_(batches), Sale.status == SaleStatus.COMPLETED).group_by(key)).all())
+    batches = list(db.session.scalars(select(DonationBatch.id).where(DonationBatch.received_at >= start,
+                                                                    DonationBatch.received_at < end)))
+    return {batch: s.net_minor for batch, s in totals.batch_sales(batches).items()}
 
 
 def intake_table(p: Period) -> Table:
@@ -248,7 +214,11 @@ def intake_table(p: Period) -> Table:
         .outerjoin(Item, Item.batch_id == DonationBatch.id)
         .where(DonationBatch.received_at >= start, DonationBatch.received_at < end)
         .group_by(DonationBatch.source).order_by(DonationBatch.source)).all()
-    realised = _realised_by(DonationBatch.source, p)
+    realised: dict = {}
+    sources = dict(db.session.execute(select(DonationBatch.id, DonationBatch.source).where(
+        DonationBatch.received_at >= start, DonationBatch.received_at < end)).all())
+    for batch, amount in _realised_by_batch(p).items():
+        realised[sources[batch]] = realised.get(sources[batch], 0) + amount
     names = source_names()
     t = Table(_("Donations taken in"), [_("Source"), _("Donations"), _("Items"), _("Value priced"),
                                         _("Value realised")])
@@ -271,7 +241,7 @@ def value_by_batch(p: Period) -> Table:
         .where(DonationBatch.received_at >= start, DonationBatch.received_at < end)
         .group_by(DonationBatch.id, DonationBatch.received_at, DonationBatch.source, DonationBatch.tag_colour)
         .order_by(DonationBatch.id)).all()
-    realised = _realised_by(DonationBatch.id, p)
+    realised = _realised_by_batch(p)
     names = source_names()
     t = Table(_("Value raised per donation"), [_("Donation"), _("Received"), _("Source"), _("Items"),
                                                 _("Value realised")])
@@ -304,12 +274,11 @@ SECOND_LIFE_PLACES = (Destination.PARTNER, Destination.TEXTILE_RECYCLING)
 def impact(p: Period) -> dict:
     """Goods given a second life (sold, less refunds; or passed to partners or textile recycling), their
     estimated weight kept out of landfill from the categories' weights, and money raised."""
-    sold = db.session.execute(
-        select(func.coalesce(func.sum(_signed(SaleLine.quantity)), 0),
-               func.coalesce(func.sum(_signed(SaleLine.quantity) * Category.weight_g), 0),
-               func.coalesce(func.sum(_signed(SaleLine.total_minor)), 0))
-        .join(Sale, Sale.id == SaleLine.sale_id).join(Category, Category.id == SaleLine.category_id)
-        .where(_done(p))).one()
+    weights = dict(db.session.execute(select(Category.id, Category.weight_g)).all())
+    by_category = _totals(p).of("category")
+    sold = (sum(s.net_quantity for s in by_category.values()),
+            sum(s.net_quantity * (weights.get(int(key)) or 0) for key, s in by_category.items()),
+            sum(s.net_minor for s in by_category.values()))
     start, end = p.utc
     passed = db.session.execute(
         select(func.count(), func.coalesce(func.sum(Category.weight_g), 0))

@@ -49,6 +49,9 @@ class Config:
         #: CSRF is checked by core/web.py after the sign-in and access checks, not before them.
         self.WTF_CSRF_CHECK_DEFAULT = False
         self.SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+        #: The stock figures the long reports read are refreshed after each close on a thread of their own
+        #: (tests refresh them at once, so nothing runs after a test's database is gone).
+        self.STOCK_FIGURES_IN_BACKGROUND = True
         #: Days of backups kept in instance/backups (the newest is always kept).
         self.BACKUP_KEEP_DAYS = int(_env("BACKUP_KEEP_DAYS", "30"))
         #: The receipt printer for this machine (overrides the admin's setting); see printing/devices.py.
@@ -80,6 +83,7 @@ class TestConfig(Config):
         self.ARGON2_MEMORY_COST = 8 * 1024
         self.PRINTER = None  # tests choose their printer explicitly
         self.FISCAL_PRINTER = None
+        self.STOCK_FIGURES_IN_BACKGROUND = False
         self.FISCAL_TIMEOUT = 1.0
         self.KSEF_URL = self.KSEF_QR_URL = None  # tests choose their KSeF explicitly
         self.KSEF_TIMEOUT = 1.0

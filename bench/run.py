@@ -161,6 +161,30 @@ def load_history(app, *, items: int, sales: int, seed: int = 5) -> None:
         db.session.commit()
 
 
+def close_history(app) -> None:
+    """Every day of the history closed by the manager, as a shop closes each evening: its Z report and
+    the day's sums the reports over long periods read (progress shown)."""
+    from lukluk_pos.auth.models import User
+    from lukluk_pos.cash import zreport
+
+    with app.app_context():
+        manager = db.session.scalar(select(User).where(User.name == "Admin"))
+        days = [datetime.fromisoformat(str(d)).date() for d in db.session.scalars(
+            text("SELECT DISTINCT business_date FROM sale WHERE status = 'completed' ORDER BY 1"))]
+        bar = Progress("closing the history's days", len(days))
+        for n, day in enumerate(days, start=1):
+            zreport.close_day(day, manager, at=datetime.combine(day, datetime.min.time()) + timedelta(hours=18))
+            if n % 50 == 0 or n == len(days):
+                db.session.commit()
+                bar.advance(50 if n % 50 == 0 else n % 50)
+        bar.finish()
+        from lukluk_pos.stock import figures
+
+        print(f"  stock figures after the last close: {figures.refresh():,} rows", flush=True)
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+
+
 def fresh_stock(app, count: int) -> list[str]:
     """Items to scan during the measurement, added the way the manager adds them."""
     from lukluk_pos.auth.models import User
@@ -468,6 +492,7 @@ def main(argv=None) -> int:
         big = build_app(Path(tmp) / "five_year")
         set_up(big)
         load_history(big, items=args.items, sales=args.sales)
+        close_history(big)
         print(f"  loaded in {time.perf_counter() - started:.0f} s", flush=True)
         results["five_year"] = measure(big, "five_year", rounds=args.rounds)
         results["five_year_reports"] = measure_reports(big, rounds=max(args.rounds // 10, 10))

@@ -28,6 +28,7 @@ from .core.progress import Progress
 from .extensions import db
 from .fiscal import service as fiscal_printer
 from .intake import service as intake
+from .stock import figures as stock_figures
 from .stock import service as stock
 from .till import service as till
 from .till.models import PaymentMethod, Till
@@ -139,6 +140,8 @@ def build_demo(*, items: int, days: int, seed: int, echo=print, fiscal: bool = F
             continue  # closed on Sundays; a day already run stays as it is
         _one_day(rng, till_id, day, people, manager, made, cats)
     _write_offs(rng, manager, made)
+    stock_figures.refresh()  # as after the last evening's close
+    db.session.commit()
     if cash.current_session(till_id) is None and cash.day_status(cash.today()) is not DayStatus.CLOSED:
         cash.open_session(till_id, manager, carry_over=cash.last_closed(till_id) is not None,
                           counts=_counts(20000))

@@ -244,3 +244,16 @@ def test_the_bookkeepers_files_add_up_read_back_exactly_and_speak_polish(app, cl
     sales_rows = list(csv.reader(io.StringIO(sales.data.decode("utf-8-sig")), delimiter=";"))
     per_sale = sales_rows[1][-1]
     assert "." not in per_sale and "," in per_sale, sales_rows  # 8 pieces in 4 sales… as "2,0"-style, not "2.0"
+
+
+def test_closing_refreshes_the_stock_figures_and_the_reports_say_as_at_when(app, client, sign_in, make_item, shop):
+    from lukluk_pos.stock.models import StockFigure
+
+    sign_in("Marek", password=True)
+    assert 'id="stock-as-at"' not in client.get("/reports/period").get_data(as_text=True)
+    _closed_two_till_day(app, client, sign_in, make_item, shop)
+    with in_app(app):
+        assert db.session.scalar(select(db.func.count()).select_from(StockFigure)) > 0
+    for page in ("/reports/period", "/reports/impact"):
+        html = client.get(page).get_data(as_text=True)
+        assert 'id="stock-as-at"' in html and "stan z ostatniego zamknięcia dnia" in html

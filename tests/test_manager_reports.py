@@ -325,3 +325,47 @@ def test_charts_leave_imports_alone():
     assert charts.svg is not None
     with pytest.raises(ImportError):
         importlib.import_module("lukluk_no_such_module")
+
+
+def test_stock_figures_are_as_at_the_last_close_and_money_is_up_to_the_minute(app, ctx, shop, clock):
+    """Sell-through and the donations' items read the figures summed after the last close (plus items
+    taken in since); what the goods sold for is always summed to the minute."""
+    from lukluk_pos.intake import service as intake
+    from lukluk_pos.stock import figures as stock_figures
+
+    magda = db.session.get(User, shop["Magda"])
+    books = db.session.scalar(select(Category.id).where(Category.name == "Książki"))
+    batch = intake.create_batch(by=magda, source="individual")
+    items = [intake.add_item(batch, by=magda, category_id=books, condition_value="good", description=f"Książka {n}",
+                             price=300 + 700 * n, confirm=True) for n in range(4)]
+
+    def sell(item, key):
+        till.add_item(1, magda, item, 1)
+        till.complete(1, magda, key=key, payments=[till.PaymentIn(PaymentMethod.CASH)])
+        db.session.commit()
+
+    db.session.commit()
+    clock.shift(timedelta(hours=1))
+    sell(items[0], "stock-sale-0001")
+    p = period.Period(shop_today(), shop_today(), "day")
+    counted_from_items = _every_report(p)
+    assert counted_from_items["sell_through"] == [["Książki", 4, 1, 25.0, 0.0]]
+    clock.shift(timedelta(hours=1))
+    assert stock_figures.refresh() == 4  # a cohort row per price band (3 zł, 10 and 17 zł, 24 zł) + the batch
+    db.session.commit()
+    assert stock_figures.taken_at() is not None
+    assert _every_report(p) == counted_from_items  # the stored sums say what the items said
+
+    clock.shift(timedelta(hours=1))
+    sell(items[1], "stock-sale-0002")  # after the figures: sold is as at the close, the money is not
+    later = intake.add_item(batch, by=magda, category_id=books, condition_value="good", description="Książka nowa",
+                            price=900, confirm=True)
+    db.session.commit()
+    assert period.sell_through_category(p).rows == [["Książki", 5, 1, 20.0, 0.0]]
+    source = period.intake_table(p).rows[0]
+    assert source[1:] == [1, 5, 300 + 1000 + 1700 + 2400 + 900, 300 + 1000]
+    assert period.value_by_batch(p).rows[0][3:] == [5, 1300]
+    stock_figures.refresh()
+    db.session.commit()
+    assert period.sell_through_category(p).rows == [["Książki", 5, 2, 40.0, 0.1]]  # sold after 1 h and 3 h
+    assert later.id

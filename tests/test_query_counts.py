@@ -66,3 +66,41 @@ def test_the_dashboard_counts_rotation_without_loading_the_items(app, client, si
     assert page.status_code == 200
     assert not [s for s in seen if s.lstrip().upper().startswith("SELECT ITEM.ID, ITEM.CODE")], \
         "the dashboard loads whole item rows"
+
+
+def test_a_closed_day_is_read_from_its_stored_sums_not_its_sales(app, ctx, shop):
+    """The period's sales reports read a closed day's ``day_total`` rows; only days not closed touch the
+    sales (here: none, so no statement reads the sale, sale_line or payment tables)."""
+    import re
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from lukluk_pos.auth.models import User
+    from lukluk_pos.cash import service as cash
+    from lukluk_pos.cash import zreport
+    from lukluk_pos.catalog.models import Category
+    from lukluk_pos.core.models import Shop
+    from lukluk_pos.reports import period
+    from lukluk_pos.till import service as till
+    from lukluk_pos.till.models import PaymentMethod
+    from tests.conftest import shop_today
+    from tests.test_manager_reports import _at
+
+    magda = db.session.get(User, shop["Magda"])
+    db.session.scalar(select(Shop)).cash_tolerance_minor = 10**8
+    cash.close_session(1, magda, counts={"10000": 2})
+    day = shop_today() - timedelta(days=1)
+    cash.open_session(1, magda, counts={}, at=_at(day, 9))
+    till.add_open_price(1, magda, category_id=db.session.scalar(select(Category.id).where(Category.name == "Książki")), price=1250, quantity=2)
+    till.complete(1, magda, key="closed-day-1", payments=[till.PaymentIn(PaymentMethod.CASH)])
+    cash.close_session(1, magda, counts={}, at=_at(day, 18))
+    zreport.close_day(day, magda)
+    p = period.Period(day, day, "day")
+    with statements(app) as seen:
+        rows = {name: period.BY_NAME[name].build(p).rows for name in ("sales", "categories", "payments", "people",
+                                                                       "adjustments")}
+        raised = period.impact(p)["raised_minor"]
+    assert raised == 2500 and rows["sales"][0][1:5] == [1, 2500, 0, 2500]
+    touched = [s for s in seen if re.search(r"\b(FROM|JOIN) (sale|sale_line|payment)\b", s)]
+    assert not touched, touched

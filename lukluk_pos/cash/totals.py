@@ -63,15 +63,34 @@ class Sums:
 SUM_FIELDS = tuple(f.name for f in fields(Sums))
 
 
-@dataclass
 class Totals:
-    """A period's sales: per day, and per dimension and key summed over the period."""
+    """A period's sales: per day, and (read when first asked) per dimension and key summed over the
+    period. Closed days come from their stored rows, the other days from the sales."""
 
-    by_day: dict[date, Sums]
-    by_key: dict[str, dict[str, Sums]]
+    def __init__(self, start: date, end: date):
+        self._latest = _latest_reports(start, end)
+        columns = [getattr(DayTotal, name) for name in SUM_FIELDS]
+        self.by_day: dict[date, Sums] = {day: _sums(row) for day, *row in db.session.execute(
+            select(DayTotal.day, *columns).where(DayTotal.z_report_id.in_(self._latest), DayTotal.dimension == "day"))}
+        self._any_stored = bool(self.by_day)
+        self._open = _gaps(start, end, set(self.by_day))
+        for (day, _dimension, _key), sums in from_records(self._open, ("day",)).items():
+            self.by_day.setdefault(day, Sums()).add(sums)
+        self._by_key: dict[str, dict[str, Sums]] | None = None
 
     def of(self, dimension: str) -> dict[str, Sums]:
-        return self.by_key.get(dimension, {})
+        if self._by_key is None:
+            self._by_key = defaultdict(lambda: defaultdict(Sums))
+            if self._any_stored:
+                columns = [func.sum(getattr(DayTotal, name)) for name in SUM_FIELDS]
+                for key_dimension, key, *row in db.session.execute(
+                        select(DayTotal.dimension, DayTotal.key, *columns)
+                        .where(DayTotal.z_report_id.in_(self._latest), DayTotal.dimension.in_(PERIOD_KEYS))
+                        .group_by(DayTotal.dimension, DayTotal.key)):
+                    self._by_key[key_dimension][key].add(_sums(row))
+            for (_day, key_dimension, key), sums in from_records(self._open, PERIOD_KEYS).items():
+                self._by_key[key_dimension][key].add(sums)
+        return self._by_key.get(dimension, {})
 
 
 def _in_ranges(ranges: list[tuple[date, date]]):
@@ -174,23 +193,7 @@ def _gaps(start: date, end: date, summed: set[date]) -> list[tuple[date, date]]:
 def for_period(start: date, end: date) -> Totals:
     """The sales of the days from ``start`` to ``end``: closed days from their stored rows, the others
     (today, a reopened day, a day closed before the rows existed) from the sales."""
-    latest = _latest_reports(start, end)
-    columns = [getattr(DayTotal, name) for name in SUM_FIELDS]
-    by_day = {day: _sums(row) for day, *row in db.session.execute(
-        select(DayTotal.day, *columns).where(DayTotal.z_report_id.in_(latest), DayTotal.dimension == "day"))}
-    by_key: dict[str, dict[str, Sums]] = defaultdict(lambda: defaultdict(Sums))
-    if by_day:
-        for dimension, key, *row in db.session.execute(
-                select(DayTotal.dimension, DayTotal.key, *[func.sum(c) for c in columns])
-                .where(DayTotal.z_report_id.in_(latest), DayTotal.dimension.in_(PERIOD_KEYS))
-                .group_by(DayTotal.dimension, DayTotal.key)):
-            by_key[dimension][key].add(_sums(row))
-    for (day, dimension, key), sums in from_records(_gaps(start, end, set(by_day)), ("day", *PERIOD_KEYS)).items():
-        if dimension == "day":
-            by_day.setdefault(day, Sums()).add(sums)
-        else:
-            by_key[dimension][key].add(sums)
-    return Totals(by_day=by_day, by_key=by_key)
+    return Totals(start, end)
 
 
 def batch_sales(batch_ids: list[int]) -> dict[int, Sums]:

@@ -222,9 +222,11 @@ def _fiscal_daily_report(day) -> dict:
 
 
 def after_close(report: ZReport, *, user_id: int) -> None:
-    """After a day's close is committed: print the Z report and start the backup, which runs after the
-    answer (see ``backup_in_background``). Neither may undo the close; a failure is shown and logged."""
+    """After a day's close is committed: print the Z report, refresh the stock figures the long reports
+    read and start the backup; the last two run after the answer (see ``backup_in_background`` and
+    ``stock.figures``). None may undo the close; a failure is shown and logged."""
     from ..core.backup import BackupError, backup_in_background
+    from ..stock import figures as stock_figures
 
     config = printing.settings()
     printing.queue_document(JobKind.REPORT, printed.z_report(report.figures, config.shop, config.columns),
@@ -232,6 +234,7 @@ def after_close(report: ZReport, *, user_id: int) -> None:
     db.session.commit()
     flash(_("Day %(day)s is closed: Z report no. %(number)d is printing.", day=report.day.isoformat(),
             number=report.number), "success")
+    stock_figures.start_after_close()
     if db.engine.url.get_backend_name() != "sqlite":
         return
     try:

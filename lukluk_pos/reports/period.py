@@ -28,6 +28,7 @@ from ..core import validation
 from ..core.errors import InvalidInput
 from ..extensions import db
 from ..intake.models import Cause, Destination, DonationBatch, ItemRemoval
+from ..stock import figures as stock_figures
 from ..stock.service import PRICE_BANDS, band_label
 from .exports import Money, Table, method_names
 
@@ -154,18 +155,34 @@ def _cohort(p: Period):
     return (Item.created_at >= start) & (Item.created_at < end) & (Item.kind == ItemKind.UNIQUE)
 
 
+def stock_as_at() -> datetime | None:
+    """When the stored stock figures were summed (after the last close), kept for the request."""
+    if not has_request_context():
+        return stock_figures.taken_at()
+    if "stock_as_at" not in g:
+        g.stock_as_at = stock_figures.taken_at()
+    return g.stock_as_at
+
+
 def _cohort_rows(p: Period) -> list[tuple]:
-    """The period's intake cohort summed per (category, price band): taken in, sold, days to sell. Both
-    sell-through reports read it, so a page showing both scans the cohort once (kept for the request)."""
+    """The period's intake cohort summed per (category, price band): taken in, sold, days to sell: the
+    figures stored after the last close (``stock.figures``) plus the items taken in since, from the
+    items. Both sell-through reports read it, so a page showing both sums it once (kept for the request)."""
     cache = g.setdefault("sell_through_cohorts", {}) if has_request_context() else {}
     if p not in cache:
         sold = Item.status == ItemStatus.SOLD
         band = case(*[((Item.price_minor < high), n) for n, (_low, high) in enumerate(PRICE_BANDS) if high is not None],
                     else_=len(PRICE_BANDS) - 1)
-        cache[p] = db.session.execute(
+        live = _cohort(p)
+        at = stock_as_at()
+        stored = stock_figures.cohort(p.start, p.end) if at is not None else []
+        if at is not None:  # only what was taken in since the figures: one range of the intake-time index
+            start, end = p.utc
+            live = (Item.created_at >= max(start, at)) & (Item.created_at < end) & (Item.kind == ItemKind.UNIQUE)
+        cache[p] = list(stored) + list(db.session.execute(
             select(Item.category_id, band, func.count(), func.sum(case((sold, 1), else_=0)),
                    func.sum(case((sold, _days_between(Item.sold_at, Item.created_at)), else_=0)))
-            .where(_cohort(p)).group_by(Item.category_id, band)).all()
+            .where(live).group_by(Item.category_id, band)).all())
     return cache[p]
 
 
@@ -198,32 +215,67 @@ def sell_through_band(p: Period) -> Table:
 
 def _realised_by_batch(p: Period) -> dict[int, int]:
     """Net sales of the period's donations' items per batch (sales minus refunds, to date): closed days
-    from their stored sums per batch, the days since from the sales."""
-    start, end = p.utc
-    batches = list(db.session.scalars(select(DonationBatch.id).where(DonationBatch.received_at >= start,
-                                                                    DonationBatch.received_at < end)))
-    return {batch: s.net_minor for batch, s in totals.batch_sales(batches).items()}
+    from their stored sums per batch, the days since from the sales (kept for the request)."""
+    cache = g.setdefault("period_realised", {}) if has_request_context() else {}
+    if p not in cache:
+        batches = [row[0] for row in _batches(p)]
+        cache[p] = {batch: s.net_minor for batch, s in totals.batch_sales(batches).items()}
+    return cache[p]
+
+
+def _batches(p: Period) -> list[tuple]:
+    """The donations received in the period: id, when, source, tag colour (kept for the request)."""
+    cache = g.setdefault("period_batches", {}) if has_request_context() else {}
+    if p not in cache:
+        start, end = p.utc
+        cache[p] = list(db.session.execute(
+            select(DonationBatch.id, DonationBatch.received_at, DonationBatch.source, DonationBatch.tag_colour)
+            .where(DonationBatch.received_at >= start, DonationBatch.received_at < end).order_by(DonationBatch.id)))
+    return cache[p]
+
+
+def _batch_items(p: Period) -> dict[int, tuple[int, int]]:
+    """Per donation of the period: its items and their prices, as stored after the last close plus the
+    items taken in since (or all from the items, before the first close)."""
+    ids = [row[0] for row in _batches(p)]
+    if not ids:
+        return {}
+    at = stock_as_at()
+    out = stock_figures.batch_items(ids) if at is not None else {}
+    if at is None:
+        since = db.session.execute(select(Item.batch_id, func.count(), func.coalesce(func.sum(Item.price_minor), 0))
+                                   .where(Item.batch_id.in_(ids)).group_by(Item.batch_id))
+    else:  # the items taken in after the figures (a range of the intake-time index), summed here
+        counted: dict[int, list[int]] = {}
+        for batch_id, price in db.session.execute(select(Item.batch_id, Item.price_minor).where(Item.created_at >= at)):
+            entry = counted.setdefault(batch_id, [0, 0])
+            entry[0] += 1
+            entry[1] += price
+        since = [(batch_id, n, priced) for batch_id, (n, priced) in counted.items()]
+    wanted = set(ids)
+    for batch_id, n, priced in since:
+        if batch_id in wanted:
+            stored = out.get(batch_id, (0, 0))
+            out[batch_id] = (stored[0] + int(n), stored[1] + int(priced))
+    return out
 
 
 def intake_table(p: Period) -> Table:
     """Donations received in the period by source: batches, items, the value priced and realised."""
-    start, end = p.utc
-    rows = db.session.execute(
-        select(DonationBatch.source, func.count(func.distinct(DonationBatch.id)), func.count(Item.id),
-               func.coalesce(func.sum(Item.price_minor), 0))
-        .outerjoin(Item, Item.batch_id == DonationBatch.id)
-        .where(DonationBatch.received_at >= start, DonationBatch.received_at < end)
-        .group_by(DonationBatch.source).order_by(DonationBatch.source)).all()
-    realised: dict = {}
-    sources = dict(db.session.execute(select(DonationBatch.id, DonationBatch.source).where(
-        DonationBatch.received_at >= start, DonationBatch.received_at < end)).all())
-    for batch, amount in _realised_by_batch(p).items():
-        realised[sources[batch]] = realised.get(sources[batch], 0) + amount
+    items, realised = _batch_items(p), _realised_by_batch(p)
+    sums: dict = {}
+    for batch_id, _at, source, _colour in _batches(p):
+        entry = sums.setdefault(source, [0, 0, 0, 0])
+        n, priced = items.get(batch_id, (0, 0))
+        entry[0] += 1
+        entry[1] += n
+        entry[2] += priced
+        entry[3] += realised.get(batch_id, 0)
     names = source_names()
     t = Table(_("Donations taken in"), [_("Source"), _("Donations"), _("Items"), _("Value priced"),
                                         _("Value realised")])
-    t.rows = [[names.get(s.value, s.value), int(b), int(n), Money(int(v)), Money(int(realised.get(s) or 0))]
-              for s, b, n, v in rows]
+    t.rows = [[names.get(s.value, s.value), b, n, Money(v), Money(r)]
+              for s, (b, n, v, r) in sorted(sums.items(), key=lambda kv: kv[0].value)]
     return t
 
 
@@ -233,20 +285,12 @@ def source_names() -> dict[str, str]:
 
 
 def value_by_batch(p: Period) -> Table:
-    start, end = p.utc
-    batches = db.session.execute(
-        select(DonationBatch.id, DonationBatch.received_at, DonationBatch.source, DonationBatch.tag_colour,
-               func.count(Item.id))
-        .outerjoin(Item, Item.batch_id == DonationBatch.id)
-        .where(DonationBatch.received_at >= start, DonationBatch.received_at < end)
-        .group_by(DonationBatch.id, DonationBatch.received_at, DonationBatch.source, DonationBatch.tag_colour)
-        .order_by(DonationBatch.id)).all()
-    realised = _realised_by_batch(p)
+    items, realised = _batch_items(p), _realised_by_batch(p)
     names = source_names()
     t = Table(_("Value raised per donation"), [_("Donation"), _("Received"), _("Source"), _("Items"),
                                                 _("Value realised")])
-    t.rows = [[f"{_('No.')} {b}", cash.local_date(at).isoformat(), names.get(s.value, s.value), int(n),
-               Money(int(realised.get(b) or 0))] for b, at, s, _colour, n in batches]
+    t.rows = [[f"{_('No.')} {b}", cash.local_date(at).isoformat(), names.get(s.value, s.value),
+               items.get(b, (0, 0))[0], Money(realised.get(b, 0))] for b, at, s, _colour in _batches(p)]
     return t
 
 

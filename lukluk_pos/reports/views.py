@@ -243,7 +243,7 @@ def period_page():
     and downloads."""
     from . import period
 
-    return _render_reports("reports/period.html", period.REPORTS)
+    return _render_reports("reports/period.html", period.REPORTS, stock_as_at=lambda p: period.stock_as_at())
 
 
 @bp.get("/impact")
@@ -252,7 +252,8 @@ def impact_page():
     """The shop's social impact for a period, printable: second life, kilograms, money, hours."""
     from . import period
 
-    return _render_reports("reports/impact.html", period.IMPACT_REPORTS, impact=period.impact)
+    return _render_reports("reports/impact.html", period.IMPACT_REPORTS, impact=period.impact,
+                           stock_as_at=lambda p: period.stock_as_at())
 
 
 @bp.get("/period/<name>.<fmt>")

@@ -41,31 +41,28 @@ def band_of(price_minor: int) -> int:
 def refresh(at: datetime | None = None) -> int:
     """Sum every item taken in before ``at`` (now) and replace the stored figures; the caller commits.
     Returns the number of rows written. One set of figures is kept: the refresh replaces it in one
-    transaction, so a reader sees the old set or the new one, whole. The items are read a month of
-    intake at a time (months of the shop's calendar, so no day is split), so memory stays small."""
+    transaction, so a reader sees the old set or the new one, whole. The items are read first, a month
+    of intake at a time (months of the shop's calendar, so no day is split), and only then written, so
+    the write (SQLite's one writer) is short and the tills never wait for the reading."""
     taken_at = at or utcnow()
-    db.session.execute(delete(StockFigure))
     first = db.session.scalar(select(func.min(Item.created_at)))
     batches: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    written = 0
+    rows: list[tuple] = []
     month = date(local_date(first).year, local_date(first).month, 1) if first is not None else None
     while month is not None and utc_bounds(month)[0] < taken_at:
         following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
-        low, high = utc_bounds(month)[0], min(utc_bounds(following)[0], taken_at)
-        values = _cohorts(low, high, batches, taken_at)
-        if values:
-            db.session.execute(insert(StockFigure), values)
-            written += len(values)
+        rows += _cohorts(utc_bounds(month)[0], min(utc_bounds(following)[0], taken_at), batches)
         month = following
-    values = [{"taken_at": taken_at, "day": None, "category_id": None, "band": None, "batch_id": batch_id,
-               "items": n, "sold": 0, "sold_days": 0.0, "priced_minor": priced}
-              for batch_id, (n, priced) in batches.items()]
-    if values:
-        db.session.execute(insert(StockFigure), values)
-    return written + len(values)
+    rows += [(None, None, None, batch_id, n, 0, 0.0, priced) for batch_id, (n, priced) in batches.items()]
+    db.session.execute(delete(StockFigure))
+    names = ("day", "category_id", "band", "batch_id", "items", "sold", "sold_days", "priced_minor")
+    for start in range(0, len(rows), 5000):
+        db.session.execute(insert(StockFigure), [dict(zip(names, row), taken_at=taken_at)
+                                                 for row in rows[start:start + 5000]])
+    return len(rows)
 
 
-def _cohorts(low: datetime, high: datetime, batches: dict, taken_at: datetime) -> list[dict]:
+def _cohorts(low: datetime, high: datetime, batches: dict) -> list[tuple]:
     """The cohort rows of the items taken in from ``low`` to ``high`` (adding their donations' sums to
     ``batches``)."""
     cohorts: dict[tuple[date, int, int], list] = defaultdict(lambda: [0, 0, 0.0])
@@ -89,9 +86,8 @@ def _cohorts(low: datetime, high: datetime, batches: dict, taken_at: datetime) -
         if status is ItemStatus.SOLD and sold_at is not None:
             cohort[1] += 1
             cohort[2] += (sold_at - created).total_seconds() / 86400
-    return [{"taken_at": taken_at, "day": day, "category_id": category_id, "band": band, "batch_id": None,
-             "items": n, "sold": sold, "sold_days": days, "priced_minor": 0}
-            for (day, category_id, band), (n, sold, days) in cohorts.items()]
+    return [(day, category_id, band, None, n, sold, days, 0) for (day, category_id, band), (n, sold, days)
+            in cohorts.items()]
 
 
 def refresh_after_close(app: Flask) -> threading.Thread | None:

@@ -49,8 +49,11 @@ closing = st.sampled_from(["none", "all", "every other", "reopened", "closed twi
 
 
 def _every_report(p: period.Period) -> dict:
+    from lukluk_pos.fiscal import service as fiscal
+
     out = {r.name: r.build(p).rows for r in period.REPORTS + period.IMPACT_REPORTS}
     out["impact"] = period.impact(p)
+    out["exemption"] = fiscal.exemption(p.end)  # the year's turnover without a buyer's NIP
     return out
 
 
@@ -137,6 +140,8 @@ def test_reports_equal_the_raw_sales_and_the_day_reports(ctx, shop, days, plan):
         weekly = period.sales_over_time(period.Period(first_day, last_day, "week")).rows
         assert sum(int(row[4]) for row in weekly) == total_net
         assert period.impact(p)["raised_minor"] == total_net
+        if first_day.year == last_day.year:  # nothing else sold this year: the exemption's turnover
+            assert _every_report(p)["exemption"]["turnover_minor"] == total_net
         # The same reports once days are closed: read from the sums stored at closing, not one figure moves.
         summed_now = _every_report(p)
         _close_history(plan, list(expected_days), magda)

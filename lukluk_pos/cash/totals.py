@@ -13,20 +13,22 @@ from collections import defaultdict
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
 
-from sqlalchemy import and_, false, func, or_, select
+from sqlalchemy import false, func, or_, select
 
 from ..catalog.models import Item
 from ..extensions import db
 from ..till.models import Payment, Sale, SaleKind, SaleLine, SaleStatus
 from .models import BusinessDay, DayStatus, DayTotal, ZReport
 
-DIMENSIONS = ("day", "category", "cashier", "method", "batch")
-PERIOD_KEYS = ("category", "cashier", "method")  #: summed over a period (``batch`` is followed to date)
+DIMENSIONS = ("day", "category", "cashier", "method", "buyer", "batch")
+#: Summed over a period (``batch`` is followed to date). ``buyer`` is ``private`` (no NIP on the
+#: receipt: the fiscal exemption's turnover) or ``business``.
+PERIOD_KEYS = ("category", "cashier", "method", "buyer")
 #: Bounds of "all time" for the reports that follow a donation's goods to whenever they sold.
 EVER = (date(2000, 1, 1), date(2199, 12, 31))
 
 
-@dataclass
+@dataclass(slots=True)
 class Sums:
     sales_count: int = 0
     sales_quantity: int = 0
@@ -38,8 +40,14 @@ class Sums:
     voids_count: int = 0
 
     def add(self, other: Sums) -> None:
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+        self.sales_count += other.sales_count
+        self.sales_quantity += other.sales_quantity
+        self.sales_minor += other.sales_minor
+        self.refunds_count += other.refunds_count
+        self.refunds_quantity += other.refunds_quantity
+        self.refunds_minor += other.refunds_minor
+        self.discounts_minor += other.discounts_minor
+        self.voids_count += other.voids_count
 
     def add_kind(self, kind: SaleKind, count: int, quantity, amount) -> None:
         if kind is SaleKind.SALE:
@@ -68,12 +76,16 @@ class Totals:
     period. Closed days come from their stored rows, the other days from the sales."""
 
     def __init__(self, start: date, end: date):
-        self._latest = _latest_reports(start, end)
+        self._start, self._end = start, end
+        summed, self._stale = _summed_days(start, end)
         columns = [getattr(DayTotal, name) for name in SUM_FIELDS]
-        self.by_day: dict[date, Sums] = {day: _sums(row) for day, *row in db.session.execute(
-            select(DayTotal.day, *columns).where(DayTotal.z_report_id.in_(self._latest), DayTotal.dimension == "day"))}
-        self._any_stored = bool(self.by_day)
-        self._open = _gaps(start, end, set(self.by_day))
+        self.by_day: dict[date, Sums] = {}
+        if summed:
+            self.by_day = {day: _sums(row) for day, *row in db.session.execute(
+                select(DayTotal.day, *columns).where(DayTotal.day.between(start, end), DayTotal.dimension == "day",
+                                                     *_fresh(self._stale)))}
+        self._any_stored = bool(summed)
+        self._open = _gaps(start, end, summed)
         for (day, _dimension, _key), sums in from_records(self._open, ("day",)).items():
             self.by_day.setdefault(day, Sums()).add(sums)
         self._by_key: dict[str, dict[str, Sums]] | None = None
@@ -85,7 +97,8 @@ class Totals:
                 columns = [func.sum(getattr(DayTotal, name)) for name in SUM_FIELDS]
                 for key_dimension, key, *row in db.session.execute(
                         select(DayTotal.dimension, DayTotal.key, *columns)
-                        .where(DayTotal.z_report_id.in_(self._latest), DayTotal.dimension.in_(PERIOD_KEYS))
+                        .where(DayTotal.day.between(self._start, self._end), DayTotal.dimension.in_(PERIOD_KEYS),
+                               *_fresh(self._stale))
                         .group_by(DayTotal.dimension, DayTotal.key)):
                     self._by_key[key_dimension][key].add(_sums(row))
             for (_day, key_dimension, key), sums in from_records(self._open, PERIOD_KEYS).items():
@@ -127,6 +140,12 @@ def from_records(ranges: list[tuple[date, date]], only: tuple[str, ...] = DIMENS
                 .join(Sale, Sale.id == Payment.sale_id).where(done)
                 .group_by(Sale.business_date, Payment.method, Sale.kind)):
             out[(day, "method", key.value)].add_kind(kind, count, 0, total)
+    if "buyer" in only:
+        private = Sale.buyer_nip == ""
+        for day, is_private, kind, count, quantity, total in db.session.execute(
+                select(Sale.business_date, private, Sale.kind, func.count(), func.sum(Sale.item_count),
+                       func.sum(Sale.total_minor)).where(done).group_by(Sale.business_date, private, Sale.kind)):
+            out[(day, "buyer", "private" if is_private else "business")].add_kind(kind, count, quantity, total)
     if "batch" in only:
         for day, key, kind, count, quantity, total in db.session.execute(
                 select(Sale.business_date, Item.batch_id, Sale.kind, func.count(), func.sum(SaleLine.quantity),
@@ -168,10 +187,29 @@ def write(report: ZReport) -> None:
                        for (day, dimension, key), sums in rows.items())
 
 
-def _latest_reports(start: date, end: date):
-    """The last Z report of every day between ``start`` and ``end`` that is closed now."""
-    return (select(func.max(ZReport.id)).join(BusinessDay, BusinessDay.day == ZReport.day)
-            .where(ZReport.day.between(start, end), BusinessDay.status == DayStatus.CLOSED).group_by(ZReport.day))
+def _summed_days(start: date, end: date) -> tuple[set[date], list[int]]:
+    """The days between ``start`` and ``end`` whose stored sums stand (closed now, and their last Z
+    report has sums), and the Z reports whose sums no longer count (a day reopened, or closed again
+    since: the last Z report's sums replace the earlier ones). Usually that second list is empty."""
+    # The first Z report with sums: rows are written in the order days close, so the first row's.
+    first = db.session.scalar(select(DayTotal.z_report_id).order_by(DayTotal.id).limit(1))
+    if first is None:
+        return set(), []
+    latest: dict[date, int] = {}
+    reports = db.session.execute(select(ZReport.id, ZReport.day, BusinessDay.status)
+                                 .join(BusinessDay, BusinessDay.day == ZReport.day)
+                                 .where(ZReport.day.between(start, end), ZReport.id >= first)).all()
+    closed = {day for _id, day, status in reports if status is DayStatus.CLOSED}
+    for report_id, day, _status in reports:
+        latest[day] = max(latest.get(day, report_id), report_id)
+    stale = [report_id for report_id, day, _status in reports if day not in closed or latest[day] != report_id]
+    # A day whose last Z report came before the sums existed is not summed (its earlier rows: none).
+    summed = {day for day in closed if latest[day] >= first}
+    return summed, stale
+
+
+def _fresh(stale: list[int]) -> tuple:
+    return (DayTotal.z_report_id.not_in(stale),) if stale else ()
 
 
 def _sums(row) -> Sums:
@@ -200,16 +238,15 @@ def batch_sales(batch_ids: list[int]) -> dict[int, Sums]:
     """What the goods of these donation batches have sold for, to date (whenever they sold)."""
     if not batch_ids:
         return {}
-    latest = _latest_reports(*EVER)
+    summed, stale = _summed_days(*EVER)
     keys = [str(b) for b in batch_ids]
     columns = [func.sum(getattr(DayTotal, name)) for name in SUM_FIELDS]
-    summed = set(db.session.scalars(select(DayTotal.day).where(DayTotal.z_report_id.in_(latest),
-                                                               DayTotal.dimension == "day")))
     out: dict[int, Sums] = defaultdict(Sums)
-    for key, *row in db.session.execute(
-            select(DayTotal.key, *columns).where(and_(DayTotal.dimension == "batch", DayTotal.key.in_(keys),
-                                                      DayTotal.z_report_id.in_(latest))).group_by(DayTotal.key)):
-        out[int(key)].add(_sums(row))
+    if summed:
+        for key, *row in db.session.execute(
+                select(DayTotal.key, *columns).where(DayTotal.dimension == "batch", DayTotal.key.in_(keys),
+                                                     *_fresh(stale)).group_by(DayTotal.key)):
+            out[int(key)].add(_sums(row))
     wanted = set(keys)
     for (_day, _dimension, key), sums in from_records(_gaps(*EVER, summed), ("batch",)).items():
         if key in wanted:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from ..core import audit, validation
 from ..core.errors import DomainError, InvalidInput, NotFound
@@ -466,12 +466,12 @@ def exemption(today: date) -> dict | None:
     current = shop()
     if current is None or current.fiscal_mode is not FiscalMode.EXEMPT:
         return None
+    from ..cash import totals
+
     start = date(today.year, 1, 1)
-    signed = case((Sale.kind == SaleKind.REFUND, -Sale.total_minor), else_=Sale.total_minor)
-    turnover, first = db.session.execute(
-        select(func.coalesce(func.sum(signed), 0), func.min(Sale.business_date)).where(
-            Sale.status == SaleStatus.COMPLETED, Sale.business_date >= start, Sale.business_date <= today,
-            Sale.buyer_nip == "")).one()
+    # Receipts without the buyer's NIP, less their refunds: closed days as summed at their close.
+    private = totals.for_period(start, today).of("buyer").get("private")
+    turnover = private.net_minor if private is not None else 0
     ever = db.session.scalar(select(func.min(Sale.business_date)).where(Sale.status == SaleStatus.COMPLETED))
     limit = EXEMPTION_LIMIT_MINOR
     if ever is not None and ever.year == today.year:  # the first year of selling: the limit pro rata

@@ -222,6 +222,9 @@ def test_rotation_moves_the_right_items_in_the_following_weeks(ctx, shop):
 
     def due(day):
         found_due = intake.rotation_due(day)
+        # The dashboard's counts, from one query, say the same as the lists.
+        assert intake.rotation_due_counts(day) == {"markdown": len(found_due["markdown"]),
+                                                   "pull": len(found_due["pull"])}
         return [i.id for i in found_due["markdown"]], [i.id for i in found_due["pull"]]
 
     assert due(week0 + timedelta(weeks=2, days=4)) == ([], [])

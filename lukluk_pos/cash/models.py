@@ -162,7 +162,7 @@ class DayTotal(db.Model):
     voids_count: Mapped[int] = mapped_column(default=0)
 
     __table_args__ = (
-        Index("ix_day_total_day", "day", "dimension", "key"),
+        Index("ix_day_total_day", "dimension", "day", "key"),
         Index("ix_day_total_key", "dimension", "key", "z_report_id"),
     )
 

@@ -88,22 +88,24 @@ class Totals:
         self._open = _gaps(start, end, summed)
         for (day, _dimension, _key), sums in from_records(self._open, ("day",)).items():
             self.by_day.setdefault(day, Sums()).add(sums)
-        self._by_key: dict[str, dict[str, Sums]] | None = None
+        self._by_key: dict[str, dict[str, Sums]] = {}
 
     def of(self, dimension: str) -> dict[str, Sums]:
-        if self._by_key is None:
-            self._by_key = defaultdict(lambda: defaultdict(Sums))
+        """Per key of ``dimension`` (one of ``PERIOD_KEYS``), summed over the period."""
+        if dimension not in self._by_key:
+            found: dict[str, Sums] = defaultdict(Sums)
             if self._any_stored:
                 columns = [func.sum(getattr(DayTotal, name)) for name in SUM_FIELDS]
-                for key_dimension, key, *row in db.session.execute(
-                        select(DayTotal.dimension, DayTotal.key, *columns)
-                        .where(DayTotal.day.between(self._start, self._end), DayTotal.dimension.in_(PERIOD_KEYS),
+                for key, *row in db.session.execute(
+                        select(DayTotal.key, *columns)
+                        .where(DayTotal.day.between(self._start, self._end), DayTotal.dimension == dimension,
                                *_fresh(self._stale))
-                        .group_by(DayTotal.dimension, DayTotal.key)):
-                    self._by_key[key_dimension][key].add(_sums(row))
-            for (_day, key_dimension, key), sums in from_records(self._open, PERIOD_KEYS).items():
-                self._by_key[key_dimension][key].add(sums)
-        return self._by_key.get(dimension, {})
+                        .group_by(DayTotal.key)):
+                    found[key].add(_sums(row))
+            for (_day, _dimension, key), sums in from_records(self._open, (dimension,)).items():
+                found[key].add(sums)
+            self._by_key[dimension] = found
+        return self._by_key[dimension]
 
 
 def _in_ranges(ranges: list[tuple[date, date]]):

@@ -37,7 +37,7 @@ def upgrade():
     )
     with op.batch_alter_table('day_total', schema=None) as batch_op:
         batch_op.create_index('ix_day_total_key', ['dimension', 'key', 'z_report_id'], unique=False)
-        batch_op.create_index('ix_day_total_day', ['day', 'dimension', 'key'], unique=False)
+        batch_op.create_index('ix_day_total_day', ['dimension', 'day', 'key'], unique=False)
 
     # ### end Alembic commands ###
 

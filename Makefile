@@ -43,7 +43,7 @@ lint: $(VENV)/.installed-dev
 test: $(VENV)/.installed-dev catalog chromium lint
 	$(PY) -m pytest -q
 
-bench: $(VENV)/.installed-dev catalog
+bench: $(VENV)/.installed-dev catalog chromium
 	$(PY) -m bench.run
 
 # Extract new strings and merge them into the Polish catalogue (then translate the new entries).

@@ -112,13 +112,16 @@ def day_close(app, client_cls, day) -> dict:
             errors = re.findall(rb'class="(?:error|flash[^"]*)"[^>]*>([^<]+)', data)
             raise SystemExit(f"the close answered {status}: {errors}")
         answered = time.perf_counter()
-        thread = app.extensions.get("lukluk_backup")
-        if thread is not None:
-            thread.join(600)
-        backup_s = time.perf_counter() - answered
+        after = {}
+        for name in ("lukluk_backup", "lukluk_stock_figures"):  # each on its own thread after the answer
+            thread = app.extensions.get(name)
+            if thread is not None:
+                thread.join(600)
+            after[name] = time.perf_counter() - answered
         client.close()
     state = (read_status(app.instance_path) or {}).get("state")
-    return {"close_ms": round(close_ms, 1), "backup_after_answer_s": round(backup_s, 2), "backup_state": state}
+    return {"close_ms": round(close_ms, 1), "backup_after_answer_s": round(after["lukluk_backup"], 2),
+            "backup_state": state, "stock_figures_after_answer_s": round(after["lukluk_stock_figures"], 2)}
 
 
 def _exact_count(app) -> dict[str, str]:
@@ -205,3 +208,90 @@ def server_process(app, client_cls, pages: list[str], *, rounds: int = 5) -> dic
     results["minimal_startup_s"] = round(min(minimal_starts), 3)
     return results
 
+
+
+PAINT_PROBE = """
+window.__painted = [];
+(function () {
+  var scan = document.getElementById("scan"), lines = document.getElementById("lines"), started = null;
+  scan.addEventListener("keydown", function (event) {
+    if (event.key === "Enter") started = performance.now();
+  }, true);
+  new MutationObserver(function () {
+    if (started === null) return;
+    var from = started;
+    started = null;
+    // The row is in the document; the next frame paints it.
+    requestAnimationFrame(function () { setTimeout(function () { window.__painted.push(performance.now() - from); }, 0); });
+  }).observe(lines, {childList: true, subtree: true});
+})();
+"""
+
+STATIC_FETCH = """async () => {
+  var started = performance.now();
+  var response = await fetch("/static/till.js", {cache: "no-store"});
+  await response.text();
+  return performance.now() - started;
+}"""
+
+
+def scan_painted(app, codes: list[str], *, short: int = 40, long_rounds: int = 40) -> dict:
+    """In Chromium: from the scan's Enter (a scanner types the digits and Enter into the scan field) to
+    the new line painted, for scans into a short basket (up to ``short`` lines) and into one already 100
+    lines long, beside a static file fetched from the same page. Empty when Chromium is not here."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    from lukluk_pos.auth.models import User
+    from lukluk_pos.serve import background_server
+    from tests.browser import CHROMIUM_ARGS
+
+    from .run import PIN
+
+    executable = shutil.which("chromium") or shutil.which("chromium-browser")
+    if executable is None:
+        print("  Chromium is not installed: scan-to-painted is not measured", flush=True)
+        return {}
+    with app.app_context():
+        user_id = db.session.scalar(select(User.id).where(User.name == "Wolontariusz"))
+    samples = {"painted_short_basket": [], "painted_100_line_basket": [], "static_fetch_from_page": []}
+    bar = Progress("measuring scan to painted line in Chromium", 100 + long_rounds)
+    with background_server(app) as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_context(base_url=url, locale="pl-PL").new_page()
+        page.goto(f"/sign-in/{user_id}")
+        page.fill("input[name=pin]", PIN)
+        page.press("input[name=pin]", "Enter")
+        page.wait_for_selector("#till[data-ready='1']")
+        page.evaluate("() => fetch('/api/v1/till/basket/void', {method: 'POST', headers: {'Content-Type': "
+                      "'application/json', 'X-CSRFToken': document.querySelector('meta[name=csrf-token]').content},"
+                      " body: JSON.stringify({reason: 'bench'})})")
+        page.reload()
+        page.wait_for_selector("#till[data-ready='1']")
+        page.evaluate(PAINT_PROBE)
+
+        def scan(code: str) -> float:
+            count = page.evaluate("window.__painted.length")
+            page.keyboard.type(code)
+            page.keyboard.press("Enter")
+            deadline = time.monotonic() + 30
+            while page.evaluate("window.__painted.length") <= count:  # the page times itself; this only waits
+                if time.monotonic() > deadline:
+                    raise SystemExit("the till never painted the scanned line")
+                time.sleep(0.005)
+            bar.advance()
+            return page.evaluate("window.__painted[window.__painted.length - 1]")
+
+        for n, code in enumerate(codes[:short]):
+            took = scan(code)
+            if n >= 5:
+                samples["painted_short_basket"].append(took)
+            samples["static_fetch_from_page"].append(page.evaluate(STATIC_FETCH))
+        for code in codes[short:100]:  # the basket grows to 100 lines
+            scan(code)
+        for code in codes[100:100 + long_rounds]:
+            samples["painted_100_line_basket"].append(scan(code))
+        bar.finish()
+        browser.close()
+    return samples

@@ -371,3 +371,28 @@ def test_a_payment_whose_answer_was_lost_is_learnt_before_the_next_customer(page
     page.locator("#pay-card-submit").click()
     expect(page.locator("#done-detail")).to_contain_text("Zapłacono kartą")
     expect(page.locator("#total")).to_have_text("0,00\u00a0zł")
+
+
+def test_a_scan_draws_only_the_line_it_changed(page, make_item):
+    """The basket on screen keeps the rows of lines that did not change (a scan into a long basket adds
+    one row); a changed line's row is drawn again and a removed line's row goes."""
+    items = [make_item(price_minor=500 + n, description=f"Kubek {n}") for n in range(3)]
+    cups = make_item(price_minor=300, description="Szklanki", kind="bulk", quantity=10)
+    sign_in_by_pin(page, "Ania", "1111")
+    for count, item in enumerate(items[:2] + [cups], start=1):
+        page.keyboard.type(item["code"])
+        page.keyboard.press("Enter")
+        expect(page.locator("#lines tr")).to_have_count(count)
+    page.evaluate("() => document.querySelectorAll('#lines tr').forEach((row, n) => { row.dataset.seen = n; })")
+    page.keyboard.type(items[2]["code"])
+    page.keyboard.press("Enter")
+    expect(page.locator("#lines tr")).to_have_count(4)
+    seen = page.evaluate("() => Array.from(document.querySelectorAll('#lines tr'), row => row.dataset.seen || '')")
+    assert seen == ["0", "1", "2", ""]  # three rows kept as they were, one drawn
+    page.get_by_role("button", name="Jedna sztuka więcej: Szklanki").click()
+    expect(page.locator("#lines tr").nth(2)).to_contain_text(" 2 ")
+    page.get_by_role("button", name="Usuń: Kubek 0").click()
+    expect(page.locator("#lines tr")).to_have_count(3)
+    seen = page.evaluate("() => Array.from(document.querySelectorAll('#lines tr'), row => row.dataset.seen || '')")
+    assert seen == ["1", "", ""]  # Kubek 1 kept; Szklanki drawn again with 2; Kubek 2 as drawn
+    expect(page.locator("#total")).to_have_text("16,03\u00a0zł")  # 5,01 + 2 × 3,00 + 5,02

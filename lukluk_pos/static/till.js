@@ -134,11 +134,29 @@
     });
   }
 
+  // The rows on screen by line id, with the line they show: a change redraws only the lines it changed
+  // (a scan into a long basket adds one row instead of drawing them all again).
+  var painted = null;
+
   function showBasket(next) {
     basket = next;
     var tbody = $("lines");
-    tbody.textContent = "";
-    basket.lines.forEach(function (line) { tbody.appendChild(lineRow(line)); });
+    if (painted === null) { tbody.textContent = ""; painted = {}; }
+    var kept = {};
+    var previous = null;
+    basket.lines.forEach(function (line) {
+      var shown = JSON.stringify(line);
+      var known = painted[line.id];
+      var row = known && known.shown === shown ? known.row : lineRow(line);
+      kept[line.id] = { row: row, shown: shown };
+      var wanted = previous ? previous.nextSibling : tbody.firstChild;
+      if (row !== wanted) tbody.insertBefore(row, wanted);
+      previous = row;
+    });
+    while (previous ? previous.nextSibling : tbody.firstChild) {  // rows of lines no longer there
+      tbody.removeChild(previous ? previous.nextSibling : tbody.firstChild);
+    }
+    painted = kept;
     $("empty").hidden = basket.lines.length > 0;
     $("total").textContent = basket.display.total;
     $("discount-note").textContent = basket.discount_minor > 0 ?

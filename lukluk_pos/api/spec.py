@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import wraps
 
-from flask import jsonify, request
+from flask import current_app, request
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
@@ -129,8 +129,9 @@ def endpoint(bp, method: str, path: str, *, summary: str, access: Access, body=N
             except ValidationError as exc:
                 raise translate(exc) from None
             result = view(**kwargs)
-            if isinstance(result, BaseModel):
-                return jsonify(result.model_dump(mode="json")), status
+            if isinstance(result, BaseModel):  # pydantic writes the JSON itself (no dict, no json.dumps)
+                return current_app.response_class(result.model_dump_json(), status=status,
+                                                  mimetype="application/json")
             return result
 
         wrapper.access = access

@@ -227,6 +227,11 @@ window.__painted = [];
 })();
 """
 
+VOID_BASKET = """async () => {
+  await fetch("/api/v1/till/basket/void", {method: "POST", headers: {"Content-Type": "application/json",
+    "X-CSRFToken": document.querySelector("meta[name=csrf-token]").content}, body: JSON.stringify({reason: "bench"})});
+}"""
+
 STATIC_FETCH = """async () => {
   var started = performance.now();
   var response = await fetch("/static/till.js", {cache: "no-store"});
@@ -264,9 +269,7 @@ def scan_painted(app, codes: list[str], *, short: int = 40, long_rounds: int = 4
         page.fill("input[name=pin]", PIN)
         page.press("input[name=pin]", "Enter")
         page.wait_for_selector("#till[data-ready='1']")
-        page.evaluate("() => fetch('/api/v1/till/basket/void', {method: 'POST', headers: {'Content-Type': "
-                      "'application/json', 'X-CSRFToken': document.querySelector('meta[name=csrf-token]').content},"
-                      " body: JSON.stringify({reason: 'bench'})})")
+        page.evaluate(VOID_BASKET)
         page.reload()
         page.wait_for_selector("#till[data-ready='1']")
         page.evaluate(PAINT_PROBE)
@@ -292,6 +295,7 @@ def scan_painted(app, codes: list[str], *, short: int = 40, long_rounds: int = 4
             scan(code)
         for code in codes[100:100 + long_rounds]:
             samples["painted_100_line_basket"].append(scan(code))
+        page.evaluate(VOID_BASKET)  # the till is counted and the day closed next: no basket may be left
         bar.finish()
         browser.close()
     return samples

@@ -135,7 +135,8 @@ def from_records(ranges: list[tuple[date, date]], only: tuple[str, ...] = DIMENS
         for day, key, kind, count, quantity, total in db.session.execute(
                 select(Sale.business_date, Sale.cashier_id, Sale.kind, func.count(), func.sum(Sale.item_count),
                        func.sum(Sale.total_minor)).where(done).group_by(Sale.business_date, Sale.cashier_id, Sale.kind)):
-            out[(day, "cashier", str(key))].add_kind(kind, count, quantity, total)
+            if key is not None:  # a sale is completed by someone; the report names people only
+                out[(day, "cashier", str(key))].add_kind(kind, count, quantity, total)
     if "method" in only:
         for day, key, kind, count, total in db.session.execute(
                 select(Sale.business_date, Payment.method, Sale.kind, func.count(), func.sum(Payment.amount_minor))

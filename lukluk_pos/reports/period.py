@@ -89,6 +89,11 @@ def _totals(p: Period) -> totals.Totals:
     return cache[(p.start, p.end)]
 
 
+def _id(key: str) -> int | None:
+    """A stored key back to the id it names (a line without a category was stored as "None")."""
+    return int(key) if key.isdigit() else None
+
+
 def _by_bucket(p: Period) -> dict[str, totals.Sums]:
     out: dict[str, totals.Sums] = {}
     for day, sums in _totals(p).by_day.items():
@@ -114,7 +119,7 @@ def sales_over_time(p: Period) -> Table:
 def by_category(p: Period) -> Table:
     names = dict(db.session.execute(select(Category.id, Category.name)).all())
     t = Table(_("Sales by category"), [_("Category"), _("Items sold"), _("Net sales")])
-    t.rows = sorted([names.get(int(key), "?"), s.net_quantity, Money(s.net_minor)]
+    t.rows = sorted([names.get(_id(key), "?"), s.net_quantity, Money(s.net_minor)]
                     for key, s in _totals(p).of("category").items())
     return t
 
@@ -131,7 +136,7 @@ def by_person(p: Period) -> Table:
     people = dict(db.session.execute(select(User.id, User.name)).all())
     per_name: dict[str, totals.Sums] = {}
     for key, s in _totals(p).of("cashier").items():
-        per_name.setdefault(people.get(int(key), "?"), totals.Sums()).add(s)
+        per_name.setdefault(people.get(_id(key), "?"), totals.Sums()).add(s)
     t = Table(_("Sales by person"), [_("Person"), _("Sales"), _("Net sales"), _("Average sale")])
     for name, s in sorted(per_name.items()):
         count, net = s.sales_count, s.net_minor
@@ -321,7 +326,7 @@ def impact(p: Period) -> dict:
     weights = dict(db.session.execute(select(Category.id, Category.weight_g)).all())
     by_category = _totals(p).of("category")
     sold = (sum(s.net_quantity for s in by_category.values()),
-            sum(s.net_quantity * (weights.get(int(key)) or 0) for key, s in by_category.items()),
+            sum(s.net_quantity * (weights.get(_id(key)) or 0) for key, s in by_category.items()),
             sum(s.net_minor for s in by_category.values()))
     start, end = p.utc
     passed = db.session.execute(

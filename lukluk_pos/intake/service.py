@@ -281,9 +281,11 @@ def label_count(item: Item) -> int:
 
 # --- rotation -----------------------------------------------------------------------------------
 
-def rule_for(category_id: int) -> tuple[int, int, int]:
-    """(markdown after weeks, markdown %, pull after weeks) for a category."""
-    rules = {r.category_id: r for r in db.session.scalars(select(RotationRule))}
+def rule_for(category_id: int, rules: dict | None = None) -> tuple[int, int, int]:
+    """(markdown after weeks, markdown %, pull after weeks) for a category (``rules``: every rule by
+    category id, when the caller asks for many categories)."""
+    if rules is None:
+        rules = {r.category_id: r for r in db.session.scalars(select(RotationRule))}
     rule = rules.get(category_id) or rules.get(None)
     if rule is None:
         return DEFAULT_RULE
@@ -312,16 +314,25 @@ def _start_of(day: date) -> datetime:
     return datetime.combine(day, time())
 
 
-def _due_queries(today: date | None, what):
-    """Per category: (the items due to be pulled, the items due for their markdown) as selects of ``what``."""
+def _due_dates(today: date | None) -> dict[int, tuple[datetime, datetime]]:
+    """Per category: items taken in before the first date are due to be pulled, before the second
+    due for their markdown (an item's week count starts on the Monday of its intake week)."""
     today = today or utcnow().date()
     this_monday = today - timedelta(days=today.weekday())
-    for cat in db.session.scalars(select(Category).order_by(Category.position)):
-        markdown_weeks, _percent, pull_weeks = rule_for(cat.id)
-        on_floor = select(what).where(Item.category_id == cat.id, Item.status == ItemStatus.IN_STOCK,
+    rules = {r.category_id: r for r in db.session.scalars(select(RotationRule))}
+    out = {}
+    for category_id in db.session.scalars(select(Category.id).order_by(Category.position)):
+        markdown_weeks, _percent, pull_weeks = rule_for(category_id, rules)
+        out[category_id] = (_start_of(this_monday - timedelta(weeks=pull_weeks - 1)),
+                            _start_of(this_monday - timedelta(weeks=markdown_weeks - 1)))
+    return out
+
+
+def _due_queries(today: date | None, what):
+    """Per category: (the items due to be pulled, the items due for their markdown) as selects of ``what``."""
+    for category_id, (pull_before, markdown_before) in _due_dates(today).items():
+        on_floor = select(what).where(Item.category_id == category_id, Item.status == ItemStatus.IN_STOCK,
                                       Item.kind == ItemKind.UNIQUE)
-        pull_before = _start_of(this_monday - timedelta(weeks=pull_weeks - 1))
-        markdown_before = _start_of(this_monday - timedelta(weeks=markdown_weeks - 1))
         yield (on_floor.where(Item.created_at < pull_before),
                on_floor.where(Item.created_at < markdown_before, Item.created_at >= pull_before,
                               Item.marked_down_at.is_(None)))
@@ -342,21 +353,12 @@ def rotation_due_counts(today: date | None = None) -> dict[str, int]:
     unique items, each against its category's dates (the dashboard's figures: a five-year shop has
     ~20 000 of them; loading each row took most of the page, and a query per category half of what
     was left)."""
-    today = today or utcnow().date()
-    this_monday = today - timedelta(days=today.weekday())
-    rules = {r.category_id: r for r in db.session.scalars(select(RotationRule))}
-    pull_at, markdown_at = {}, {}
-    for category_id in db.session.scalars(select(Category.id)):
-        rule = rules.get(category_id) or rules.get(None)
-        markdown_weeks, _percent, pull_weeks = (DEFAULT_RULE if rule is None else
-                                                (rule.markdown_after_weeks, rule.markdown_percent,
-                                                 rule.pull_after_weeks))
-        pull_at[category_id] = _start_of(this_monday - timedelta(weeks=pull_weeks - 1))
-        markdown_at[category_id] = _start_of(this_monday - timedelta(weeks=markdown_weeks - 1))
-    if not pull_at:
+    dates = _due_dates(today)
+    if not dates:
         return {"markdown": 0, "pull": 0}
-    pull_before = case(pull_at, value=Item.category_id)
-    markdown_before = case(markdown_at, value=Item.category_id)
+    pull_before = case({category_id: pull for category_id, (pull, _markdown) in dates.items()}, value=Item.category_id)
+    markdown_before = case({category_id: markdown for category_id, (_pull, markdown) in dates.items()},
+                           value=Item.category_id)
     pull, markdown = db.session.execute(
         select(func.coalesce(func.sum(case((Item.created_at < pull_before, 1), else_=0)), 0),
                func.coalesce(func.sum(case((and_(Item.created_at < markdown_before, Item.created_at >= pull_before,

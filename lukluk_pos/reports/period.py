@@ -29,7 +29,7 @@ from ..core.errors import InvalidInput
 from ..extensions import db
 from ..intake.models import Cause, Destination, DonationBatch, ItemRemoval
 from ..stock import figures as stock_figures
-from ..stock.service import PRICE_BANDS, band_label
+from ..stock.service import PRICE_BANDS, band_label, band_sql
 from .exports import Money, Table, method_names
 
 GRAINS = ("day", "week", "month")
@@ -176,8 +176,7 @@ def _cohort_rows(p: Period) -> list[tuple]:
     cache = g.setdefault("sell_through_cohorts", {}) if has_request_context() else {}
     if p not in cache:
         sold = Item.status == ItemStatus.SOLD
-        band = case(*[((Item.price_minor < high), n) for n, (_low, high) in enumerate(PRICE_BANDS) if high is not None],
-                    else_=len(PRICE_BANDS) - 1)
+        band = band_sql(Item.price_minor)
         live = _cohort(p)
         at = stock_as_at()
         stored = stock_figures.cohort(p.start, p.end) if at is not None else []

@@ -4,7 +4,7 @@ category and price band (taken in, sold, days to sell), and every donation's ite
 Sell-through follows items, not days: an item taken in last spring may sell tonight, so a year's
 cohort cannot be closed the way a day's sales are. Summing a year's cohort from the items means
 reading ~100 000 rows on a five-year shop (about 100 ms on SQLite), so the sums are refreshed after
-each day's close, on a thread of their own after the answer (``refresh_after_close``), and a report
+each day's close, on a thread of their own after the answer (``start_after_close``), and a report
 reads them (``cohort``, ``batch_items``) plus the items taken in since, counted live. What they show is
 the items' state as at the last close; the reports say so. Sales and money are never read from here.
 """
@@ -15,7 +15,7 @@ import threading
 from collections import defaultdict
 from datetime import date, datetime
 
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy import delete, func, insert, select
 
 from ..cash.figures import utc_bounds
@@ -24,18 +24,10 @@ from ..catalog.models import Item, ItemKind, ItemStatus
 from ..core.models import utcnow
 from ..extensions import db
 from .models import StockFigure
-from .service import PRICE_BANDS
+from .service import band_of
 
 log = logging.getLogger(__name__)
 _ONE_AT_A_TIME = threading.Lock()
-
-
-def band_of(price_minor: int) -> int:
-    """The index of the price band (``PRICE_BANDS``) a price falls in."""
-    for n, (_low, high) in enumerate(PRICE_BANDS):
-        if high is not None and price_minor < high:
-            return n
-    return len(PRICE_BANDS) - 1
 
 
 def refresh(at: datetime | None = None) -> int:
@@ -90,21 +82,23 @@ def _cohorts(low: datetime, high: datetime, batches: dict) -> list[tuple]:
             in cohorts.items()]
 
 
-def refresh_after_close(app: Flask) -> threading.Thread | None:
-    """After a day's close is committed: refresh the figures on a thread of their own (the person closing
-    has their answer already), or at once where the settings say so (tests). A failure is logged; the
-    reports then read the last figures, or the items themselves if there are none."""
-    if not app.config.get("STOCK_FIGURES_IN_BACKGROUND", True):
+def start_after_close() -> None:
+    """Called by the day close after its commit: refresh the figures on a thread of their own (the person
+    closing has their answer already; the thread is kept in ``app.extensions`` for whoever waits on it),
+    or at once where the settings say so (tests). A failure is logged; the reports then read the last
+    figures, or the items themselves if there are none."""
+    if not current_app.config.get("STOCK_FIGURES_IN_BACKGROUND", True):
         _refresh_logged()
-        return None
+        return
+    app = current_app._get_current_object()
 
     def run():
         with app.app_context():
             _refresh_logged()
 
     thread = threading.Thread(target=run, name="stock-figures-after-close")
+    current_app.extensions["lukluk_stock_figures"] = thread
     thread.start()
-    return thread
 
 
 def _refresh_logged() -> None:
@@ -140,7 +134,3 @@ def batch_items(batch_ids: list[int]) -> dict[int, tuple[int, int]]:
         select(StockFigure.batch_id, StockFigure.items, StockFigure.priced_minor)
         .where(StockFigure.batch_id.in_(batch_ids)))}
 
-
-def start_after_close() -> None:
-    """Called by the day close after its commit."""
-    current_app.extensions["lukluk_stock_figures"] = refresh_after_close(current_app._get_current_object())

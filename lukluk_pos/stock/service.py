@@ -35,6 +35,20 @@ PER_PAGE = 50
 COUNT_LIMIT = 10_000
 
 
+def band_of(price_minor: int) -> int:
+    """The index of the price band (``PRICE_BANDS``) a price falls in; ``band_sql`` is the same rule in SQL."""
+    for n, (_low, high) in enumerate(PRICE_BANDS):
+        if high is not None and price_minor < high:
+            return n
+    return len(PRICE_BANDS) - 1
+
+
+def band_sql(price):
+    """``band_of`` as an SQL expression over a price column."""
+    return case(*[(price < high, n) for n, (_low, high) in enumerate(PRICE_BANDS) if high is not None],
+                else_=len(PRICE_BANDS) - 1)
+
+
 def band_label(low: int, high: int | None) -> str:
     from ..core.money import format_money
 

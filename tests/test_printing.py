@@ -1,11 +1,12 @@
 """Receipts and the print queue: exact ESC/POS bytes, the HTML twin, and a printer that misbehaves."""
 import socket
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import delete, func, select
 
-from lukluk_pos.core.models import AuditEvent, FiscalMode, Shop
+from lukluk_pos.core.models import AuditEvent, FiscalMode, Shop, utcnow
 from lukluk_pos.extensions import db
 from lukluk_pos.printing import devices, document, render, service
 from lukluk_pos.printing.models import JobKind, JobStatus, PrintJob
@@ -199,8 +200,13 @@ def test_a_sale_survives_a_bad_printer_and_prints_once_when_it_is_back(app, clie
         db.session.commit()
     printer.mode = "accept"
     with app.app_context():
-        assert service.process_due() == 0  # not due yet: it waits its back-off
         first = db.session.get(PrintJob, job.id)
+        assert first.next_attempt_at > first.created_at  # the failure set a back-off
+        # Not due yet: it waits its back-off. Set ahead here rather than hoping the four sales above took
+        # less than its 2 s (on a loaded machine they did not, and the test depended on the clock).
+        first.next_attempt_at = utcnow() + timedelta(hours=1)
+        db.session.commit()
+        assert service.process_due() == 0
         first.next_attempt_at = first.created_at
         db.session.commit()
         assert service.process_due() == 1

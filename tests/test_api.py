@@ -24,7 +24,11 @@ def test_a_sale_through_the_api(app, till, make_item):
     assert response.json["total_minor"] == 2500 and response.json["display"]["total"] == "25,00\u00a0zł"
     response = till.post("/api/v1/till/basket/lines", json={"category_id": 7, "price": "4,50", "quantity": 2})
     assert response.json["total_minor"] == 3400
-    line_id = response.json["lines"][1]["id"]
+    # The answer to an added line is that line and the basket's figures, not every line again.
+    assert "lines" not in response.json and (response.json["line_count"], response.json["item_count"]) == (2, 3)
+    assert response.json["line"]["description"] == "Książki" and response.json["line"]["total_minor"] == 900
+    line_id = response.json["line"]["id"]
+    assert till.get("/api/v1/till/basket").json["lines"][1] == response.json["line"]
     response = till.patch(f"/api/v1/till/basket/lines/{line_id}", json={"quantity": 1})
     assert response.json["total_minor"] == 2950
     # The basket survives a reload: it lives on the server.

@@ -53,7 +53,7 @@ class TillState:
         """The open basket's first line, adding an open-price one if the basket is empty."""
         lines = self.client.get("/api/v1/till/basket").json["lines"]
         if not lines:
-            lines = self.post("/api/v1/till/basket/lines", json={"category_id": 2, "price": "3"}).json["lines"]
+            lines = [self.post("/api/v1/till/basket/lines", json={"category_id": 2, "price": "3"}).json["line"]]
         return lines[0]["id"]
 
     def real(self, name: str, code: str):

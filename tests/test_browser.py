@@ -396,3 +396,23 @@ def test_a_scan_draws_only_the_line_it_changed(page, make_item):
     seen = page.evaluate("() => Array.from(document.querySelectorAll('#lines tr'), row => row.dataset.seen || '')")
     assert seen == ["1", "", ""]  # Kubek 1 kept; Szklanki drawn again with 2; Kubek 2 as drawn
     expect(page.locator("#total")).to_have_text("16,03\u00a0zł")  # 5,01 + 2 × 3,00 + 5,02
+    # One more of a bulk item joins its line where it stands: the answer is that line, merged in place.
+    page.keyboard.type(cups["code"])
+    page.keyboard.press("Enter")
+    expect(page.locator("#lines tr").nth(1)).to_contain_text(" 3 ")
+    expect(page.locator("#lines tr")).to_have_count(3)
+    expect(page.locator("#total")).to_have_text("19,03\u00a0zł")
+    # A line added behind the page's back (another tab of the same till): the next scan's answer counts
+    # one line more than the page holds, so the page asks for the whole basket and shows both.
+    token = page.locator('meta[name="csrf-token"]').get_attribute("content")
+    other = make_item(price_minor=700, description="Talerz")
+    extra = make_item(price_minor=900, description="Patera")
+    added = page.request.post("/api/v1/till/basket/lines", data={"code": other["code"]},
+                              headers={"X-CSRFToken": token})
+    assert added.status == 201, added.text()
+    page.keyboard.type(extra["code"])
+    page.keyboard.press("Enter")
+    expect(page.locator("#lines tr")).to_have_count(5)
+    expect(page.locator("#lines")).to_contain_text("Talerz")
+    expect(page.locator("#lines tr").nth(4)).to_contain_text("Patera")
+    expect(page.locator("#total")).to_have_text("35,03\u00a0zł")

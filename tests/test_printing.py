@@ -310,7 +310,7 @@ def test_typed_text_never_reaches_the_printer_as_control_codes(app, client, sign
     added = client.post("/api/v1/till/basket/lines", json={"category_id": 1, "price": "3",
                                                             "description": "Kubek \u001bp\u0019\u0019\u200b"})
     assert added.status_code == 201
-    assert added.json["lines"][0]["description"] == "Kubek p"
+    assert added.json["line"]["description"] == "Kubek p"
     # Text stored before this rule (or from anywhere else) is cleaned again by the renderer itself.
     data = render.escpos_bytes([document.text("Kubek \x1bp\x00\x19\x19 \x1dV\x00 \x1b@ koniec")])
     assert b"\x1bp" not in data and b"\x1dV" not in data and b"\x1b@" not in data

@@ -157,6 +157,22 @@ class BasketOut(BaseModel):
     display: dict[str, str]
 
 
+class BasketChangeOut(BaseModel):
+    """The basket after a line was added (or one more of a bulk item joined its line): that line and the
+    basket's figures. The other lines are unchanged; GET /till/basket gives them all."""
+
+    id: int
+    line: LineOut
+    line_count: int = Field(description="How many lines the basket has now: a till whose copy holds another "
+                                        "number asks for the whole basket.")
+    subtotal_minor: int
+    discount_minor: int
+    discount_reason: str
+    total_minor: int
+    item_count: int
+    display: dict[str, str]
+
+
 class PaymentOut(BaseModel):
     method: Literal["cash", "card"]
     amount_minor: int

@@ -17,6 +17,7 @@ from ..till.models import PaymentMethod
 from . import bp
 from .schemas import (
     AddLineIn,
+    BasketChangeOut,
     BasketOut,
     CategoryList,
     CategoryOut,
@@ -69,8 +70,9 @@ def get_basket():
     return _basket()
 
 
-@endpoint(bp, "POST", "/till/basket/lines", summary="Add a scanned code, a found item or an open-price line",
-          access=Access.TILL, body=AddLineIn, response=BasketOut, status=201)
+@endpoint(bp, "POST", "/till/basket/lines", summary="Add a scanned code, a found item or an open-price line; "
+          "the answer is that line and the basket's figures", access=Access.TILL, body=AddLineIn,
+          response=BasketChangeOut, status=201)
 def add_line(data: AddLineIn):
     cash.ensure_current_session(_till_id())
     if data.code is not None:
@@ -80,7 +82,7 @@ def add_line(data: AddLineIn):
     else:
         line = till.add_open_price(_till_id(), g.user, category_id=data.category_id, price=data.price,
                                    description=data.description or "", quantity=data.quantity)
-    return _basket(line.sale)
+    return BasketChangeOut.model_validate(queries.change(line))
 
 
 @endpoint(bp, "PATCH", "/till/basket/lines/<int:line_id>", summary="Change a line's quantity",

@@ -145,10 +145,10 @@
     var kept = {};
     var previous = null;
     basket.lines.forEach(function (line) {
-      var shown = JSON.stringify(line);
       var known = painted[line.id];
+      var shown = known && known.line === line ? known.shown : JSON.stringify(line);
       var row = known && known.shown === shown ? known.row : lineRow(line);
-      kept[line.id] = { row: row, shown: shown };
+      kept[line.id] = { row: row, shown: shown, line: line };
       var wanted = previous ? previous.nextSibling : tbody.firstChild;
       if (row !== wanted) tbody.insertBefore(row, wanted);
       previous = row;
@@ -161,6 +161,23 @@
     $("total").textContent = basket.display.total;
     $("discount-note").textContent = basket.discount_minor > 0 ?
       fmt(T.discountNote, { amount: basket.display.discount }) : "";
+  }
+
+  // Adding a line answers with that line and the basket's figures only: it takes the place of its old
+  // copy or goes last, the other lines stay as shown. A basket that is not the one on screen, or whose
+  // number of lines differs from ours (someone else changed it), is asked for whole.
+  function addLine(body) {
+    return call("POST", "/till/basket/lines", body).then(function (change) {
+      var lines = basket.id === change.id ? basket.lines.slice() : [];
+      var at = lines.findIndex(function (line) { return line.id === change.line.id; });
+      if (at >= 0) lines[at] = change.line; else lines.push(change.line);
+      if (lines.length !== change.line_count) {
+        return call("GET", "/till/basket").then(function (whole) { whole.line = change.line; return whole; });
+      }
+      var next = Object.assign({}, change, { lines: lines });
+      delete next.line_count;
+      return next;
+    });
   }
 
   function button(label, className, onClick, aria) {
@@ -242,9 +259,8 @@
     scan.value = "";
     $("results").textContent = "";
     if (/^\d+$/.test(text)) {
-      act(call("POST", "/till/basket/lines", { code: text }).then(function (next) {
-        var last = next.lines[next.lines.length - 1];
-        say(fmt(T.added, { item: last ? last.description : text }), "ok");
+      act(addLine({ code: text }).then(function (next) {
+        say(fmt(T.added, { item: next.line.description }), "ok");
         return next;
       }), null);
     } else {
@@ -263,7 +279,7 @@
       var li = document.createElement("li");
       li.appendChild(button(item.description + " · " + item.display.price + " · " + item.code, "result", function () {
         box.textContent = "";
-        act(call("POST", "/till/basket/lines", { item_id: item.id }), fmt(T.added, { item: item.description }));
+        act(addLine({ item_id: item.id }), fmt(T.added, { item: item.description }));
       }));
       list.appendChild(li);
     });
@@ -290,7 +306,7 @@
     var body = { category_id: parseInt(openCategory, 10), price: $("op-price").value,
                  quantity: isNaN(qty) ? 0 : qty };
     if ($("op-desc").value.trim()) body.description = $("op-desc").value;
-    call("POST", "/till/basket/lines", body).then(function (next) {
+    addLine(body).then(function (next) {
       $("open-price").close();
       act(Promise.resolve(next));
     }).catch(function (error) { say(error.message, "error"); });

@@ -1,9 +1,12 @@
 """The read side of the till: baskets, sales and items as the API and pages show them."""
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from ..catalog.models import Item, ItemKind
 from ..core.money import format_money
-from . import service
+from ..extensions import db
+from . import pricing, service
 from .models import Sale, SaleLine, SaleStatus
 
 
@@ -41,6 +44,26 @@ def basket(sale: Sale | None) -> dict:
         "total_minor": figures.total_minor, "item_count": sum(line.quantity for line in sale.lines),
         "display": {"subtotal": format_money(figures.subtotal_minor),
                     "discount": format_money(figures.discount_minor),
+                    "total": format_money(figures.total_minor)},
+    }
+
+
+def change(line: SaleLine) -> dict:
+    """The basket after one line was added or grew: that line and the basket's figures, without its other
+    lines (the till keeps those; ``line_count`` lets it see when its copy is not the basket's)."""
+    sale = line.sale
+    rows = db.session.execute(
+        select(SaleLine.unit_price_minor, SaleLine.quantity, SaleLine.discount_percent, SaleLine.discount_amount_minor)
+        .where(SaleLine.sale_id == sale.id)).all()
+    figures = pricing.price([pricing.LineIn(*row) for row in rows], sale.discount_percent, sale.discount_amount_minor)
+    gross = line.unit_price_minor * line.quantity
+    discount = pricing.discount_amount(gross, line.discount_percent, line.discount_amount_minor)
+    return {
+        "id": sale.id, "line": _line(line, gross, discount, gross - discount), "line_count": len(rows),
+        "subtotal_minor": figures.subtotal_minor, "discount_minor": figures.discount_minor,
+        "discount_reason": sale.discount_reason, "total_minor": figures.total_minor,
+        "item_count": sum(row.quantity for row in rows),
+        "display": {"subtotal": format_money(figures.subtotal_minor), "discount": format_money(figures.discount_minor),
                     "total": format_money(figures.total_minor)},
     }
 

@@ -81,20 +81,22 @@ def till(till_id: int) -> Till:
     return found
 
 
-def open_basket(till_id: int, *, lock: bool = False) -> Sale | None:
-    """The till's open basket, if any (locked for update when about to change it)."""
+def open_basket(till_id: int, *, lock: bool = False, lines: bool = True) -> Sale | None:
+    """The till's open basket, if any (locked for update when about to change it); ``lines=False`` leaves
+    its lines unloaded, for adding one (a scan into a long basket need not load every line)."""
     # The lines and their items in two queries whatever the basket's length (a lazy load per line made a
     # scan into a 100-line basket 6× slower than into an empty one). selectin, not a join: FOR UPDATE
     # cannot lock the nullable side of an outer join on PostgreSQL.
-    query = select(Sale).where(Sale.till_id == till_id, Sale.status == OPEN_SQL).options(
-        selectinload(Sale.lines).selectinload(SaleLine.item))
+    query = select(Sale).where(Sale.till_id == till_id, Sale.status == OPEN_SQL)
+    if lines:
+        query = query.options(selectinload(Sale.lines).selectinload(SaleLine.item))
     if lock:
         query = query.with_for_update()
     return db.session.scalar(query)
 
 
-def _basket_for_change(till_id: int, user: User, *, create: bool) -> Sale:
-    sale = open_basket(till_id, lock=True)
+def _basket_for_change(till_id: int, user: User, *, create: bool, lines: bool = True) -> Sale:
+    sale = open_basket(till_id, lock=True, lines=lines)
     if sale is None:
         if not create:
             raise BasketEmpty()
@@ -104,7 +106,7 @@ def _basket_for_change(till_id: int, user: User, *, create: bool) -> Sale:
         if found is None or not found.active:
             raise NotFound(_l("This till is not set up."))
         if db.engine.dialect.name != "sqlite":
-            sale = open_basket(till_id, lock=True)
+            sale = open_basket(till_id, lock=True, lines=lines)
         if sale is None:
             cash.session_for_sale(till_id)  # a new basket needs the till open (its float counted)
             sale = Sale(till_id=till_id, opened_by_id=user.id)
@@ -113,21 +115,36 @@ def _basket_for_change(till_id: int, user: User, *, create: bool) -> Sale:
     return sale
 
 
-def _within_limit(sale: Sale, field: str = "quantity") -> None:
+def _line_figures(sale: Sale) -> tuple[int, int, int]:
+    """The basket's number of lines, last position and amount before discounts, in one query over its
+    stored lines (changes made in this request are flushed first), whether its lines are loaded or not."""
+    count, last, gross = db.session.execute(
+        select(func.count(SaleLine.id), func.max(SaleLine.position),
+               func.sum(SaleLine.unit_price_minor * SaleLine.quantity)).where(SaleLine.sale_id == sale.id)).one()
+    return count, last or 0, gross or 0
+
+
+def _over_basket_limit(gross_minor: int, field: str) -> None:
     """A basket comes to at most 100 000 zł before discounts (the largest amount the till takes): more is
     a typing slip, and would overflow a PostgreSQL integer of grosze in the day's figures."""
-    if sum(line.unit_price_minor * line.quantity for line in sale.lines) > MAX_MINOR:
+    if gross_minor > MAX_MINOR:
         raise InvalidInput(_l("A basket cannot come to more than %(max)s."), field=field,
                            max=format_money(MAX_MINOR))
 
 
+def _within_limit(sale: Sale, field: str = "quantity") -> None:
+    _over_basket_limit(_line_figures(sale)[2], field)
+
+
 def _new_line(sale: Sale, **fields) -> SaleLine:
-    if len(sale.lines) >= MAX_LINES:
+    """Add a line after the basket's last, checked against the basket's limits before it is written."""
+    count, last, gross = _line_figures(sale)
+    if count >= MAX_LINES:
         raise InvalidInput(_l("A basket holds at most %(count)d lines."), count=MAX_LINES)
-    position = max((line.position for line in sale.lines), default=0) + 1
-    line = SaleLine(position=position, **fields)
-    sale.lines.append(line)
-    _within_limit(sale, "price" if line.item_id is None else "quantity")
+    _over_basket_limit(gross + fields["unit_price_minor"] * fields["quantity"],
+                       "price" if fields["item_id"] is None else "quantity")
+    line = SaleLine(sale=sale, position=last + 1, **fields)  # joins ``sale.lines`` without loading them
+    db.session.add(line)
     db.session.flush()
     return line
 
@@ -157,26 +174,28 @@ def add_item(till_id: int, user: User, item: Item, quantity=1) -> SaleLine:
     """Put an item in the basket; a unique item is reserved for this basket at once."""
     quantity = validation.quantity(quantity)
     _check_receipt_may_carry(item.category)
-    sale = _basket_for_change(till_id, user, create=True)
+    sale = _basket_for_change(till_id, user, create=True, lines=False)  # its other lines stay unread
     if item.kind is ItemKind.BULK:
         if item.status is ItemStatus.WRITTEN_OFF:
             raise ItemUnavailable(_l("%(item)s has been written off and cannot be sold."), item=item.description)
-        for line in sale.lines:
-            if line.item_id == item.id and line.unit_price_minor == item.price_minor and not line.discount_reason:
-                line.quantity = validation.quantity(line.quantity + quantity)
-                _within_limit(sale)
-                db.session.flush()
-                return line
+        line = db.session.scalar(select(SaleLine).where(
+            SaleLine.sale_id == sale.id, SaleLine.item_id == item.id, SaleLine.unit_price_minor == item.price_minor,
+            SaleLine.discount_reason == "").order_by(SaleLine.position).limit(1))
+        if line is not None:  # the same goods at the same price: one more on its line
+            line.quantity = validation.quantity(line.quantity + quantity)
+            _within_limit(sale)
+            return line
     else:
         if quantity != 1:
             raise InvalidInput(_l("A unique item is sold one at a time."), field="quantity")
-        if any(line.item_id == item.id for line in sale.lines):
-            raise ItemUnavailable(_l("%(item)s is already in this basket."), item=item.description)
         reserved = db.session.execute(
             update(Item).where(Item.id == item.id, Item.status == ItemStatus.IN_STOCK)
             .values(status=ItemStatus.IN_SALE).execution_options(synchronize_session=False)
         ).rowcount
         if reserved != 1:
+            if db.session.scalar(select(SaleLine.id).where(SaleLine.sale_id == sale.id,
+                                                           SaleLine.item_id == item.id).limit(1)):
+                raise ItemUnavailable(_l("%(item)s is already in this basket."), item=item.description)
             db.session.refresh(item)
             raise ItemUnavailable(_UNAVAILABLE.get(item.status, _l("%(item)s cannot be sold.")),
                                   item=item.description)

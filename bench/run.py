@@ -295,11 +295,16 @@ class DeviceClock:
 
 def measure(app, label: str, *, rounds: int) -> dict:
     from lukluk_pos.auth.models import User
+    from lukluk_pos.printing.worker import PrintWorker
     from lukluk_pos.serve import background_server
 
     codes = fresh_stock(app, rounds + 20)
     with app.app_context():
         user_id = db.session.scalar(select(User.id).where(User.name == "Wolontariusz"))
+    # The print worker beside the server, as `make run` has it: it composes each receipt after the sale's
+    # commit (and prints nothing here: the printer is the browser preview), in the same process.
+    worker = PrintWorker(app)
+    worker.start()
     with background_server(app) as url:
         client = Client(int(url.rsplit(":", 1)[1]))
         client.sign_in(user_id)
@@ -332,6 +337,11 @@ def measure(app, label: str, *, rounds: int) -> dict:
             bar.advance()
         bar.finish()
         client.close()
+    worker.stop()
+    with app.app_context():
+        unwritten = db.session.scalar(text("SELECT count(*) FROM print_job WHERE document IS NULL"))
+    if unwritten:
+        raise SystemExit(f"{unwritten} receipts were never composed by the print worker")
     results = {op: summarise(values) for op, values in samples.items()}
     bare_p99 = results["bare"]["p99_ms"]
     for op in ("scan", "complete_sale", "search"):

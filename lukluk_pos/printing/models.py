@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..core.models import utcnow
@@ -40,8 +40,10 @@ class PrintJob(db.Model):
     sale_id: Mapped[int | None] = mapped_column(ForeignKey("sale.id"), index=True)
     #: A reprint: the receipt says KOPIA.
     copy: Mapped[bool] = mapped_column(default=False)
-    #: What to print, as layout blocks (see document.py), fixed when the job was made.
-    document: Mapped[list] = mapped_column(JSON)
+    #: What to print, as layout blocks (see document.py), fixed when the job was made — except a sale's
+    #: receipt, queued empty (None) in the sale's transaction and composed from the sale after its commit,
+    #: by the print worker or the first reader (``service.compose``), then fixed.
+    document: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -51,4 +53,9 @@ class PrintJob(db.Model):
     #: The printer it went to (e.g. ``network:192.168.1.50``), for the record.
     printer: Mapped[str] = mapped_column(String(200), default="")
 
-    __table_args__ = (Index("ix_print_job_status_next", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_print_job_status_next", "status", "next_attempt_at"),
+        # The receipts still to compose: a few at most, found without reading the whole queue's history.
+        Index("ix_print_job_to_compose", "id", sqlite_where=text("document IS NULL"),
+              postgresql_where=text("document IS NULL")),
+    )

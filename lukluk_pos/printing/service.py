@@ -6,10 +6,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from flask import current_app
+from flask import current_app, has_request_context
 from sqlalchemy import func, or_, select, update
 
-from ..core import audit
+from ..core import audit, web
 from ..core.db import set_read_only
 from ..core.models import Shop, utcnow
 from ..extensions import db
@@ -59,7 +59,7 @@ def file_target(name: str) -> str:
 
 def settings() -> PrinterSettings:
     """The printer in force: LUKLUK_PRINTER if the machine sets it, else the admin's setting."""
-    shop = db.session.scalar(select(Shop).limit(1))
+    shop = web.shop() if has_request_context() else db.session.scalar(select(Shop).limit(1))
     env = current_app.config.get("PRINTER")
     text = env or (shop.printer if shop and shop.printer else "preview")
     try:
@@ -74,7 +74,7 @@ def settings() -> PrinterSettings:
                            from_environment=bool(env), shop=shop)
 
 
-def _job(kind: JobKind, blocks: list[dict], *, user_id: int | None, sale_id: int | None = None,
+def _job(kind: JobKind, blocks: list[dict] | None, *, user_id: int | None, sale_id: int | None = None,
          copy: bool = False, config: PrinterSettings | None = None) -> PrintJob:
     config = config or settings()
     job = PrintJob(kind=kind, document=blocks, requested_by_id=user_id, sale_id=sale_id, copy=copy,
@@ -87,15 +87,44 @@ def _job(kind: JobKind, blocks: list[dict], *, user_id: int | None, sale_id: int
 
 def queue_receipt(sale: Sale, *, user_id: int | None) -> PrintJob:
     """The receipt of a just-completed sale or refund, printed once: a repeated completion request
-    finds the job already made. Cash opens the drawer."""
+    finds the job already made. Queued in the sale's transaction with no document: the receipt is
+    composed from the committed sale afterwards (``compose``), off the till's request. Cash opens the
+    drawer."""
     existing = db.session.scalar(select(PrintJob).where(
         PrintJob.sale_id == sale.id, PrintJob.kind == JobKind.RECEIPT, PrintJob.copy.is_(False)))
     if existing is not None:
         return existing
-    config = settings()
+    return _job(JobKind.RECEIPT, None, user_id=user_id, sale_id=sale.id)
+
+
+def compose(job: PrintJob, config: PrinterSettings | None = None, *, keep: bool = True) -> list[dict]:
+    """A job's document; a receipt queued without one is composed from its sale (a sale never changes
+    once completed) and, with ``keep``, stored so it is fixed from then on."""
+    if job.document is not None:
+        return job.document
+    config = config or settings()
+    sale = db.session.get(Sale, job.sale_id)
     cash = any(p.method is PaymentMethod.CASH for p in sale.payments)
     blocks = document.receipt(sale, config.shop, config.columns, open_drawer=cash)
-    return _job(JobKind.RECEIPT, blocks, user_id=user_id, sale_id=sale.id, config=config)
+    if keep:
+        job.document = blocks
+    return blocks
+
+
+def compose_due(*, limit: int = 50) -> int:
+    """The print worker's first step each round: compose the receipts of the sales just made (a few at
+    most: the worker runs twice a second) and store them. Returns how many."""
+    set_read_only(True)  # looking takes no write lock (SQLite): the tills may be writing
+    ids = list(db.session.scalars(select(PrintJob.id).where(PrintJob.document.is_(None)).order_by(PrintJob.id)
+                                  .limit(limit)))
+    db.session.rollback()
+    set_read_only(False)
+    if ids:
+        config = settings()
+        for job in db.session.scalars(select(PrintJob).where(PrintJob.id.in_(ids))):
+            compose(job, config)
+        db.session.commit()
+    return len(ids)
 
 
 def reprint(sale: Sale, *, user_id: int) -> PrintJob:
@@ -131,12 +160,13 @@ def receipt_document(sale: Sale) -> tuple[list[dict], int]:
         PrintJob.sale_id == sale.id, PrintJob.kind == JobKind.RECEIPT, PrintJob.copy.is_(False)))
     config = settings()
     if job is not None:
-        return job.document, next((b["width"] for b in job.document if b["t"] == "rule"), config.columns)
+        blocks = compose(job, config, keep=False)  # a page only reads: the worker stores it
+        return blocks, next((b["width"] for b in blocks if b["t"] == "rule"), config.columns)
     return document.receipt(sale, config.shop, config.columns), config.columns
 
 
 def render_job(job: PrintJob, config: PrinterSettings) -> bytes:
-    return render.escpos_bytes(job.document, profile=config.profile, fs_dot=config.fs_dot)
+    return render.escpos_bytes(compose(job, config), profile=config.profile, fs_dot=config.fs_dot)
 
 
 # --- the worker's side --------------------------------------------------------------------------
@@ -152,7 +182,7 @@ def recover_interrupted() -> int:
     jobs = list(db.session.scalars(select(PrintJob).where(PrintJob.status == JobStatus.PRINTING)))
     for job in jobs:
         job.status = JobStatus.PENDING
-        job.document = document.repeated(job.document, REPEAT_MARK)
+        job.document = document.repeated(compose(job), REPEAT_MARK)
         audit.record("print.repeated", user_id=None, job=job.id, sale_id=job.sale_id)
     db.session.commit()
     return len(jobs)
@@ -187,6 +217,9 @@ def print_now(job: PrintJob) -> bool:
     The transaction is closed before the printer is contacted: a slow or hanging printer must never
     hold the database (on SQLite, the write lock the till needs)."""
     config = settings()
+    if job.document is None:  # not composed yet by the worker's first step: compose and keep it now
+        compose(job, config)
+        db.session.commit()
     data, job_id = render_job(job, config), job.id
     db.session.rollback()
     try:

@@ -17,4 +17,5 @@ class PrintWorker(QueueWorker):
         service.recover_interrupted()
 
     def step(self) -> None:
+        service.compose_due()  # the receipts of sales just made, composed after their commit
         service.process_due()

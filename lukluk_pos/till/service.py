@@ -460,6 +460,7 @@ def complete(till_id: int, user: User, *, key, payments: list[PaymentIn], buyer_
     opened = cash.session_for_sale(till_id)
     figures = totals(sale)
     rows = _settle(figures.total_minor, payments)
+    number = next_value("receipt")  # before the sale's fields change, so they are written in one UPDATE
 
     unique_ids = [line.item_id for line in sale.lines if line.item_id and line.item.kind is ItemKind.UNIQUE]
     now = utcnow()
@@ -480,6 +481,7 @@ def complete(till_id: int, user: User, *, key, payments: list[PaymentIn], buyer_
     for line, share, line_total in zip(sale.lines, figures.basket_shares, figures.line_totals):
         line.basket_discount_minor = share
         line.total_minor = line_total
+    set_committed_value(sale, "payments", [])  # an open basket has none: no query to find that out
     for row in rows:
         sale.payments.append(row)
     sale.subtotal_minor = figures.subtotal_minor
@@ -491,7 +493,7 @@ def complete(till_id: int, user: User, *, key, payments: list[PaymentIn], buyer_
     sale.completion_key = key
     sale.completed_at = now
     sale.session_id, sale.business_date = opened.id, opened.business_date
-    sale.number = next_value("receipt")
+    sale.number = number
     transition(sale, SaleStatus.COMPLETED)
     try:
         db.session.flush()
@@ -501,7 +503,6 @@ def complete(till_id: int, user: User, *, key, payments: list[PaymentIn], buyer_
         if done is None:
             raise
         return done
-    db.session.expire(sale, ["lines"])
     return sale
 
 

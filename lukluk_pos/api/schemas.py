@@ -146,9 +146,9 @@ class LineOut(BaseModel):
     display: dict[str, str] = Field(description="The same amounts formatted for the shop's language.")
 
 
-class BasketOut(BaseModel):
-    id: int | None
-    lines: list[LineOut]
+class BasketFigures(BaseModel):
+    """A basket's figures, as the till shows them."""
+
     subtotal_minor: int
     discount_minor: int
     discount_reason: str
@@ -157,7 +157,12 @@ class BasketOut(BaseModel):
     display: dict[str, str]
 
 
-class BasketChangeOut(BaseModel):
+class BasketOut(BasketFigures):
+    id: int | None
+    lines: list[LineOut]
+
+
+class BasketChangeOut(BasketFigures):
     """The basket after a line was added (or one more of a bulk item joined its line): that line and the
     basket's figures. The other lines are unchanged; GET /till/basket gives them all."""
 
@@ -165,12 +170,6 @@ class BasketChangeOut(BaseModel):
     line: LineOut
     line_count: int = Field(description="How many lines the basket has now: a till whose copy holds another "
                                         "number asks for the whole basket.")
-    subtotal_minor: int
-    discount_minor: int
-    discount_reason: str
-    total_minor: int
-    item_count: int
-    display: dict[str, str]
 
 
 class PaymentOut(BaseModel):

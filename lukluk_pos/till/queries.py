@@ -38,12 +38,15 @@ def basket(sale: Sale | None) -> dict:
             sale.lines, figures.gross, figures.line_discounts,
             [g - d for g, d in zip(figures.gross, figures.line_discounts)])
     ]
+    return {"id": sale.id, "lines": lines,
+            **_figures(sale, figures, sum(line.quantity for line in sale.lines))}
+
+
+def _figures(sale: Sale, figures: pricing.Totals, item_count: int) -> dict:
     return {
-        "id": sale.id, "lines": lines, "subtotal_minor": figures.subtotal_minor,
-        "discount_minor": figures.discount_minor, "discount_reason": sale.discount_reason,
-        "total_minor": figures.total_minor, "item_count": sum(line.quantity for line in sale.lines),
-        "display": {"subtotal": format_money(figures.subtotal_minor),
-                    "discount": format_money(figures.discount_minor),
+        "subtotal_minor": figures.subtotal_minor, "discount_minor": figures.discount_minor,
+        "discount_reason": sale.discount_reason, "total_minor": figures.total_minor, "item_count": item_count,
+        "display": {"subtotal": format_money(figures.subtotal_minor), "discount": format_money(figures.discount_minor),
                     "total": format_money(figures.total_minor)},
     }
 
@@ -58,14 +61,8 @@ def change(line: SaleLine) -> dict:
     figures = pricing.price([pricing.LineIn(*row) for row in rows], sale.discount_percent, sale.discount_amount_minor)
     gross = line.unit_price_minor * line.quantity
     discount = pricing.discount_amount(gross, line.discount_percent, line.discount_amount_minor)
-    return {
-        "id": sale.id, "line": _line(line, gross, discount, gross - discount), "line_count": len(rows),
-        "subtotal_minor": figures.subtotal_minor, "discount_minor": figures.discount_minor,
-        "discount_reason": sale.discount_reason, "total_minor": figures.total_minor,
-        "item_count": sum(row.quantity for row in rows),
-        "display": {"subtotal": format_money(figures.subtotal_minor), "discount": format_money(figures.discount_minor),
-                    "total": format_money(figures.total_minor)},
-    }
+    return {"id": sale.id, "line": _line(line, gross, discount, gross - discount), "line_count": len(rows),
+            **_figures(sale, figures, sum(row.quantity for row in rows))}
 
 
 def sale(doc: Sale, *, with_refundable: bool = False) -> dict:

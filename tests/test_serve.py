@@ -1,0 +1,67 @@
+"""The server as `make run` starts it: `python -m lukluk_pos.serve` on a migrated shop file."""
+from __future__ import annotations
+
+import gc
+import http.client
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from lukluk_pos import serve
+from lukluk_pos.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_start_freezes_what_start_up_built_and_leaves_the_collector_on(monkeypatch, tmp_path, sqlite_template):
+    monkeypatch.setenv("LUKLUK_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("LUKLUK_DATABASE_URL", f"sqlite:///{sqlite_template}")
+    try:
+        app = serve.start()
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > 50_000  # modules, mappers, routes: out of every later collection
+        assert "migrate" not in app.extensions  # the server never migrates (`make run` did, before it)
+        assert all(m.configured for m in db.Model.registry.mappers)  # at start-up, not by the first request
+    finally:
+        gc.unfreeze()
+        gc.enable()
+
+
+def test_the_server_process_answers_the_sign_in_page_and_stops_on_sigterm(tmp_path, sqlite_template):
+    shutil.copy(sqlite_template, tmp_path / "shop.db")  # the print and KSeF workers start on it too
+    port = _free_port()
+    env = os.environ | {"LUKLUK_INSTANCE_PATH": str(tmp_path / "instance"), "LUKLUK_PORT": str(port),
+                        "LUKLUK_DATABASE_URL": f"sqlite:///{tmp_path / 'shop.db'}", "LUKLUK_PRINTER": "preview"}
+    output = tmp_path / "serve.log"
+    with output.open("wb") as log:
+        process = subprocess.Popen([sys.executable, "-m", "lukluk_pos.serve"], cwd=ROOT, env=env, stdout=log,
+                                   stderr=subprocess.STDOUT)
+    try:
+        deadline, status = time.monotonic() + 60, None
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("GET", "/sign-in")
+                response = conn.getresponse()
+                status = response.status
+                response.read()
+                conn.close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        # A shop that is not set up sends every page to the set-up form.
+        assert status == 302, output.read_text()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)

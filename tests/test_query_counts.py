@@ -46,6 +46,32 @@ def test_a_scan_costs_the_same_queries_into_a_long_basket(app, client, sign_in, 
     assert long_answer <= short_answer + 16, (short_answer, long_answer)
 
 
+def test_a_completion_reads_the_basket_in_one_statement_whatever_its_length(app, client, sign_in, make_item):
+    """The basket, its lines and their items come in one query (locked on the basket's row); the lines'
+    totals are written in one batched UPDATE, so a 20-line basket costs the statements of a 1-line one."""
+    sign_in("Ania")
+    codes = [make_item(description=f"Płyta {n}", category="Książki", price_minor=300)["code"] for n in range(22)]
+
+    def complete(key, scanned) -> list[str]:
+        for code in scanned:
+            assert client.post("/api/v1/till/basket/lines", json={"code": code}).status_code == 201
+        with statements(app) as seen:
+            response = client.post("/api/v1/till/basket/complete",
+                                   json={"key": key, "payments": [{"method": "cash"}]})
+            assert response.status_code == 200, response.json
+        return [" ".join(s.split()[:4]) for s in seen]
+
+    complete("query-count-0", codes[:1])  # the shop's first receipt number makes its counter's row
+    short = complete("query-count-1", codes[1:2])
+    long = complete("query-count-2", codes[2:])
+    reads = [s for s in short if s.startswith("SELECT")]
+    # The sign-in, the key, the basket with its lines and items, the till's session, the shop, the receipt's job.
+    assert len(reads) == 6, short
+    assert len(short) <= 13, short
+    assert len(long) == len(short), (short, long)
+    assert sum(s.startswith("UPDATE sale_line") for s in long) == 1
+
+
 def test_the_dashboard_counts_rotation_without_loading_the_items(app, client, sign_in, make_item):
     from datetime import timedelta
 

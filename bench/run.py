@@ -28,7 +28,7 @@ from lukluk_pos.auth.access import Access
 from lukluk_pos.core.progress import Progress
 from lukluk_pos.extensions import db
 
-from . import waits
+from . import minimal, waits
 
 DESCRIPTIONS = ["Sukienka lniana", "Koszula w kratę", "Powieść kryminalna", "Wazon kryształowy", "Filiżanka Ćmielów",
                 "Płyta winylowa jazz", "Puzzle 1000 el.", "Lampa stołowa", "Sweter wełniany", "Botki skórzane",
@@ -293,7 +293,10 @@ class DeviceClock:
             setattr(self.cls, name, original)
 
 
-def measure(app, label: str, *, rounds: int) -> dict:
+def measure(app, label: str, *, rounds: int, references: dict | None = None) -> dict:
+    """Each round: the bare route, a scan, the sale's completion, a search; and, right after the
+    completion, one sale of each reference app in ``references`` (name → URL), so the completion and its
+    reference are timed at the same moments of a shared, noisy machine."""
     from lukluk_pos.auth.models import User
     from lukluk_pos.printing.worker import PrintWorker
     from lukluk_pos.serve import background_server
@@ -309,6 +312,8 @@ def measure(app, label: str, *, rounds: int) -> dict:
         client = Client(int(url.rsplit(":", 1)[1]))
         client.sign_in(user_id)
         samples = {"bare": [], "scan": [], "complete_sale": [], "search": []}
+        others = {name: Client(int(address.rsplit(":", 1)[1])) for name, address in (references or {}).items()}
+        samples |= {f"reference_{name}": [] for name in others}
         rng = random.Random(7)
 
         def check(expected):
@@ -327,6 +332,9 @@ def measure(app, label: str, *, rounds: int) -> dict:
             key = f"bench-{label}-{n:06d}"
             done = timed(lambda key=key: ok("POST", "/api/v1/till/basket/complete",
                                      {"key": key, "payments": [{"method": "cash", "tendered": 2000}]}))
+            reference_times = {}
+            for name, other in others.items():
+                reference_times[name] = timed(lambda other=other: _reference_sale(other))
             word = rng.choice(SEARCH_WORDS)
             search = timed(lambda word=word: ok("GET", f"/api/v1/items/search?q={quote(word)}"))
             if not warm:
@@ -334,9 +342,13 @@ def measure(app, label: str, *, rounds: int) -> dict:
                 samples["scan"].append(scan)
                 samples["complete_sale"].append(done)
                 samples["search"].append(search)
+                for name, took in reference_times.items():
+                    samples[f"reference_{name}"].append(took)
             bar.advance()
         bar.finish()
         client.close()
+        for other in others.values():
+            other.close()
     with app.app_context():  # the last sales' receipts are composed within a round or two of the worker
         deadline = time.monotonic() + 10
         while (unwritten := db.session.scalar(text("SELECT count(*) FROM print_job WHERE document IS NULL"))) \
@@ -351,6 +363,12 @@ def measure(app, label: str, *, rounds: int) -> dict:
     for op in ("scan", "complete_sale", "search"):
         results[op]["ratio_to_bare"] = round(results[op]["p99_ms"] / bare_p99, 2) if bare_p99 else None
     return results
+
+
+def _reference_sale(client) -> None:
+    status, data = client.request("POST", "/sale", body={})
+    if status != 200:
+        raise SystemExit(f"the reference sale answered {status}: {data[:200]!r}")
 
 
 def fiscal_share(results: dict, device_seconds: float, sales: int) -> dict:
@@ -464,7 +482,8 @@ def floors(results: dict) -> dict:
         "day close, five-year shop (ms)": (w["close_five_year"]["close_ms"], 500, "ms"),
         "scan into 100 lines / into an empty basket (p50)": (
             w["scan_100_line_basket"]["p50_ms"] / w["scan_empty_basket"]["p50_ms"], 2, "×"),
-        "complete sale / minimal sale (p50)": (five["complete_sale"]["p50_ms"] / w["minimal_sale"]["p50_ms"], 2.5, "×"),
+        "complete sale / minimal sale (p50)": (
+            five["complete_sale"]["p50_ms"] / five["reference_minimal"]["p50_ms"], 2.5, "×"),
         "start-up to the first answer (s)": (w["server"]["startup_s"], 1, "s"),
         "server RSS after the manager's pages (MB)": (w["server"]["rss_after_manager_pages_mb"], 120, "MB"),
     }
@@ -495,7 +514,7 @@ def main(argv=None) -> int:
         empty = build_app(Path(tmp) / "empty")
         set_up(empty)
         results["empty"] = measure(empty, "empty", rounds=args.rounds)
-        results["waits"] = {"minimal_sale": summarise(waits.minimal_sale(Client, Path(tmp), rounds=args.rounds))}
+        results["waits"] = {}
         results["waits"]["close_empty"] = waits.day_close(empty, Client, _today(empty))
         print("Empty shop, fiscal printer (emulator):", flush=True)
         fiscal = build_app(Path(tmp) / "fiscal")
@@ -515,7 +534,17 @@ def main(argv=None) -> int:
         load_history(big, items=args.items, sales=args.sales)
         close_history(big)
         print(f"  loaded in {time.perf_counter() - started:.0f} s", flush=True)
-        results["five_year"] = measure(big, "five_year", rounds=args.rounds)
+        from lukluk_pos.serve import background_server
+
+        # The references, served the same way beside the shop, each timed right after each completion.
+        with background_server(minimal.app_for(str(Path(tmp) / "minimal.db"))) as raw, \
+                background_server(minimal.orm_app_for(str(Path(tmp) / "minimal-orm.db"))) as orm:
+            results["five_year"] = measure(big, "five_year", rounds=args.rounds,
+                                           references={"minimal": raw, "minimal_orm": orm})
+        results["meta_references"] = {
+            "complete / minimal ORM sale (p50), not a floor": round(
+                results["five_year"]["complete_sale"]["p50_ms"] / results["five_year"]["reference_minimal_orm"]["p50_ms"],
+                2)}
         results["five_year_reports"] = measure_reports(big, rounds=max(args.rounds // 10, 10))
         results["five_year_reports"] |= measure_manager(big, rounds=max(args.rounds // 10, 10))
         long = waits.long_basket(big, Client, fresh_stock(big, 40 + 100 + 60))
@@ -532,18 +561,22 @@ def main(argv=None) -> int:
                            "python": sys.version.split()[0], "when": datetime.now().isoformat(timespec="seconds")}
 
     print()
-    print(f"{'shop':<10} {'operation':<14} {'p50 ms':>8} {'p99 ms':>8} {'p99/bare':>9}")
+    print(f"{'shop':<10} {'operation':<22} {'p50 ms':>8} {'p99 ms':>8} {'p99/bare':>9}")
     for shop in ("empty", "five_year"):
-        for op in ("bare", "scan", "complete_sale", "search"):
+        for op in ("bare", "scan", "complete_sale", "search", "reference_minimal", "reference_minimal_orm"):
+            if op not in results[shop]:
+                continue
             r = results[shop][op]
             ratio = f"{r['ratio_to_bare']:.2f}" if "ratio_to_bare" in r else "-"
-            print(f"{shop:<10} {op:<14} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {ratio:>9}")
+            print(f"{shop:<10} {op:<22} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f} {ratio:>9}")
     for op, r in results["five_year_reports"].items():
-        print(f"{'five_year':<10} {op:<18} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f}")
+        print(f"{'five_year':<10} {op:<22} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f}")
     growth = {op: round(results["five_year"][op]["p99_ms"] / results["empty"][op]["p99_ms"], 2)
               for op in ("scan", "complete_sale", "search")}
     results["meta"]["p99_five_year_over_empty"] = growth
     print("p99 five-year / empty:", growth)
+    print("complete / the ORM's minimal sale (p50), for context:",
+          results["meta_references"]["complete / minimal ORM sale (p50), not a floor"])
     results["floors"] = floors(results)
     print()
     print(f"{'floor (speed issue)':<48} {'measured':>12} {'limit':>10}  ")

@@ -32,26 +32,6 @@ def sign_in_manager(client, app, password: str = "bench-password") -> None:
     assert status == 302, status
 
 
-def minimal_sale(client_cls, folder: Path, *, rounds: int) -> dict:
-    """The reference for a completed sale: ``bench/minimal.py`` served the same way, timed the same way."""
-    from lukluk_pos.serve import background_server
-
-    from .minimal import app_for
-
-    samples = []
-    with background_server(app_for(str(folder / "minimal.db"))) as url:
-        client = client_cls(int(url.rsplit(":", 1)[1]))
-        for n in range(rounds + 20):
-            start = time.perf_counter()
-            status, _ = client.request("POST", "/sale", body={})
-            took = (time.perf_counter() - start) * 1000
-            assert status == 200, status
-            if n >= 20:
-                samples.append(took)
-        client.close()
-    return samples
-
-
 def long_basket(app, client_cls, codes: list[str], *, empty_rounds: int = 40) -> dict:
     """Scans into an empty basket (scan one, void) against scans into a basket already 100 lines long."""
     from lukluk_pos.auth.models import User

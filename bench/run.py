@@ -28,7 +28,7 @@ from lukluk_pos.auth.access import Access
 from lukluk_pos.core.progress import Progress
 from lukluk_pos.extensions import db
 
-from . import minimal, waits
+from . import minimal, minimal_orm, waits
 
 DESCRIPTIONS = ["Sukienka lniana", "Koszula w kratę", "Powieść kryminalna", "Wazon kryształowy", "Filiżanka Ćmielów",
                 "Płyta winylowa jazz", "Puzzle 1000 el.", "Lampa stołowa", "Sweter wełniany", "Botki skórzane",
@@ -538,7 +538,7 @@ def main(argv=None) -> int:
 
         # The references, served the same way beside the shop, each timed right after each completion.
         with background_server(minimal.app_for(str(Path(tmp) / "minimal.db"))) as raw, \
-                background_server(minimal.orm_app_for(str(Path(tmp) / "minimal-orm.db"))) as orm:
+                background_server(minimal_orm.orm_app_for(str(Path(tmp) / "minimal-orm.db"))) as orm:
             results["five_year"] = measure(big, "five_year", rounds=args.rounds,
                                            references={"minimal": raw, "minimal_orm": orm})
         results["meta_references"] = {

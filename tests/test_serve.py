@@ -62,6 +62,13 @@ def test_the_server_process_answers_the_sign_in_page_and_stops_on_sigterm(tmp_pa
                 time.sleep(0.05)
         # A shop that is not set up sends every page to the set-up form.
         assert status == 302, output.read_text()
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("GET", "/setup")
+        response = conn.getresponse()
+        assert response.status == 200 and "LukLuk" in response.read().decode()
+        conn.close()
+        # The page's template was compiled once and kept for the next start.
+        assert list((tmp_path / "instance" / "template-cache").iterdir())
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(30)

@@ -119,18 +119,14 @@ def _database(kind: str, folder: Path):
         admin.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 class Server:
     """The shop's app under waitress in its own process, started again after each kill."""
 
     def __init__(self, instance: Path, url: str, device_spec: str):
+        from bench.waits import free_port
+
         self.args = [sys.executable, "-c", SERVER, str(instance), url, device_spec]
-        self.port = _free_port()
+        self.port = free_port()
         self.process: subprocess.Popen | None = None
         self.log = open(instance.parent / "server.log", "a")  # noqa: SIM115 — kept open across restarts
 

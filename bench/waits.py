@@ -117,7 +117,8 @@ def _exact_count(app) -> dict[str, str]:
     return counts
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now (the bench's and the tests' server processes)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -162,7 +163,7 @@ def server_process(app, client_cls, pages: list[str], *, rounds: int = 5) -> dic
                    cwd=Path(__file__).resolve().parent.parent)
     starts, minimal_starts = [], []
     for n in range(3):
-        port = _free_port()
+        port = free_port()
         process, seconds = _first_answer([sys.executable, "-m", "lukluk_pos.serve"],
                                          env | {"LUKLUK_PORT": str(port)}, port, "/sign-in")
         starts.append(seconds)
@@ -178,7 +179,7 @@ def server_process(app, client_cls, pages: list[str], *, rounds: int = 5) -> dic
             results["rss_after_manager_pages_mb"] = round(_rss_mb(process.pid), 1)
         process.terminate()
         process.wait(30)
-        port = _free_port()
+        port = free_port()
         process, seconds = _first_answer([sys.executable, "-m", "bench.minimal", str(folder / "minimal-start.db"),
                                           str(port)], env, port, "/ping")
         minimal_starts.append(seconds)

@@ -6,22 +6,16 @@ import http.client
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from bench.waits import free_port
 from lukluk_pos import serve
 from lukluk_pos.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_start_freezes_what_start_up_built_and_leaves_the_collector_on(monkeypatch, tmp_path, sqlite_template):
@@ -40,7 +34,7 @@ def test_start_freezes_what_start_up_built_and_leaves_the_collector_on(monkeypat
 
 def test_the_server_process_answers_the_sign_in_page_and_stops_on_sigterm(tmp_path, sqlite_template):
     shutil.copy(sqlite_template, tmp_path / "shop.db")  # the print and KSeF workers start on it too
-    port = _free_port()
+    port = free_port()
     env = os.environ | {"LUKLUK_INSTANCE_PATH": str(tmp_path / "instance"), "LUKLUK_PORT": str(port),
                         "LUKLUK_DATABASE_URL": f"sqlite:///{tmp_path / 'shop.db'}", "LUKLUK_PRINTER": "preview"}
     output = tmp_path / "serve.log"

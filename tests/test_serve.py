@@ -4,12 +4,15 @@ from __future__ import annotations
 import gc
 import http.client
 import os
+import platform
 import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from bench.waits import free_port
 from lukluk_pos import serve
@@ -30,6 +33,11 @@ def test_start_freezes_what_start_up_built_and_leaves_the_collector_on(monkeypat
     finally:
         gc.unfreeze()
         gc.enable()
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the malloc arena cap is glibc's")
+def test_the_server_threads_share_two_malloc_arenas_on_glibc():
+    assert serve._two_malloc_arenas() is True
 
 
 def test_the_server_process_answers_the_sign_in_page_and_stops_on_sigterm(tmp_path, sqlite_template):

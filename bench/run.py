@@ -332,9 +332,7 @@ def measure(app, label: str, *, rounds: int, references: dict | None = None) -> 
             key = f"bench-{label}-{n:06d}"
             done = timed(lambda key=key: ok("POST", "/api/v1/till/basket/complete",
                                      {"key": key, "payments": [{"method": "cash", "tendered": 2000}]}))
-            reference_times = {}
-            for name, other in others.items():
-                reference_times[name] = timed(lambda other=other: _reference_sale(other))
+            reference_times = {name: timed(lambda other=other: _reference_sale(other)) for name, other in others.items()}
             word = rng.choice(SEARCH_WORDS)
             search = timed(lambda word=word: ok("GET", f"/api/v1/items/search?q={quote(word)}"))
             if not warm:
@@ -514,8 +512,7 @@ def main(argv=None) -> int:
         empty = build_app(Path(tmp) / "empty")
         set_up(empty)
         results["empty"] = measure(empty, "empty", rounds=args.rounds)
-        results["waits"] = {}
-        results["waits"]["close_empty"] = waits.day_close(empty, Client, _today(empty))
+        results["waits"] = {"close_empty": waits.day_close(empty, Client, _today(empty))}
         print("Empty shop, fiscal printer (emulator):", flush=True)
         fiscal = build_app(Path(tmp) / "fiscal")
         set_up(fiscal)

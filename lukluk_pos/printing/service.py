@@ -85,13 +85,18 @@ def _job(kind: JobKind, blocks: list[dict] | None, *, user_id: int | None, sale_
     return job
 
 
+def receipt_job(sale: Sale) -> PrintJob | None:
+    """The sale's receipt as first queued (not a KOPIA), if it was."""
+    return db.session.scalar(select(PrintJob).where(
+        PrintJob.sale_id == sale.id, PrintJob.kind == JobKind.RECEIPT, PrintJob.copy.is_(False)))
+
+
 def queue_receipt(sale: Sale, *, user_id: int | None) -> PrintJob:
     """The receipt of a just-completed sale or refund, printed once: a repeated completion request
     finds the job already made. Queued in the sale's transaction with no document: the receipt is
     composed from the committed sale afterwards (``compose``), off the till's request. Cash opens the
     drawer."""
-    existing = db.session.scalar(select(PrintJob).where(
-        PrintJob.sale_id == sale.id, PrintJob.kind == JobKind.RECEIPT, PrintJob.copy.is_(False)))
+    existing = receipt_job(sale)
     if existing is not None:
         return existing
     return _job(JobKind.RECEIPT, None, user_id=user_id, sale_id=sale.id)
@@ -156,8 +161,7 @@ def queue_document(kind: JobKind, blocks: list[dict], *, user_id: int | None) ->
 
 def receipt_document(sale: Sale) -> tuple[list[dict], int]:
     """What the paper receipt said (the first job's document), or what it would say; and its width."""
-    job = db.session.scalar(select(PrintJob).where(
-        PrintJob.sale_id == sale.id, PrintJob.kind == JobKind.RECEIPT, PrintJob.copy.is_(False)))
+    job = receipt_job(sale)
     config = settings()
     if job is not None:
         blocks = compose(job, config, keep=False)  # a page only reads: the worker stores it

@@ -61,6 +61,18 @@ def test_completion_is_idempotent_by_key(ania, make_item):
     assert db.session.scalar(select(func.count()).select_from(Sale)) == 1
 
 
+def test_only_the_transaction_that_completed_a_sale_counts_it_as_completed_here(ania, make_item):
+    # The receipt is queued without looking for an earlier one only when this is true; one session (as
+    # in a test holding its app context) must not carry it into a later request's repeated key.
+    till.add_code(TILL, ania, make_item()["code"])
+    first = till.complete(TILL, ania, key="here-key-123", payments=[till.PaymentIn(CARD)])
+    assert till.completed_here(first)
+    db.session.commit()
+    assert not till.completed_here(first)
+    again = till.complete(TILL, ania, key="here-key-123", payments=[till.PaymentIn(CARD)])
+    assert again is first and not till.completed_here(again)
+
+
 def test_split_payment_card_then_cash_with_change(ania):
     till.add_open_price(TILL, ania, category_id=category().id, price=4000)
     sale = till.complete(TILL, ania, key="split-12345", payments=[

@@ -146,7 +146,8 @@ def complete(data: CompleteIn):
     sale = till.complete(_till_id(), g.user, key=data.key, payments=payments, buyer_nip=data.buyer_nip,
                          basket_id=data.basket_id)
     if not fiscal.printer_mode(current_shop()):  # the request's cached settings: no query on the till's path
-        printing.queue_receipt(sale, user_id=g.user.id)  # printed after the commit, by the print worker
+        # Printed after the commit, by the print worker; a fresh completion has no receipt to look for.
+        printing.queue_receipt(sale, user_id=g.user.id, fresh=till.completed_here(sale))
         return SaleOut.model_validate(queries.sale(sale))
     # Fiscal-printer mode: the sale is committed with its registration, then the device prints the receipt.
     try:

@@ -91,12 +91,12 @@ def receipt_job(sale: Sale) -> PrintJob | None:
         PrintJob.sale_id == sale.id, PrintJob.kind == JobKind.RECEIPT, PrintJob.copy.is_(False)))
 
 
-def queue_receipt(sale: Sale, *, user_id: int | None) -> PrintJob:
+def queue_receipt(sale: Sale, *, user_id: int | None, fresh: bool = False) -> PrintJob:
     """The receipt of a just-completed sale or refund, printed once: a repeated completion request
-    finds the job already made. Queued in the sale's transaction with no document: the receipt is
-    composed from the committed sale afterwards (``compose``), off the till's request. Cash opens the
-    drawer."""
-    existing = receipt_job(sale)
+    finds the job already made (``fresh``: this transaction completed the sale, so there is none to
+    look for). Queued in the sale's transaction with no document: the receipt is composed from the
+    committed sale afterwards (``compose``), off the till's request. Cash opens the drawer."""
+    existing = None if fresh else receipt_job(sale)
     if existing is not None:
         return existing
     return _job(JobKind.RECEIPT, None, user_id=user_id, sale_id=sale.id)

@@ -510,7 +510,18 @@ def complete(till_id: int, user: User, *, key, payments: list[PaymentIn], buyer_
         if done is None:
             raise
         return done
+    db.session.info[_COMPLETED_HERE] = (db.session().get_transaction(), sale.id)
     return sale
+
+
+_COMPLETED_HERE = "lukluk_completed_here"
+
+
+def completed_here(sale: Sale) -> bool:
+    """Whether the session's current transaction is the one that completed ``sale`` (not a repeated key
+    that found it done): then nothing else can have been made for it yet, such as its receipt."""
+    transaction, sale_id = db.session.info.get(_COMPLETED_HERE, (None, None))
+    return sale_id == sale.id and transaction is not None and transaction is db.session().get_transaction()
 
 
 def _settle(total_minor: int, payments: list[PaymentIn]) -> list[Payment]:

@@ -1,13 +1,15 @@
-"""The reference the benchmark compares against: the least a Flask app on SQLite can do for a sale.
+"""The least a Flask app on SQLite can do for a sale, with sqlite3 and no ORM.
 
 One file in WAL mode with ``synchronous=FULL`` (as the shop's), three tables, and a sale that writes
 its row, one line and one payment in one transaction and answers JSON. ``python -m bench.minimal
-DB PORT`` serves it with waitress (the start-up reference); ``app_for(path)`` gives it to the bench's
-in-process server (the sale reference, and the floor's). It is not the shop: no sign-in, no basket,
-no receipt.
+DB PORT`` serves it with waitress (the start-up and memory reference); ``app_for(path)`` gives it to
+the bench's in-process server, where its sale is timed beside each completion and reported for
+context. It is not the shop: no sign-in, no basket, no receipt.
 
-``bench/minimal_orm.py`` writes the same sale through Flask-SQLAlchemy's ORM, for context (it is kept
-apart so this module's start-up and memory stay the reference's: Flask and sqlite3 only).
+The completion's floor is measured against ``bench/minimal_orm.py``: the same sale on the design
+card's stack (Flask-SQLAlchemy), which is what the speed issue's reference measured (see
+docs/performance.md, "Which minimal sale"). It is kept apart so this module's start-up and memory stay
+Flask and sqlite3 only.
 """
 from __future__ import annotations
 

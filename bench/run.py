@@ -480,8 +480,11 @@ def floors(results: dict) -> dict:
         "day close, five-year shop (ms)": (w["close_five_year"]["close_ms"], 500, "ms"),
         "scan into 100 lines / into an empty basket (p50)": (
             w["scan_100_line_basket"]["p50_ms"] / w["scan_empty_basket"]["p50_ms"], 2, "×"),
-        "complete sale / minimal sale (p50)": (
-            five["complete_sale"]["p50_ms"] / five["reference_minimal"]["p50_ms"], 2.5, "×"),
+        # The issue's "minimal Flask + SQLite WAL sale" (5.1 ms p50 where it was measured) is the sale
+        # written on the design card's stack, Flask-SQLAlchemy: bench/minimal_orm.py (4.5-5.3 ms here).
+        # The raw sqlite3 sale (bench/minimal.py, 1.6-1.9 ms) is reported beside it, not as the floor.
+        "complete sale / minimal Flask-SQLAlchemy sale (p50)": (
+            five["complete_sale"]["p50_ms"] / five["reference_minimal_orm"]["p50_ms"], 2.5, "×"),
         "start-up to the first answer (s)": (w["server"]["startup_s"], 1, "s"),
         "server RSS after the manager's pages (MB)": (w["server"]["rss_after_manager_pages_mb"], 120, "MB"),
     }
@@ -539,8 +542,8 @@ def main(argv=None) -> int:
             results["five_year"] = measure(big, "five_year", rounds=args.rounds,
                                            references={"minimal": raw, "minimal_orm": orm})
         results["meta_references"] = {
-            "complete / minimal ORM sale (p50), not a floor": round(
-                results["five_year"]["complete_sale"]["p50_ms"] / results["five_year"]["reference_minimal_orm"]["p50_ms"],
+            "complete / raw sqlite3 sale (p50), not a floor": round(
+                results["five_year"]["complete_sale"]["p50_ms"] / results["five_year"]["reference_minimal"]["p50_ms"],
                 2)}
         results["five_year_reports"] = measure_reports(big, rounds=max(args.rounds // 10, 10))
         results["five_year_reports"] |= measure_manager(big, rounds=max(args.rounds // 10, 10))
@@ -572,8 +575,8 @@ def main(argv=None) -> int:
               for op in ("scan", "complete_sale", "search")}
     results["meta"]["p99_five_year_over_empty"] = growth
     print("p99 five-year / empty:", growth)
-    print("complete / the ORM's minimal sale (p50), for context:",
-          results["meta_references"]["complete / minimal ORM sale (p50), not a floor"])
+    print("complete / the raw sqlite3 sale (p50), for context:",
+          results["meta_references"]["complete / raw sqlite3 sale (p50), not a floor"])
     results["floors"] = floors(results)
     print()
     print(f"{'floor (speed issue)':<48} {'measured':>12} {'limit':>10}  ")

@@ -582,7 +582,7 @@ def main(argv=None) -> int:
     print(f"{'floor (speed issue)':<48} {'measured':>12} {'limit':>10}  ")
     for name, (value, limit, unit, ok) in results["floors"].items():
         shown = "not measured" if value is None else f"{value:>10.2f}{unit:<2}"
-        print(f"{name:<48} {shown:>12} {limit:>8}{unit:<2} {'ok' if ok else 'NOT MET'}")
+        print(f"{name:<52} {shown:>12} {limit:>8}{unit:<2} {'ok' if ok else 'NOT MET'}")
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     print(f"written to {args.out}")
     return 0

@@ -579,7 +579,7 @@ def main(argv=None) -> int:
           results["meta_references"]["complete / raw sqlite3 sale (p50), not a floor"])
     results["floors"] = floors(results)
     print()
-    print(f"{'floor (speed issue)':<48} {'measured':>12} {'limit':>10}  ")
+    print(f"{'floor (speed issue)':<52} {'measured':>12} {'limit':>10}  ")
     for name, (value, limit, unit, ok) in results["floors"].items():
         shown = "not measured" if value is None else f"{value:>10.2f}{unit:<2}"
         print(f"{name:<52} {shown:>12} {limit:>8}{unit:<2} {'ok' if ok else 'NOT MET'}")

@@ -166,6 +166,30 @@ def test_a_fiscal_register_shop_prints_no_niefiskalny(app, client, sign_in, make
         assert "NIEFISKALNY" not in [b.get("text") for b in job.document]
 
 
+def test_the_worker_composes_without_the_write_lock_and_keeps_a_document_stored_meanwhile(app, client, sign_in,
+                                                                                         make_item, monkeypatch):
+    sign_in("Ania")
+    sell(client, make_item)
+    composing = service.compose
+    stored_meanwhile = [{"t": "text", "text": "stored by a reader"}]
+
+    def compose_while_a_till_writes(job, config=None, *, keep=True):
+        # While the worker composes, another connection writes (a till completing a sale; here a reader
+        # storing this receipt): it must not wait for the worker, whose transaction only reads.
+        with db.engine.connect() as other:
+            other.execute(PrintJob.__table__.update().where(PrintJob.__table__.c.id == job.id)
+                          .values(document=stored_meanwhile))
+            other.commit()
+        return composing(job, config, keep=keep)
+
+    monkeypatch.setattr(service, "compose", compose_while_a_till_writes)
+    with app.app_context():
+        db.engine.dispose()  # the test's connections start fresh, with the busy timeout the app sets
+        assert service.compose_due() == 0  # the reader's document stays
+        db.session.expire_all()
+        assert db.session.scalar(select(PrintJob)).document == stored_meanwhile
+
+
 def test_a_repeated_completion_prints_one_receipt(app, client, sign_in, make_item):
     sign_in("Ania")
     sell(client, make_item, key="twice-00001")

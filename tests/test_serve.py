@@ -74,3 +74,38 @@ def test_the_server_process_answers_the_sign_in_page_and_stops_on_sigterm(tmp_pa
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(30)
+
+
+def test_a_sqlite_server_starts_without_the_postgresql_dialect(tmp_path, sqlite_template):
+    # The partial indexes name PostgreSQL's condition only when a PostgreSQL engine is configured: the
+    # dialect is 60 ms of the counter PC's start-up.
+    env = os.environ | {"LUKLUK_INSTANCE_PATH": str(tmp_path / "instance"),
+                        "LUKLUK_DATABASE_URL": f"sqlite:///{sqlite_template}"}
+    code = "import sys; from lukluk_pos.serve import start; start(); print('sqlalchemy.dialects.postgresql' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "False", done.stderr
+
+
+def test_the_partial_indexes_carry_their_condition_on_either_database(app):
+    # In a fresh process, as `flask db` or a new server builds the app (the models are imported after
+    # the engine is configured).
+    code = """import sys
+from sqlalchemy.schema import CreateIndex
+from lukluk_pos import create_app
+from lukluk_pos.core.db import PARTIAL_INDEXES
+from lukluk_pos.extensions import db
+app = create_app(migrations=False)
+with app.app_context():
+    for index in PARTIAL_INDEXES:
+        print(index.name, "|", " ".join(str(CreateIndex(index).compile(dialect=db.engine.dialect)).split()))
+"""
+    env = os.environ | {"LUKLUK_INSTANCE_PATH": app.instance_path,
+                        "LUKLUK_DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"]}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    ddl = dict(line.split(" | ", 1) for line in done.stdout.splitlines())
+    assert ddl == {
+        "ix_item_in_stock": "CREATE INDEX ix_item_in_stock ON item (id) WHERE status = 'in_stock'",
+        "ux_till_session_open": "CREATE UNIQUE INDEX ux_till_session_open ON till_session (till_id) WHERE status = 'open'",
+        "ix_sale_open_basket": "CREATE INDEX ix_sale_open_basket ON sale (till_id) WHERE status = 'open'",
+        "ix_print_job_to_compose": "CREATE INDEX ix_print_job_to_compose ON print_job (id) WHERE document IS NULL",
+    }, done.stderr

@@ -11,9 +11,10 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, ForeignKey, Index, String, literal_column, text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Date, ForeignKey, Index, String, literal_column
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..core.db import partial_index
 from ..core.models import utcnow
 from ..extensions import db
 
@@ -72,8 +73,7 @@ class TillSession(db.Model):
 
     __table_args__ = (
         # One open session per till, enforced by the database itself.
-        Index("ux_till_session_open", "till_id", unique=True, sqlite_where=text("status = 'open'"),
-              postgresql_where=text("status = 'open'")),
+        partial_index("ux_till_session_open", "till_id", unique=True, where="status = 'open'"),
         CheckConstraint("float_minor >= 0", name="float_nonnegative"),
     )
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, false, literal_column, text
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, false, literal_column
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..core.db import partial_index
 from ..core.models import utcnow
 from ..extensions import db
 
@@ -102,8 +103,7 @@ class Item(db.Model):
         Index("ix_item_status_category", "status", "category_id", "created_at", "kind", "marked_down_at"),
         # What is on sale is a small part of years of stock: the till's search walks this partial
         # index newest first and stops at the first matches (queries compare with IN_STOCK_SQL).
-        Index("ix_item_in_stock", "id", sqlite_where=text("status = 'in_stock'"),
-              postgresql_where=text("status = 'in_stock'")),
+        partial_index("ix_item_in_stock", "id", where="status = 'in_stock'"),
     )
 
 

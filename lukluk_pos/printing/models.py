@@ -4,9 +4,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..core.db import partial_index
 from ..core.models import utcnow
 from ..extensions import db
 
@@ -56,6 +57,5 @@ class PrintJob(db.Model):
     __table_args__ = (
         Index("ix_print_job_status_next", "status", "next_attempt_at"),
         # The receipts still to compose: a few at most, found without reading the whole queue's history.
-        Index("ix_print_job_to_compose", "id", sqlite_where=text("document IS NULL"),
-              postgresql_where=text("document IS NULL")),
+        partial_index("ix_print_job_to_compose", "id", where="document IS NULL"),
     )

@@ -5,9 +5,10 @@ import enum
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, literal_column, text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, literal_column
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..core.db import partial_index
 from ..core.errors import DomainError
 from ..core.models import utcnow
 from ..extensions import db
@@ -112,8 +113,7 @@ class Sale(db.Model):
     __table_args__ = (
         # The open basket is one row among years of completed sales: a partial index keeps finding it
         # instant whatever the statistics say (queries compare with the literal OPEN_SQL to use it).
-        Index("ix_sale_open_basket", "till_id", sqlite_where=text("status = 'open'"),
-              postgresql_where=text("status = 'open'")),
+        partial_index("ix_sale_open_basket", "till_id", where="status = 'open'"),
         # Reports sum sales per business day: this index holds every column they read, so a year or five
         # of days is summed from the index alone, never from the table.
         Index("ix_sale_day_totals", "business_date", "status", "kind", "total_minor", "discount_minor",

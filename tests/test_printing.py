@@ -184,7 +184,6 @@ def test_the_worker_composes_without_the_write_lock_and_keeps_a_document_stored_
 
     monkeypatch.setattr(service, "compose", compose_while_a_till_writes)
     with app.app_context():
-        db.engine.dispose()  # the test's connections start fresh, with the busy timeout the app sets
         assert service.compose_due() == 0  # the reader's document stays
         db.session.expire_all()
         assert db.session.scalar(select(PrintJob)).document == stored_meanwhile

@@ -60,6 +60,10 @@ class Config:
         self.FISCAL_PRINTER = _env("FISCAL_PRINTER")
         #: Seconds to wait for each answer of the fiscal printer (printing a receipt line takes time).
         self.FISCAL_TIMEOUT = float(_env("FISCAL_TIMEOUT", "10"))
+        #: Seconds one whole conversation with the fiscal printer may take (a receipt, the daily report):
+        #: past it the till says the printer does not answer and the sale waits "to register". A request
+        #: waits at most as long for another till's conversation with the same printer to end.
+        self.FISCAL_DEADLINE = float(_env("FISCAL_DEADLINE", "60"))
         #: KSeF's API address for this machine (overrides the admin's environment; a test server), the
         #: verification page KOD I/II point to with it, and the seconds to wait for each KSeF answer.
         self.KSEF_URL = _env("KSEF_URL")
@@ -85,5 +89,6 @@ class TestConfig(Config):
         self.FISCAL_PRINTER = None
         self.STOCK_FIGURES_IN_BACKGROUND = False
         self.FISCAL_TIMEOUT = 1.0
+        self.FISCAL_DEADLINE = 15.0
         self.KSEF_URL = self.KSEF_QR_URL = None  # tests choose their KSeF explicitly
         self.KSEF_TIMEOUT = 1.0

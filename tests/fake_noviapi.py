@@ -16,15 +16,27 @@ last document number (jpkid), daily reports, every receipt printed. Its failures
   connection closes);
 - ``hang``: the next receipt is confirmed and never carried out (it waits in the queue until taken back);
 - ``refuse``: connections are refused until cleared;
-- ``error``: the next receipt ends in ``ERROR`` with ``error_next`` = (code, description).
+- ``error``: the next receipt ends in ``ERROR`` with ``error_next`` = (code, description);
+- ``mute``: connections are accepted and no request is answered (until the fault is cleared);
+- ``drops``: ``("PUT receipt", "before")`` closes the connection when that call arrives without doing it,
+  ``("PUT receipt", "after")`` does it and closes unanswered (any method and kind: the answer is lost after
+  any call); one-shot;
+- ``slow``: seconds before each answer.
+
+Its clock (``clock``, a date; Polish local time unless set) is checked against the daily report's
+``date``, as the description says the device confirms it: another date ends the request in ``ERROR``.
+
+Where it is kinder than a device: it prints instantly unless ``slow``; the token lasts 20 minutes and is
+never withdrawn by the device on its own.
 """
 from __future__ import annotations
 
 import threading
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from tests import fake_http
 
@@ -57,6 +69,9 @@ class FakeNoviApi(fake_http.Listening):
         self.queue: list[str] = []
         self.device_error: tuple[int, str] | None = None
         self.drop_answer: set[str] = set()
+        self.drops: list[tuple[str, str]] = []
+        self.slow = 0.0
+        self.clock: date | None = None
         #: Called by the device as it works: ("confirm", id) before a command is queued — returning
         #: "drop" leaves it stored, unconfirmed, and the answer unsent; ("printed", id) after a receipt.
         self.hook = None
@@ -121,6 +136,9 @@ class FakeNoviApi(fake_http.Listening):
             self._receipt(rid, request, doc)
         elif kind == "daily_report":
             with self._cond:
+                if doc.get("date") != self.today().strftime("%d-%m-%Y"):
+                    request.update(status="ERROR", error={"code": 31, "description": "Błędna data raportu dobowego"})
+                    return
                 self.daily_reports.append({"totals": dict(self.totals), "date": doc["date"],
                                            "receipts": sum(1 for p in self.printed if p["report"] is None)})
                 for receipt in self.printed:
@@ -238,7 +256,34 @@ class FakeNoviApi(fake_http.Listening):
     def bad_json():
         return 400, {"exception": {"code": 7, "description": "JSON Parse Error"}}
 
+    def today(self) -> date:
+        return self.clock or datetime.now(ZoneInfo("Europe/Warsaw")).date()  # a Polish device's clock
+
     def handle(self, method: str, path: str, query: dict, body: dict | None, bearer: str | None):
+        if "mute" in self.faults:
+            deadline = time.monotonic() + 60
+            while "mute" in self.faults and not self._stop.is_set() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            return "drop", None
+        parts = [p for p in path.split("/") if p]
+        call = f"{method} {parts[2] if len(parts) > 2 else ''}"
+        if self._drop(call, "before"):
+            return "drop", None
+        status, payload = self._handle(method, path, query, body, bearer)
+        if self._drop(call, "after"):
+            return "drop", None
+        if self.slow:
+            time.sleep(self.slow)
+        return status, payload
+
+    def _drop(self, call: str, when: str) -> bool:
+        with self._cond:
+            if (call, when) in self.drops:
+                self.drops.remove((call, when))
+                return True
+        return False
+
+    def _handle(self, method: str, path: str, query: dict, body: dict | None, bearer: str | None):
         parts = [p for p in path.split("/") if p]
         if parts[:2] != ["api", "v1"]:
             return 404, {"exception": {"code": 1, "description": "Not found"}}

@@ -10,17 +10,35 @@ reports, the name→rate lock, an open transaction) and can fail the ways real d
 - ``hang``: the next command is never answered;
 - ``refuse``: connections are refused (the listening socket closes) until cleared;
 - ``twice``: every answer is sent twice (the second copy must be skipped by its token);
-- ``error=NNNN``: the next ``trline`` is refused with that error number.
+- ``error=NNNN``: the next ``trline`` is refused with that error number;
+- ``mute``: connections are accepted and no command is ever answered, ``!sprn`` included (a switched-off
+  printer behind a serial-to-LAN converter, which accepts TCP by itself);
+- ``drops``: ``(command, "before")`` closes the connection when that command arrives, without doing it;
+  ``(command, "after")`` does it, then closes unanswered (the answer is lost after any command); one-shot;
+- ``slow``: seconds the device takes before each answer (a slow printer; longer than the driver's timeout
+  means the answer comes too late and is skipped by its token).
+
+Its clock (``clock``, a date; Polish local time unless set) answers ``rtcget`` and is checked
+against ``dailyrep``'s ``da`` as the specification says: another date is refused (error 723, the number
+the issue's independent fake answered; the error table was not at hand).
+
+Where it is kinder than a device: it prints instantly unless ``slow``; it never runs out of fiscal memory;
+it answers ``!sprn`` at once even while a printing command is held.
 """
 from __future__ import annotations
 
 import socket
 import threading
+import time
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from lukluk_pos.fiscal.posnet import ETX, STX, TAB, crc16, parse_frame
 
 RATES = {"a": "23,00", "b": "8,00", "c": "5,00", "d": "0,00", "e": "100,00", "f": "101,00", "g": "101,00"}
 PRINTING = {"trinit", "trline", "trnipset", "trpayment", "trend", "trftrln", "trftrend", "dailyrep"}
+#: dailyrep's date is not the device's own.
+DATE_MISMATCH = 723
 
 
 def answer(command: str, fields: list[tuple[str, object]] = (), token: str | None = None,
@@ -50,6 +68,13 @@ class FakePosnet:
         self.error_next_line: int | None = None
         self.drawer_opened = 0
         self.commands: list[str] = []
+        self.drops: list[tuple[str, str]] = []
+        self.slow = 0.0
+        self.clock: date | None = None
+        self.connections = 0
+        #: Called with (command, "before"/"after") around each command; returning "drop" closes the
+        #: connection there (the stateful test and the SIGKILL loop use it to kill the server mid-receipt).
+        self.hook = None
         self._lock = threading.Lock()
         self._server = None
         self.port = None
@@ -101,6 +126,7 @@ class FakePosnet:
                 conn, _ = server.accept()
             except OSError:
                 return
+            self.connections += 1
             thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
             thread.start()
 
@@ -125,6 +151,8 @@ class FakePosnet:
                         return
                     if reply is None:
                         continue  # held: no answer on this connection
+                    if self.slow and not raw.startswith(b"!"):
+                        time.sleep(self.slow)
                     conn.sendall(reply * (2 if "twice" in self.faults else 1))
         finally:
             conn.close()
@@ -136,8 +164,12 @@ class FakePosnet:
             command, fields, token, _error = parse_frame(raw)
         except ValueError:
             return answer("ERR", [], None, error=5)
+        if "mute" in self.faults:
+            return None
         with self._lock:
             self.commands.append(command)
+            if self._drop(command, "before"):
+                return "close"
             if "hang" in self.faults:
                 self.faults.discard("hang")
                 return None
@@ -151,11 +183,23 @@ class FakePosnet:
             if handler is None:
                 return answer(command, [], token, error=1)
             result = handler(fields)
-            if result == "drop":
+            if result == "drop" or self._drop(command, "after"):
                 return "close"
             if isinstance(result, int):
                 return answer(command, [], token, error=result)
             return answer(command, result or [], token)
+
+    def _drop(self, command: str, when: str) -> bool:
+        if (command, when) in self.drops:
+            self.drops.remove((command, when))
+            return True
+        return self.hook is not None and self.hook(command, when) == "drop"
+
+    def today(self) -> date:
+        return self.clock or datetime.now(ZoneInfo("Europe/Warsaw")).date()  # a Polish device's clock
+
+    def _rtcget(self, f):
+        return [("da", f"{self.today().isoformat()};12:00")]
 
     def _sid(self, f):
         return [("nm", "FAKE POSNET THERMAL HD ONLINE"), ("vr", "2.01")]
@@ -259,7 +303,10 @@ class FakePosnet:
     def _dailyrep(self, f):
         if self.open is not None:
             return 2038
-        self.daily_reports.append({"totals": dict(self.totals), "receipts": self.receipts_since_report})
+        if "da" in f and f["da"].replace(".", "-").replace("/", "-")[:10] != self.today().isoformat():
+            return DATE_MISMATCH
+        self.daily_reports.append({"totals": dict(self.totals), "receipts": self.receipts_since_report,
+                                   "date": self.today().isoformat()})
         self.totals, self.receipts_since_report = {}, 0
         return []
 

@@ -39,9 +39,12 @@ def fill_discounted_basket(client) -> None:
 
 _UNREACHABLE = "Drukarka fiskalna nie odpowiada: sprawdź, czy jest włączona i podłączona."
 #: What the till shows for each fault of a fake printer, whatever the driver.
+#: The receipt came out and its answer was lost: the till offers "Sprawdź" and the counters decide.
+ANSWER_LOST = ("Odpowiedź drukarki fiskalnej nie dotarła: paragon mógł się wydrukować. Naciśnij „Sprawdź”: "
+               "rozstrzygną liczniki drukarki, nic nie wydrukuje się dwa razy.")
 FAULT_MESSAGES = {
     "paper": "Brak papieru: włóż nową rolkę.",
-    "drop": _UNREACHABLE,
+    "drop": ANSWER_LOST,
     "hang": _UNREACHABLE,
     "refuse": _UNREACHABLE,
     "error": "Błąd stawki PTU: ta nazwa towaru była sprzedana w innej stawce i jest zablokowana.",

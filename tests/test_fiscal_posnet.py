@@ -68,7 +68,7 @@ def test_each_fault_ends_in_exactly_one_receipt(app, client, sign_in, posnet, fa
     posnet.put_in_paper()
     if fault == "refuse":
         posnet.refuse(False)
-    assert retry_twice(client, sale["id"]) == {"status": "registered", "receipt_number": 1, "message": None}
+    assert retry_twice(client, sale["id"]) == {"status": "registered", "receipt_number": 1, "message": None, "check": False}
     assert len(posnet.printed) == 1 and posnet.last_receipt == 1 and posnet.open is None
     # An unfinished receipt (no paper, a refused line) is cancelled, never left open or counted.
     assert posnet.cancelled == (1 if fault in ("paper", "error") else 0)

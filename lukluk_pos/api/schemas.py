@@ -185,6 +185,9 @@ class FiscalOut(BaseModel):
     status: Literal["pending", "registered", "uncertain", "voided"]
     receipt_number: int | None
     message: str | None = Field(None, description="The fiscal printer's last refusal, in plain words.")
+    check: bool = Field(False, description=(
+        "The printer's answer was lost and the receipt may have printed: the till offers \"Check\" (the "
+        "printer's counters decide), not \"Try again\"."))
 
 
 class SaleOut(BaseModel):

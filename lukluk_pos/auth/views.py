@@ -9,7 +9,7 @@ from wtforms import SelectChoice
 from ..core import audit
 from ..core.errors import DomainError
 from ..core.models import FiscalMode
-from ..core.web import TILL_COOKIE, keep_cookie, own_path
+from ..core.web import TILL_COOKIE, keep_cookie, own_path, show_on_form
 from ..core.web import shop as current_shop
 from ..extensions import db
 from ..till.models import Till
@@ -214,7 +214,14 @@ def settings():
         shop.name, shop.address, shop.nip = form.shop_name.data.strip(), form.address.data or "", clean_nip(form.nip.data)
         shop.receipt_footer = form.receipt_footer.data or ""
         shop.discount_limit_percent = form.discount_limit_percent.data
-        shop.fiscal_mode = FiscalMode(form.fiscal_mode.data)
+        from ..fiscal import service as fiscal_printer
+
+        try:
+            fiscal_printer.change_mode(shop, FiscalMode(form.fiscal_mode.data))
+        except DomainError as exc:
+            show_on_form(exc, form)
+            return render_template("auth/settings.html", form=form, till_form=till_form, tills=_tills(),
+                                   device_till=_device_till(_tills())), 422
         audit.record("settings.update", user_id=g.user.id, obj=shop,
                      discount_limit_percent=shop.discount_limit_percent, fiscal_mode=shop.fiscal_mode.value)
         flash(_("Saved."), "success")

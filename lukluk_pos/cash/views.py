@@ -210,12 +210,13 @@ def _fiscal_blockers(day) -> list[str]:
 
 
 def _fiscal_daily_report(day) -> dict:
-    """Check nothing waits, then print the fiscal printer's daily report and read it back."""
+    """Check nothing waits, then print the fiscal printer's daily report (once) and read it back. The check
+    is made again holding the printer, so no sale slips in between."""
     problems = service.close_blockers(day) + _fiscal_blockers(day)
     if problems:
         raise DomainError(" ".join(problems))
     try:
-        return fiscal_printer.daily_report(day)
+        return fiscal_printer.daily_report(day, blockers=lambda: service.close_blockers(day) + _fiscal_blockers(day))
     except FiscalError as exc:
         raise DomainError(_l("The fiscal printer did not print the daily report: %(error)s", error=exc.describe())) \
             from exc

@@ -1,6 +1,8 @@
 """Categories and items: add, change price (with a kept record), find by code or words."""
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -58,6 +60,10 @@ def save_category(cat: Category | None, *, name, default_price, vat_code, active
         changes = {k: [getattr(cat, k), v] for k, v in
                    (("name", name), ("default_price_minor", price), ("vat_code", vat_code), ("active", active))
                    if getattr(cat, k) != v}
+        if "vat_code" in changes and (fiscal_name is None or fiscal_name == cat.fiscal_name) and _registered_at(cat):
+            # The fiscal printer binds a name of goods to the rate it was first sold at and refuses it at
+            # another (error 2106, "locked"): the category gets a name of its own for the new rate.
+            fiscal_name = name_for_rate(cat, vat_code)
         cat.name, cat.default_price_minor, cat.vat_code, cat.active = name, price, vat_code, active
         fiscal = {"fiscal_name": fiscal_name,
                   "fiscal_from_first_sale": None if fiscal_from_first_sale is None else bool(fiscal_from_first_sale)}
@@ -68,6 +74,28 @@ def save_category(cat: Category | None, *, name, default_price, vat_code, active
         if changes:
             audit.record("category.update", user_id=by.id, obj=cat, changes=changes)
     return cat
+
+
+def _registered_at(cat: Category) -> bool:
+    """Whether a fiscal receipt was printed with this category's goods on it."""
+    from ..fiscal.models import FiscalRegistration, RegistrationStatus
+    from ..till.models import SaleLine
+
+    return db.session.scalar(select(SaleLine.id).join(FiscalRegistration, FiscalRegistration.sale_id == SaleLine.sale_id)
+                             .where(SaleLine.category_id == cat.id,
+                                    FiscalRegistration.status == RegistrationStatus.REGISTERED).limit(1)) is not None
+
+
+_RATE_SUFFIX = re.compile(r"\s*\((?:\d{1,2}%|zw)\)$")
+
+
+def name_for_rate(cat: Category, vat_code: str) -> str:
+    """The category's fiscal name for a VAT rate: its name without an earlier rate's mark, with this one's."""
+    from ..fiscal.names import NAME_MAX, clean, fiscal_name
+
+    label = "zw" if vat_code == "zw" else f"{vat_code}%"
+    base = _RATE_SUFFIX.sub("", fiscal_name(cat))[:NAME_MAX - len(label) - 3].rstrip()
+    return clean(f"{base} ({label})", NAME_MAX)
 
 
 def create_item(*, description, category_id, price, kind: ItemKind = ItemKind.UNIQUE,

@@ -35,14 +35,21 @@ def edit_category(category_id: int | None = None):
         form.fiscal_name.data, form.fiscal_from_first_sale.data = cat.fiscal_name, cat.fiscal_from_first_sale
         form.default_price.data = format_input(cat.default_price_minor)
     if form.validate_on_submit():
+        before = (cat.vat_code, cat.fiscal_name) if cat else None
         try:
-            service.save_category(cat, name=form.name.data, default_price=form.default_price.data,
-                                  vat_code=form.vat_code.data, active=form.active.data, by=g.user,
-                                  fiscal_name=form.fiscal_name.data, fiscal_from_first_sale=form.fiscal_from_first_sale.data)
+            saved = service.save_category(cat, name=form.name.data, default_price=form.default_price.data,
+                                          vat_code=form.vat_code.data, active=form.active.data, by=g.user,
+                                          fiscal_name=form.fiscal_name.data,
+                                          fiscal_from_first_sale=form.fiscal_from_first_sale.data)
         except DomainError as exc:
             show_on_form(exc, form)
         else:
             flash(_("Saved."), "success")
+            if before and before[0] != saved.vat_code and before[1] != saved.fiscal_name \
+                    and saved.fiscal_name != (form.fiscal_name.data or ""):
+                flash(_("The VAT rate changed. The fiscal printer binds each name of goods to one rate and refuses "
+                        "it at another, so these goods are now called “%(name)s” on fiscal receipts.",
+                        name=saved.fiscal_name), "info")
             return redirect(url_for("catalog.categories"))
     status = 422 if form.errors or request.method == "POST" else 200
     return render_template("catalog/category_form.html", form=form, category=cat), status

@@ -130,6 +130,9 @@ class FiscalDevice(Protocol):
 
     def counters(self) -> Counters: ...
 
+    def clock_date(self):
+        """The date on the device's clock, or None where the device does not say (then the shop's date)."""
+
     def vat_table(self) -> dict[str, str | None]:
         """Slot letter → our VAT code ("23", "8", "zw", …), None for a slot that is not active."""
 

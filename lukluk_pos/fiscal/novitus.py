@@ -107,9 +107,12 @@ def reason(code: int | None, description: str | None):
 class NovitusPrinter:
     """A Novitus printer with NoviAPI switched on, at ``novitus:http://HOST:8888``."""
 
-    def __init__(self, spec: DeviceSpec, *, io_timeout: float = 10.0, token_folder: Path | None = None):
+    def __init__(self, spec: DeviceSpec, *, io_timeout: float = 10.0, token_folder: Path | None = None,
+                 deadline: float | None = None):
         self.spec = spec
         self.io_timeout = io_timeout
+        #: ``time.monotonic()`` past which no further call is made (each call waits at most ``io_timeout``).
+        self.deadline = deadline if deadline is not None else time.monotonic() + 6 * io_timeout
         store = FileTokenStore(spec.target, directory=token_folder) if token_folder is not None else None
         try:
             self.client = NoviApiClient(spec.target, timeout=io_timeout, token_store=store)
@@ -123,6 +126,10 @@ class NovitusPrinter:
 
     def _call(self, fn, *args, delivered: bool = False, **kwargs):
         """One NoviAPI call; its failures as FiscalError (``delivered``: the device may have done it)."""
+        if time.monotonic() >= self.deadline:
+            error = DeviceUnreachable("the conversation's deadline passed")
+            error.delivered = delivered
+            raise error
         try:
             return fn(*args, **kwargs)
         except (NoviApiTransportError, httpx.HTTPError) as exc:  # the library lets the token fetch's own through
@@ -151,7 +158,7 @@ class NovitusPrinter:
         created = self._call(send, document)
         request_id = created.request.id
         self._call(confirm, request_id, delivered=printing)
-        deadline = time.monotonic() + self.io_timeout
+        deadline = min(time.monotonic() + self.io_timeout, self.deadline)
         while True:
             answer = self._call(check, request_id, timeout=POLL_MS, delivered=printing)
             request, device = answer.request, answer.device
@@ -196,6 +203,11 @@ class NovitusPrinter:
         last = str(protected.last_jpkid or "0").strip()
         return Counters(daily_reports=memory.daily_reports_count, last_receipt=int(last) if last.isdigit() else 0,
                         transaction_open=queue.requests_in_queue > 0)
+
+    def clock_date(self) -> date | None:
+        """NoviAPI's status has no clock: None (the service sends the computer's date, which the device checks
+        against its own and refuses when they differ)."""
+        return None
 
     def vat_table(self) -> dict[str, str | None]:
         rates = {rate.name.upper(): slot_rate(rate.value) for rate in self._status("device").tax_rates}

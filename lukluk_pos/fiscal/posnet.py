@@ -9,7 +9,12 @@ answer: an answer with another token (a late or doubled answer) is skipped, neve
 What the service needs of a receipt: ``trinit``, ``trline`` (name, rate slot 0–6, price, quantity,
 value, line discount), ``trnipset``, ``trpayment``, ``trend`` then ``trftrln`` info lines and
 ``trftrend``; ``prncancel`` cancels an unfinished one; ``scnt``/``strns`` tell which receipt came out
-last and whether one is open; ``stot`` the totals since the last daily report; ``dailyrep`` prints it.
+last and whether one is open; ``stot`` the totals since the last daily report; ``rtcget`` the device's
+clock; ``dailyrep`` prints the daily report, with the date the device's own clock shows (the device
+checks ``da`` against its clock; a late close after midnight is the next calendar day).
+
+Every conversation has a deadline: each answer is waited for at most the I/O timeout and never past the
+deadline, and a stopped printer is asked why (``!sprn``) once, never recursively.
 """
 from __future__ import annotations
 
@@ -17,6 +22,7 @@ import itertools
 import socket
 import threading
 import time
+from datetime import date
 
 from flask_babel import lazy_gettext as _l
 
@@ -46,6 +52,8 @@ ERRORS = {
     11: _l("The fiscal printer is busy: try again in a moment."),
     14: _l("The fiscal printer is busy: try again in a moment."),
     41: _l("The fiscal printer is being used from its own keyboard or another program."),
+    723: _l("The fiscal printer refused the daily report's date: its clock shows another day. Check the date on "
+            "the printer's display; if it is wrong, call the printer's service technician."),
     382: _l("There were no sales since the last daily report."),
     384: _l("The fiscal printer's memory has no such record."),
     387: _l("The fiscal memory is full: call the printer's service technician."),
@@ -162,6 +170,13 @@ class Link:
         except (OSError, ValueError) as exc:
             raise DeviceUnreachable(str(exc)) from exc
 
+    def limit(self, seconds: float) -> None:
+        """Wait at most this long for the next bytes (the conversation's deadline may be nearer)."""
+        if self._sock is not None:
+            self._sock.settimeout(max(0.01, seconds))
+        elif self._serial is not None:
+            self._serial.timeout = max(0.01, seconds)
+
     def write(self, data: bytes) -> None:
         if self._sock is not None:
             self._sock.sendall(data)
@@ -190,8 +205,14 @@ class PosnetPrinter:
     _tokens = itertools.count(int(time.time()) % 9000)
     _token_lock = threading.Lock()
 
-    def __init__(self, spec: DeviceSpec, *, io_timeout: float = IO_TIMEOUT):
+    def __init__(self, spec: DeviceSpec, *, io_timeout: float = IO_TIMEOUT, deadline: float | None = None,
+                 probing: bool = False):
         self.spec = spec
+        self.io_timeout = io_timeout
+        #: ``time.monotonic()`` past which nothing more is waited for (the whole conversation's limit).
+        self.deadline = deadline if deadline is not None else time.monotonic() + 6 * io_timeout
+        #: A probe (``!sprn``) never probes again when it gets no answer itself.
+        self.probing = probing
         self.link = Link(spec, io_timeout)
         self._buffer = b""
         self._connected = False
@@ -212,6 +233,9 @@ class PosnetPrinter:
         with self._token_lock:
             return f"{next(self._tokens) % 10000:04d}"
 
+    def _left(self) -> float:
+        return self.deadline - time.monotonic()
+
     def _read_frame(self) -> bytes:
         while True:
             start = self._buffer.find(STX)
@@ -219,6 +243,10 @@ class PosnetPrinter:
             if start >= 0 and end > start:
                 raw, self._buffer = self._buffer[start + 1:end], self._buffer[end + 1:]
                 return raw
+            left = self._left()
+            if left <= 0:
+                raise TimeoutError("the conversation's deadline passed")
+            self.link.limit(min(self.io_timeout, left))
             chunk = self.link.read()
             if not chunk:
                 raise ConnectionError("the device closed the connection")
@@ -227,9 +255,14 @@ class PosnetPrinter:
     def command(self, name: str, params: list[tuple[str, object]] = (), *, delivered_if_lost: bool = False
                 ) -> dict[str, str]:
         """Send one command and return the fields of its own answer; raise FiscalError on an error."""
-        self._connect()
+        if self._left() <= 0:
+            self.close()
+            error = DeviceUnreachable("the conversation's deadline passed")
+            error.delivered = delivered_if_lost
+            raise error
         token = self._next_token()
         try:
+            self._connect()
             self.link.write(frame(name, params, token))
             while True:
                 try:
@@ -239,9 +272,12 @@ class PosnetPrinter:
                 if echoed not in (None, token) or answer not in (name, "ERR"):
                     continue  # a doubled or late answer to an earlier command
                 break
+        except DeviceUnreachable as exc:
+            exc.delivered = delivered_if_lost
+            raise
         except (OSError, ConnectionError) as exc:
             self.close()
-            if isinstance(exc, (TimeoutError, socket.timeout)):
+            if isinstance(exc, (TimeoutError, socket.timeout)) and not self.probing:
                 problem = self._mechanism_problem()
                 if problem:
                     raise FiscalError(problem, delivered=delivered_if_lost) from exc
@@ -249,15 +285,19 @@ class PosnetPrinter:
             error.delivered = delivered_if_lost
             raise error from exc
         if error is not None:
-            problem = self._mechanism_problem() if error in (0, 50) else None
+            problem = self._mechanism_problem() if error in (0, 50) and not self.probing else None
             raise FiscalError(problem or ERRORS.get(error) or _l("Fiscal printer error %(code)s.", code=error),
                               code=error)
         return fields
 
     def _mechanism_problem(self):
-        """Ask the mechanism (out of turn, ``!sprn``) why it stopped: paper, cover …"""
+        """Ask the mechanism (out of turn, ``!sprn``) why it stopped: paper, cover … Once: a probe that gets
+        no answer itself says nothing more (a device that accepts connections and never answers)."""
+        if self._left() <= 0:
+            return None
         try:
-            probe = PosnetPrinter(self.spec, io_timeout=2.0)
+            probe = PosnetPrinter(self.spec, io_timeout=min(2.0, self.io_timeout),
+                                  deadline=min(self.deadline, time.monotonic() + 2.0), probing=True)
             try:
                 pr = probe.command("!sprn").get("pr", "0")
             finally:
@@ -285,6 +325,17 @@ class PosnetPrinter:
             self.close()
         return Counters(daily_reports=int(counts.get("rd", "0")), last_receipt=int(counts.get("bt", "0")),
                         transaction_open=trns.get("to", "0") == "1")
+
+    def clock_date(self) -> date | None:
+        """The date on the device's clock (``rtcget``: ``da`` is ``yyyy-mm-dd;hh:mm``)."""
+        try:
+            text = self.command("rtcget").get("da", "")
+        finally:
+            self.close()
+        try:
+            return date.fromisoformat(text[:10].replace(".", "-").replace("/", "-"))
+        except ValueError:
+            return None
 
     def vat_table(self) -> dict[str, str | None]:
         try:

@@ -1,27 +1,36 @@
-"""Every sale registered on the fiscal printer exactly once, whatever fails.
+"""Every sale registered on the fiscal printer exactly once, whatever fails and in whatever order.
 
 The rule: a state row is written before the device is called, and after any failure the device's
 counters decide what happened — never a blind resend.
 
-1. ``sell`` (at the till) takes the device (one thread at a time per device), settles any earlier
-   sale left in flight on it, reads the counters and commits the sale, its registration and those
-   counters ("in flight") in one durable write; only then is the receipt sent. No database
-   transaction is open while the device prints. ``register`` does the same for a sale already
-   waiting (the till's "Spróbuj ponownie", the manager's list).
-2. A refusal or an unreachable device before that commit still commits the sale, "to register".
-3. An answer means registered. No answer (dropped connection, timeout, a crash or power cut of the
-   server) leaves the registration in flight; the next look at it (``settle``) reads the counters
-   again: one receipt more than remembered → it is this sale's; the same → it never came out (an
-   unfinished receipt on the device is cancelled first) and it may be sent again; anything else → a
-   person checks the paper roll (``uncertain``).
+1. Every conversation with a device takes the device's turn first (``turn.py``: a lease in the
+   device's row, shared by every request and process) and re-reads the registration under it, so a
+   retry pressed while another request still prints finds the receipt registered, never sends it again.
+   No database transaction stays open while the device works; each write is short and committed.
+2. ``sell`` (at the till) commits the sale with its registration ("to register"), takes the turn,
+   settles any earlier sale left in flight on the device, reads the counters and commits them as the
+   sale's mark ("in flight"); only then is the receipt sent. ``register`` does the same for a sale
+   already waiting (the till's "Spróbuj ponownie"/"Sprawdź", the manager's list).
+3. A refusal, or a failure before the receipt could have been finished, clears the mark: nothing came
+   out. An answer means registered. A lost answer (dropped connection, timeout, a crash or power cut of
+   the server) leaves the mark; the next look at it (``settle``) reads the counters again: one receipt
+   more than remembered → it is this sale's; the same → it never came out (an unfinished receipt on the
+   device is cancelled first) and it may be sent again; anything else → a person checks the paper roll
+   (``uncertain``).
+4. Every conversation has a deadline (``FISCAL_DEADLINE``): a device that hangs ends in "the fiscal
+   printer does not answer" within it, the sale kept "to register".
+5. The daily report is marked the same way (``FiscalDailyReport``): its totals are read and committed
+   before ``dailyrep`` is sent; after a crash the daily-report counter says whether it printed, and its
+   totals are read back from the mark, never printed again.
 
 Sales not yet registered are listed for the manager and block the day close until registered or
 voided with a reason (audited).
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
-import threading
+import time
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -36,15 +45,25 @@ from ..core.models import FiscalMode, Shop, utcnow
 from ..extensions import db
 from ..till.models import PaymentMethod, Sale, SaleKind, SaleStatus
 from . import device as devices
+from . import turn
 from .device import SLOTS, FiscalDevice, FiscalError, Line, Payment, Receipt
 from .emulator import FILE_NAME, EmulatedPrinter
-from .models import FiscalRegisterEntry, FiscalRegistration, RegisterKind, RegistrationStatus, transition
+from .models import (
+    DailyReportStatus,
+    FiscalDailyReport,
+    FiscalRegisterEntry,
+    FiscalRegistration,
+    RegisterKind,
+    RegistrationStatus,
+    transition,
+)
 from .names import DESCRIPTION_MAX, clean, fiscal_name
 
 log = logging.getLogger(__name__)
 
-#: How long a request waits for another till's receipt to finish on the same device.
-DEVICE_WAIT_SECONDS = 60
+#: How much longer than a conversation's deadline its lease on the device lasts (a holder that died
+#: without its process being seen gone is passed over after this).
+LEASE_MARGIN_SECONDS = 15
 
 
 class FiscalUnavailable(FiscalError):
@@ -55,6 +74,11 @@ class RatesMismatch(FiscalError):
     def __init__(self, codes: str):
         super().__init__(_l("The fiscal printer has no rate for VAT %(codes)s: an admin must check its VAT table "
                             "before fiscal sales can go on.", codes=codes))
+
+
+#: What the till says when the device's answer to a receipt was lost (it may have printed).
+ANSWER_LOST = _l("The fiscal printer's answer was lost: the receipt may have printed. Press Check: the printer's "
+                 "counters decide, nothing is printed twice.")
 
 
 # --- the device in force ------------------------------------------------------------------------
@@ -80,36 +104,41 @@ def spec(current: Shop | None = None) -> devices.DeviceSpec:
         return devices.DeviceSpec("none")
 
 
-def open_device(which: devices.DeviceSpec) -> FiscalDevice:
+def deadline_seconds() -> float:
+    return float(current_app.config.get("FISCAL_DEADLINE", 60.0))
+
+
+def open_device(which: devices.DeviceSpec, *, deadline: float | None = None) -> FiscalDevice:
+    """The driver for a device; ``deadline`` (``time.monotonic()``) bounds its whole conversation."""
+    timeout = current_app.config.get("FISCAL_TIMEOUT", 10.0)
+    if deadline is None:
+        deadline = time.monotonic() + deadline_seconds()
     if which.kind == "emulator":
         return EmulatedPrinter(Path(current_app.instance_path) / FILE_NAME)
     if which.kind in ("posnet", "posnet-serial"):
         from .posnet import PosnetPrinter
 
-        return PosnetPrinter(which, io_timeout=current_app.config.get("FISCAL_TIMEOUT", 10.0))
+        return PosnetPrinter(which, io_timeout=timeout, deadline=deadline)
     if which.kind == "novitus":
         from .novitus import NovitusPrinter
 
-        return NovitusPrinter(which, io_timeout=current_app.config.get("FISCAL_TIMEOUT", 10.0),
+        return NovitusPrinter(which, io_timeout=timeout, deadline=deadline,
                               token_folder=Path(current_app.instance_path) / "noviapi")
     raise FiscalUnavailable(_l("No fiscal printer is set: an admin sets it under Settings → Fiscal printer."))
 
 
-_locks: dict[str, threading.Lock] = {}
-_locks_guard = threading.Lock()
-
-
 @contextmanager
 def _device_turn(key: str):
-    """One conversation with a device at a time (two tills must not interleave two receipts)."""
-    with _locks_guard:
-        lock = _locks.setdefault(key, threading.Lock())
-    if not lock.acquire(timeout=DEVICE_WAIT_SECONDS):
+    """One conversation with a device at a time, across requests and processes (``turn.py``). Commits what
+    the session holds first; yields the conversation's deadline (``time.monotonic()``)."""
+    seconds = deadline_seconds()
+    me = turn.take(key, wait=seconds, hold=seconds + LEASE_MARGIN_SECONDS)
+    if me is None:
         raise FiscalUnavailable(_l("The fiscal printer is busy with another receipt: try again in a moment."))
     try:
-        yield
+        yield time.monotonic() + seconds
     finally:
-        lock.release()
+        turn.give_back(key, me)
 
 
 # --- rates and receipts -------------------------------------------------------------------------
@@ -128,14 +157,16 @@ def rate_slots(dev: FiscalDevice, codes: set[str]) -> dict[str, str]:
     return by_code
 
 
-def receipt_for(sale: Sale, slots: dict[str, str]) -> Receipt:
-    """The fiscal receipt of a completed sale: its lines at the amounts paid, payments, NIP, info lines."""
+def receipt_for(sale: Sale, slots: dict[str, str] | None = None) -> Receipt:
+    """The fiscal receipt of a completed sale: its lines at the amounts paid, payments, NIP, info lines.
+    Without ``slots`` each line's slot holds its VAT code (``with_slots`` maps them once the device's
+    table is read)."""
     lines = []
     for line in sale.lines:
         name = fiscal_name(line.category)
-        lines.append(Line(name=name, slot=slots[line.vat_code], unit_price_minor=line.unit_price_minor,
-                          quantity=line.quantity, total_minor=line.total_minor,
-                          description=clean(line.description, DESCRIPTION_MAX)))
+        lines.append(Line(name=name, slot=slots[line.vat_code] if slots else line.vat_code,
+                          unit_price_minor=line.unit_price_minor, quantity=line.quantity,
+                          total_minor=line.total_minor, description=clean(line.description, DESCRIPTION_MAX)))
     payments, change = [], 0
     for payment in sale.payments:
         if payment.method is PaymentMethod.CASH:
@@ -149,15 +180,26 @@ def receipt_for(sale: Sale, slots: dict[str, str]) -> Receipt:
                    nip=sale.buyer_nip or None, info=info)
 
 
+def with_slots(receipt: Receipt, slots: dict[str, str]) -> Receipt:
+    return dataclasses.replace(receipt, lines=tuple(dataclasses.replace(line, slot=slots[line.slot])
+                                                    for line in receipt.lines))
+
+
 # --- registration -------------------------------------------------------------------------------
 
 def registration_of(sale_id: int) -> FiscalRegistration | None:
     return db.session.scalar(select(FiscalRegistration).where(FiscalRegistration.sale_id == sale_id))
 
 
-def _counters_show(row: FiscalRegistration, counters: devices.Counters) -> RegistrationStatus:
+def _fresh(sale_id: int) -> FiscalRegistration:
+    """The registration as the database holds it now (another request or process may have moved it)."""
+    return db.session.scalar(select(FiscalRegistration).where(FiscalRegistration.sale_id == sale_id)
+                             .execution_options(populate_existing=True))
+
+
+def _counters_show(mark: list[int], counters: devices.Counters) -> RegistrationStatus:
     """What the device's counters say about a registration in flight."""
-    reports, last = row.in_flight
+    reports, last = mark
     if counters.daily_reports == reports and counters.last_receipt == last:
         return RegistrationStatus.PENDING  # nothing came out
     if counters.daily_reports == reports and counters.last_receipt == last + 1:
@@ -176,37 +218,46 @@ def _counters(dev: FiscalDevice) -> devices.Counters:
 
 
 def _settle_in_flight(dev: FiscalDevice, device_key: str) -> None:
-    """Decide every registration left in flight on this device (at most one, by construction); the caller
-    commits."""
-    rows = list(db.session.scalars(select(FiscalRegistration).where(
-        FiscalRegistration.device == device_key, FiscalRegistration.in_flight.is_not(None),
-        FiscalRegistration.status == RegistrationStatus.PENDING)))
-    if not rows:
+    """Decide every registration left in flight on this device (at most one, by construction) from the
+    device's counters; commits. Called holding the device's turn."""
+    marks = db.session.execute(select(FiscalRegistration.sale_id).where(
+        FiscalRegistration.device == device_key, FiscalRegistration.in_flight_reports.is_not(None),
+        FiscalRegistration.status == RegistrationStatus.PENDING).order_by(FiscalRegistration.id)).scalars().all()
+    db.session.commit()  # nothing held while the device is asked
+    if not marks:
         return
     counters = _counters(dev)
-    for row in rows:
-        verdict = _counters_show(row, counters)
+    for sale_id in marks:
+        row = _fresh(sale_id)
+        mark = row.in_flight
+        if row.status is not RegistrationStatus.PENDING or mark is None:
+            continue
+        verdict = _counters_show(mark, counters)
         if verdict is RegistrationStatus.REGISTERED:
             _registered(row, counters.last_receipt, counters.daily_reports, how="counters")
         elif verdict is RegistrationStatus.UNCERTAIN:
             transition(row, RegistrationStatus.UNCERTAIN)
             row.last_error = str(_l("The fiscal printer's counters moved by more than this receipt: check the "
                                     "paper roll and settle it by hand."))
-            audit.record("fiscal.uncertain", user_id=None, obj=row.sale, remembered=row.in_flight, found=counters.mark)
-        row.in_flight = None
+            audit.record("fiscal.uncertain", user_id=None, obj=row.sale, remembered=mark, found=counters.mark)
+        row.mark(None)
+        if verdict is RegistrationStatus.PENDING:
+            row.last_error = str(_l("The receipt did not come out: it can be printed again."))
+        db.session.commit()
 
 
 def _registered(row: FiscalRegistration, number: int, reports: int, *, how: str) -> None:
     transition(row, RegistrationStatus.REGISTERED)
     row.receipt_number, row.daily_reports, row.registered_at = number, reports, utcnow()
-    row.in_flight, row.last_error = None, ""
+    row.mark(None)
+    row.last_error = ""
     if how == "counters":  # a lost answer settled by the device's counters is kept (by hand: the caller audits)
         audit.record("fiscal.registered", user_id=None, obj=row.sale, number=number, how=how)
 
 
 def sell(sale: Sale) -> FiscalRegistration | None:
-    """Fiscal-printer mode, at the till: register a just-completed sale. The sale, its registration and
-    the device's counters are committed together (one durable write), then the receipt is sent.
+    """Fiscal-printer mode, at the till: register a just-completed sale. The sale and its registration are
+    committed together (one durable write), then the device's turn is taken and the receipt sent.
 
     Returns None outside fiscal-printer mode; raises FiscalError (the sale stays "to register", saved)
     when the device refused or did not answer.
@@ -220,11 +271,12 @@ def sell(sale: Sale) -> FiscalRegistration | None:
     row = FiscalRegistration(sale_id=sale.id, device=str(spec(current)))
     db.session.add(row)
     db.session.flush()
-    return _send(row)
+    return _send(sale.id)
 
 
 def register(sale_id: int) -> FiscalRegistration:
-    """Print a waiting sale's fiscal receipt (or learn that it was printed); commits as it goes.
+    """Print a waiting sale's fiscal receipt (or learn from the counters that it was printed); commits as
+    it goes.
 
     Raises FiscalError with the device's reason in plain words when the receipt did not come out; the
     registration stays "to register" and the till offers to try again.
@@ -234,57 +286,83 @@ def register(sale_id: int) -> FiscalRegistration:
         raise NotFound(_l("This sale is not waiting for a fiscal receipt."))
     if row.status is not RegistrationStatus.PENDING:
         return row
-    return _send(row)
+    return _send(sale_id)
 
 
-def _send(row: FiscalRegistration) -> FiscalRegistration:
+def _send(sale_id: int) -> FiscalRegistration:
+    key = _fresh(sale_id).device
     try:
-        dev = open_device(devices.parse(row.device))
-    except FiscalError as exc:
-        _failed(row, exc)
+        return _converse(sale_id, key)
+    except FiscalUnavailable as exc:  # another till kept the device all the while: nothing was sent
+        _failed(sale_id, exc)
         raise
-    with _device_turn(row.device):
+
+
+def _converse(sale_id: int, key: str) -> FiscalRegistration:
+    with _device_turn(key) as deadline:  # the sale and its registration are committed before the turn
+        row = _fresh(sale_id)
+        if row.status is not RegistrationStatus.PENDING:
+            return row  # another request registered it while this one waited for the device
+        dev = None
         try:
-            _settle_in_flight(dev, row.device)
+            dev = open_device(devices.parse(key), deadline=deadline)
+            _settle_in_flight(dev, key)
+            row = _fresh(sale_id)
             if row.status is not RegistrationStatus.PENDING:
-                db.session.commit()
                 return row
-            sale = row.sale
-            slots = rate_slots(dev, {line.vat_code for line in sale.lines})
-            receipt = receipt_for(sale, slots)
+            draft = receipt_for(row.sale)
+            cash = any(p.method is PaymentMethod.CASH for p in row.sale.payments)
+            db.session.commit()  # nothing held while the device is asked
+            receipt = with_slots(draft, rate_slots(dev, {line.slot for line in draft.lines}))
             counters = _counters(dev)
+            row = _fresh(sale_id)
             # The mark is committed before a single byte of the receipt is sent.
-            row.in_flight, row.attempts = counters.mark, row.attempts + 1
+            row.mark(counters.mark)
+            row.names = [line.name for line in receipt.lines]
+            row.attempts += 1
             db.session.commit()
             number = dev.send_receipt(receipt)
+        except FiscalUnavailable:
+            raise
         except FiscalError as exc:
-            _failed(row, exc)
+            _failed(sale_id, exc)
             raise
         finally:
-            dev.close()
-        _registered(row, number, counters.daily_reports, how="answer")
+            if dev is not None:
+                dev.close()
+        row = _fresh(sale_id)
+        if row.status in (RegistrationStatus.PENDING, RegistrationStatus.UNCERTAIN):
+            _registered(row, number, counters.daily_reports, how="answer")
         db.session.commit()
-    _open_drawer_after(dev, row)
+        if cash:
+            _open_drawer(dev, sale_id)
     return row
 
 
-def _failed(row: FiscalRegistration, exc: FiscalError) -> None:
-    """Keep what the session holds (the sale, what the counters settled) and the device's reason."""
-    row.last_error = exc.describe()[:300]
+def _failed(sale_id: int, exc: FiscalError) -> None:
+    """Keep the device's reason; a failure before the receipt could be finished clears the mark (nothing
+    came out), a lost answer keeps it for the counters to decide."""
+    db.session.rollback()
+    row = _fresh(sale_id)
+    if exc.delivered and row.in_flight is not None and isinstance(exc, devices.DeviceUnreachable):
+        row.last_error = str(ANSWER_LOST)[:300]
+    else:
+        row.last_error = exc.describe()[:300]
+        if row.status is RegistrationStatus.PENDING and not exc.delivered:
+            row.mark(None)
     audit.record("fiscal.failed", user_id=row.sale.cashier_id, obj=row.sale, error=row.last_error, code=exc.code,
                  delivered=exc.delivered)
     db.session.commit()
 
 
-def _open_drawer_after(dev: FiscalDevice, row: FiscalRegistration) -> None:
+def _open_drawer(dev: FiscalDevice, sale_id: int) -> None:
     """Cash changed hands: the drawer on the fiscal printer's kick port opens (never undoes the sale)."""
-    if any(p.method is PaymentMethod.CASH for p in row.sale.payments):
-        try:
-            dev.open_drawer()
-        except FiscalError as exc:
-            log.warning("Drawer did not open after sale %s: %s", row.sale_id, exc)
-        finally:
-            dev.close()
+    try:
+        dev.open_drawer()
+    except FiscalError as exc:
+        log.warning("Drawer did not open after sale %s: %s", sale_id, exc)
+    finally:
+        dev.close()
 
 
 def waiting(day: date | None = None) -> list[FiscalRegistration]:
@@ -309,7 +387,7 @@ def settle_by_hand(sale_id: int, user, *, printed: bool, number=None, reason) ->
     else:
         if row.status is RegistrationStatus.UNCERTAIN:
             transition(row, RegistrationStatus.PENDING)
-        row.in_flight = None
+        row.mark(None)
     audit.record("fiscal.settled_by_hand", user_id=user.id, obj=row.sale, reason=reason, printed=printed,
                  number=row.receipt_number)
     db.session.flush()
@@ -329,7 +407,8 @@ def void(sale_id: int, user, *, reason) -> FiscalRegistration:
     if row is None or row.status not in (RegistrationStatus.PENDING, RegistrationStatus.UNCERTAIN):
         raise NotFound(_l("This sale is not waiting for a fiscal receipt."))
     if row.in_flight is not None:
-        raise DomainError(_l("The fiscal printer may be printing this receipt: try again or check it first."))
+        raise DomainError(_l("The fiscal printer may have printed this receipt: press Check first, so its "
+                             "counters decide."))
     reason = validation.text(reason, field="reason", max_len=300)
     transition(row, RegistrationStatus.VOIDED)
     row.voided_by_id, row.void_reason = user.id, reason
@@ -343,7 +422,8 @@ def status_of(sale: Sale) -> dict | None:
     row = registration_of(sale.id) if sale.kind is SaleKind.SALE and sale.status is SaleStatus.COMPLETED else None
     if row is None:
         return None
-    return {"status": row.status.value, "receipt_number": row.receipt_number, "message": row.last_error or None}
+    return {"status": row.status.value, "receipt_number": row.receipt_number, "message": row.last_error or None,
+            "check": row.status is RegistrationStatus.PENDING and row.in_flight is not None}
 
 
 def device_report() -> dict:
@@ -356,60 +436,129 @@ def device_report() -> dict:
     if which.kind == "none":
         return out
     used = set(db.session.scalars(select(Category.vat_code).where(Category.active).distinct()))
-    dev = open_device(which)
     try:
-        out["status"] = dev.status()
-        out["vat_table"] = dev.vat_table()
-        out["counters"] = dev.counters()
-        out["totals"] = dev.totals()
-        available = {code for code in out["vat_table"].values() if code is not None}
-        out["missing_codes"] = sorted(used - available)
+        with _device_turn(str(which)) as deadline:
+            dev = open_device(which, deadline=deadline)
+            try:
+                out["status"] = dev.status()
+                out["vat_table"] = dev.vat_table()
+                out["counters"] = dev.counters()
+                out["totals"] = dev.totals()
+                available = {code for code in out["vat_table"].values() if code is not None}
+                out["missing_codes"] = sorted(used - available)
+            finally:
+                dev.close()
     except FiscalError as exc:
         out["error"] = exc.describe()
-    finally:
-        dev.close()
     return out
 
 
-def daily_report(day: date) -> dict:
-    """Print the device's daily fiscal report at the day close and read back what it holds: gross per VAT
-    code and the number of receipts, for the Z report to set beside the system's own figures.
+# --- the daily report ---------------------------------------------------------------------------
 
-    The totals are read before the report (the report zeroes them). If the report's answer is lost,
-    the device's daily-report counter tells whether it printed; it is never printed twice.
+def _report_figures(mark: FiscalDailyReport) -> dict:
+    return {"source": "device", "device": mark.device, "number": mark.number,
+            "by_vat": dict(sorted(mark.by_vat.items())), "receipts": mark.receipts}
+
+
+def _report_mark(key: str, day: date) -> FiscalDailyReport | None:
+    return db.session.scalar(select(FiscalDailyReport).where(FiscalDailyReport.device == key,
+                                                            FiscalDailyReport.business_date == day)
+                             .execution_options(populate_existing=True))
+
+
+def daily_report(day: date, *, blockers=None) -> dict:
+    """Print the device's daily fiscal report at the day close, exactly once, and read back what it holds:
+    gross per VAT code and the number of receipts, for the Z report to set beside the system's own figures.
+
+    Holding the device's turn: ``blockers()`` (what keeps the day open) is asked again, so no sale can
+    slip in between; the totals are read (the report zeroes them) and committed as the day's mark before
+    ``dailyrep`` is sent. A close that died after the report printed finds the mark: the daily-report
+    counter one higher means it printed, and its totals are read back from the mark, never printed twice.
+    The report goes with the device's own date (a late count after midnight is the next calendar day).
     """
+    from ..cash.service import today as shop_today
+
     which = spec()
-    dev = open_device(which)
-    with _device_turn(str(which)):
+    key = str(which)
+    with _device_turn(key) as deadline:
+        problems = blockers() if blockers is not None else []
+        if problems:
+            raise DomainError(" ".join(problems))
+        mark = _report_mark(key, day)
+        if mark is not None and mark.status is DailyReportStatus.PRINTED:
+            return _report_figures(mark)
+        remembered = mark.reports_before if mark is not None else None
+        db.session.commit()  # nothing held while the device is asked
+        dev = open_device(which, deadline=deadline)
         try:
-            table = dev.vat_table()
             before = _counters(dev)
-            totals = dev.totals()
-            try:
-                dev.daily_report(day)
-            except FiscalError as exc:
-                if not exc.delivered or dev.counters().daily_reports != before.daily_reports + 1:
-                    raise
+            printed = remembered is not None and before.daily_reports == remembered + 1
+            if remembered is not None and not printed and before.daily_reports != remembered:
+                raise FiscalError(_l("The fiscal printer's daily reports moved since this close began: check its "
+                                     "last daily report on the paper roll and call the service technician."))
+            if not printed:
+                table = dev.vat_table()
+                totals = dev.totals()
+                by_vat: dict[str, int] = {}
+                for slot, amount in totals.by_slot.items():
+                    code = table.get(slot) or slot
+                    by_vat[code] = by_vat.get(code, 0) + amount
+                on_device = dev.clock_date() or shop_today()
+                mark = _report_mark(key, day) or FiscalDailyReport(device=key, business_date=day)
+                mark.reports_before, mark.by_vat, mark.receipts = before.daily_reports, by_vat, totals.receipts
+                mark.device_date, mark.status = on_device, DailyReportStatus.MARKED
+                db.session.add(mark)
+                db.session.commit()  # the mark is committed before dailyrep is sent
+                try:
+                    dev.daily_report(on_device)
+                except FiscalError as exc:
+                    if not exc.delivered or _counters(dev).daily_reports != before.daily_reports + 1:
+                        raise
         finally:
             dev.close()
-    by_vat: dict[str, int] = {}
-    for slot, amount in totals.by_slot.items():
-        code = table.get(slot) or slot
-        by_vat[code] = by_vat.get(code, 0) + amount
-    audit.record("fiscal.daily_report", user_id=None, day=day.isoformat(), number=before.daily_reports + 1,
-                 receipts=totals.receipts)
-    return {"source": "device", "device": str(which), "number": before.daily_reports + 1,
-            "by_vat": dict(sorted(by_vat.items())), "receipts": totals.receipts}
+        mark = _report_mark(key, day)
+        mark.status, mark.printed_at = DailyReportStatus.PRINTED, utcnow()
+        audit.record("fiscal.daily_report", user_id=None, day=day.isoformat(), number=mark.number,
+                     receipts=mark.receipts, recovered=printed)
+        db.session.commit()
+        return _report_figures(mark)
 
 
 # --- the returns and corrections registers ------------------------------------------------------
 
+def vat_in(gross_minor: int, code: str) -> int:
+    """The VAT contained in a gross amount at our VAT code ("23", "8", "5", "0", "zw"), rounded half up."""
+    if not code.isdigit() or int(code) == 0:
+        return 0
+    rate = int(code)
+    sign = -1 if gross_minor < 0 else 1
+    return sign * ((abs(gross_minor) * rate * 2 + 100 + rate) // (2 * (100 + rate)))
+
+
+def refund_allowed(sale_id: int) -> None:
+    """In fiscal-printer mode a refund waits for the sale's fiscal receipt: the returns register names that
+    receipt (its number and date). Raises a DomainError saying what to do first."""
+    if not printer_mode():
+        return
+    row = registration_of(sale_id)
+    if row is not None and row.status in (RegistrationStatus.PENDING, RegistrationStatus.UNCERTAIN):
+        raise DomainError(_l("This sale's fiscal receipt has not printed yet: print it first (“Try again” at the "
+                             "till, or Sales waiting for a fiscal receipt), then make the refund."))
+
+
 def record_refund(doc: Sale, *, kind=None, buyer_name=None) -> FiscalRegisterEntry | None:
     """In fiscal-printer mode a refund is no fiscal receipt: it is written into the returns register
     (the customer brought goods back; the buyer confirms with their name) or, for an obvious mistake
-    at the till, into the corrections register (the manager's approval is the refund's own)."""
+    at the till, into the corrections register (the manager's approval is the refund's own).
+
+    What the cash-register regulation lists for a return is copied in now, so the register reads the same
+    whatever changes later: the sale's date and fiscal receipt number, the goods as the receipt named them
+    with quantity, the amount returned with its VAT rate and tax, the return's date."""
     if not printer_mode():
         return None
+    done = db.session.scalar(select(FiscalRegisterEntry).where(FiscalRegisterEntry.refund_id == doc.id))
+    if done is not None:  # the same refund asked again (its key repeated): the entry already made
+        return done
     try:
         kind = RegisterKind(kind or RegisterKind.RETURN.value)
     except ValueError:
@@ -417,14 +566,23 @@ def record_refund(doc: Sale, *, kind=None, buyer_name=None) -> FiscalRegisterEnt
     buyer_name = validation.text(buyer_name or "", field="buyer_name", max_len=120,
                                  required=kind is RegisterKind.RETURN)
     original = doc.refund_of
+    refund_allowed(original.id)
     registration = registration_of(original.id)
     from ..cash.service import local_date
 
+    printed = (registration.names or []) if registration is not None else []
+    positions = {line.id: index for index, line in enumerate(original.lines)}
+    goods = []
+    for line in doc.lines:
+        index = positions.get(line.refund_of_line_id)
+        name = printed[index] if index is not None and index < len(printed) else fiscal_name(line.category)
+        goods.append({"name": name, "quantity": line.quantity, "amount_minor": line.total_minor,
+                      "vat_code": line.vat_code, "tax_minor": vat_in(line.total_minor, line.vat_code)})
     entry = FiscalRegisterEntry(
         kind=kind, refund_id=doc.id, original_sale_id=original.id,
         receipt_number=registration.receipt_number if registration else None,
         receipt_date=local_date(original.completed_at), buyer_name=buyer_name, reason=doc.refund_reason,
-        user_id=doc.cashier_id, approved_by_id=doc.approved_by_id, business_date=doc.business_date)
+        goods=goods, user_id=doc.cashier_id, approved_by_id=doc.approved_by_id, business_date=doc.business_date)
     db.session.add(entry)
     db.session.flush()
     return entry
@@ -442,17 +600,33 @@ def register_table(entries: list[FiscalRegisterEntry], kind: RegisterKind):
 
     methods = {"cash": _l("cash"), "card": _l("card")}
     title = _l("Returns register") if kind is RegisterKind.RETURN else _l("Corrections register")
-    headers = [_l("No."), _l("Date"), _l("Fiscal receipt no."), _l("Receipt date"), _l("Goods"), _l("Amount"),
-               _l("Paid back"), _l("Buyer") if kind is RegisterKind.RETURN else _l("Approved by"), _l("Reason")]
+    headers = [_l("No."), _l("Return date"), _l("Fiscal receipt no."), _l("Sale date"), _l("Goods (as on the receipt)"),
+               _l("Quantity"), _l("Amount"), _l("VAT rate"), _l("VAT"), _l("Paid back"),
+               _l("Buyer") if kind is RegisterKind.RETURN else _l("Approved by"), _l("Reason")]
     table = Table(title=str(title), headers=[str(h) for h in headers])
     for position, entry in enumerate(entries, start=1):
         refund = entry.refund
-        goods = "; ".join(f"{line.description} × {line.quantity}" for line in refund.lines)
         method = refund.payments[0].method.value if refund.payments else ""
         who = entry.buyer_name if kind is RegisterKind.RETURN else (entry.approved_by.name if entry.approved_by else "")
-        table.rows.append([position, entry.business_date, entry.receipt_number or "", entry.receipt_date, goods,
-                           Money(refund.total_minor), str(methods.get(method, method)), who, entry.reason])
+        for line in register_goods(entry):
+            table.rows.append([position, entry.business_date, entry.receipt_number or "", entry.receipt_date,
+                               line["name"], line["quantity"], Money(line["amount_minor"]), rate_label(line["vat_code"]),
+                               Money(line["tax_minor"]), str(methods.get(method, method)), who, entry.reason])
     return table
+
+
+def rate_label(code: str) -> str:
+    return "zw" if not code.isdigit() else f"{code} %"
+
+
+def register_goods(entry: FiscalRegisterEntry) -> list[dict]:
+    """The entry's goods as copied at the refund; entries made before the copy existed are read from the
+    refund's own lines."""
+    if entry.goods:
+        return entry.goods
+    return [{"name": fiscal_name(line.category), "quantity": line.quantity, "amount_minor": line.total_minor,
+             "vat_code": line.vat_code, "tax_minor": vat_in(line.total_minor, line.vat_code)}
+            for line in entry.refund.lines]
 
 
 #: Sales to private persons above which a fiscal device is required (a year's turnover; pro rata in
@@ -460,18 +634,56 @@ def register_table(entries: list[FiscalRegisterEntry], kind: RegisterKind):
 EXEMPTION_LIMIT_MINOR = 2_000_000
 
 
+def _invoiced_to_businesses(start: date, end: date) -> int:
+    """Sales of the period invoiced to a business buyer, less what was refunded of them."""
+    from ..invoicing.models import Buyer, BuyerKind, Invoice
+
+    invoiced = (select(Sale.id).join(Invoice, Invoice.sale_id == Sale.id).join(Buyer, Buyer.id == Invoice.buyer_id)
+                .where(Buyer.kind == BuyerKind.BUSINESS, Sale.status == SaleStatus.COMPLETED,
+                       Sale.business_date >= start, Sale.business_date <= end))
+    sold = db.session.scalar(select(func.coalesce(func.sum(Sale.total_minor), 0)).where(Sale.id.in_(invoiced)))
+    back = db.session.scalar(select(func.coalesce(func.sum(Sale.total_minor), 0)).where(
+        Sale.refund_of_id.in_(invoiced), Sale.status == SaleStatus.COMPLETED, Sale.business_date <= end))
+    return int(sold or 0) - int(back or 0)
+
+
+def change_mode(current: Shop, mode: FiscalMode) -> None:
+    """The admin switches the receipts mode. Exempt mode (non-fiscal receipts) is refused while an open
+    basket holds goods the law wants on a fiscal device from the first sale: they were allowed in when
+    the till printed fiscal receipts, and would otherwise leave on a non-fiscal one."""
+    from ..catalog.models import Category
+    from ..till.models import SaleLine
+
+    if mode is current.fiscal_mode:
+        return
+    current.fiscal_mode = mode
+    db.session.flush()  # the shop's row is locked (PostgreSQL) before the baskets are looked at
+    if mode is not FiscalMode.EXEMPT:
+        return
+    flagged = db.session.scalar(select(func.count()).select_from(SaleLine).join(Sale, Sale.id == SaleLine.sale_id)
+                                .join(Category, Category.id == SaleLine.category_id)
+                                .where(Sale.status == SaleStatus.OPEN, Category.fiscal_from_first_sale))
+    if flagged:
+        raise DomainError(_l("An open basket holds goods that must be registered on a fiscal device from the first "
+                             "sale: finish or cancel that sale before switching to non-fiscal receipts."),
+                          field="fiscal_mode")
+
+
 def exemption(today: date) -> dict | None:
     """Exempt mode: this year's turnover to private persons against the 20 000 zł limit (pro rata in a
-    first year of selling), with the share used, so the manager sees the limit coming (80 %, 100 %)."""
+    first year of selling), with the share used, so the manager sees the limit coming (80 %, 100 %).
+
+    Only a sale documented by an invoice to a business is outside the limit: a NIP typed at the till
+    alone does not prove the buyer is one, so every other sale counts (less its refunds)."""
     current = shop()
     if current is None or current.fiscal_mode is not FiscalMode.EXEMPT:
         return None
     from ..cash import totals
 
     start = date(today.year, 1, 1)
-    # Receipts without the buyer's NIP, less their refunds: closed days as summed at their close.
-    private = totals.for_period(start, today).of("buyer").get("private")
-    turnover = private.net_minor if private is not None else 0
+    # All receipts less their refunds (closed days as summed at their close), less the invoiced ones.
+    by_buyer = totals.for_period(start, today).of("buyer")
+    turnover = sum(int(sums.net_minor) for sums in by_buyer.values()) - _invoiced_to_businesses(start, today)
     ever = db.session.scalar(select(func.min(Sale.business_date)).where(Sale.status == SaleStatus.COMPLETED))
     limit = EXEMPTION_LIMIT_MINOR
     if ever is not None and ever.year == today.year:  # the first year of selling: the limit pro rata

@@ -81,7 +81,8 @@ def settle(sale_id: int):
 def protocol(entry_id: int):
     """The return (or correction) protocol for an A4 sheet: what came back, for how much, two signatures."""
     entry = db.get_or_404(FiscalRegisterEntry, entry_id)
-    return render_template("fiscal/protocol.html", entry=entry, shop=current_shop())
+    return render_template("fiscal/protocol.html", entry=entry, shop=current_shop(),
+                           goods=service.register_goods(entry), rate_label=service.rate_label)
 
 
 def _month(text: str | None) -> tuple[date, date]:

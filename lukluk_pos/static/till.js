@@ -477,6 +477,9 @@
     var uncertain = sale.fiscal.status === "uncertain";
     $("fiscal-message").textContent = uncertain ? T.fiscalUncertain : (sale.fiscal.message || "");
     $("fiscal-retry").hidden = uncertain;
+    // A lost answer: the receipt may be on the paper already; "Check" lets the printer's counters decide.
+    $("fiscal-retry").textContent = sale.fiscal.check ? T.fiscalCheck : T.fiscalRetry;
+    $("fiscal-help").textContent = sale.fiscal.check ? T.fiscalCheckHelp : T.fiscalRetryHelp;
     $("fiscal-status").textContent = "";
     if (!$("fiscal-dialog").open) $("fiscal-dialog").showModal();
     (uncertain ? $("fiscal-later") : $("fiscal-retry")).focus();

@@ -166,7 +166,9 @@ def add_code(till_id: int, user: User, code: str, quantity=1) -> SaleLine:
 def _check_receipt_may_carry(category) -> None:
     """Exempt mode prints non-fiscal receipts; goods the law wants on a fiscal device from the first sale
     (electronics, records, jewellery…) cannot be sold on one."""
-    if category.fiscal_from_first_sale and db.session.scalar(select(Shop.fiscal_mode)) is FiscalMode.EXEMPT:
+    # The shop's row is read for update: an admin switching to exempt mode meanwhile waits, then sees this line.
+    if category.fiscal_from_first_sale and \
+            db.session.scalar(select(Shop.fiscal_mode).with_for_update()) is FiscalMode.EXEMPT:
         raise ItemUnavailable(_l("%(category)s must be registered on a fiscal device from the first sale, and this "
                                  "till prints non-fiscal receipts: it cannot be sold here. Ask the manager."),
                               category=category.name)

@@ -70,6 +70,8 @@ class FakeNoviApi(fake_http.Listening):
         self.device_error: tuple[int, str] | None = None
         self.drop_answer: set[str] = set()
         self.drops: list[tuple[str, str]] = []
+        #: Called with (call, "before"/"after") around each call ("PUT receipt"); "drop" closes the connection.
+        self.call_hook = None
         self.slow = 0.0
         self.clock: date | None = None
         #: Called by the device as it works: ("confirm", id) before a command is queued — returning
@@ -281,7 +283,7 @@ class FakeNoviApi(fake_http.Listening):
             if (call, when) in self.drops:
                 self.drops.remove((call, when))
                 return True
-        return False
+        return self.call_hook is not None and self.call_hook(call, when) == "drop"
 
     def _handle(self, method: str, path: str, query: dict, body: dict | None, bearer: str | None):
         parts = [p for p in path.split("/") if p]

@@ -375,13 +375,40 @@ def waiting(day: date | None = None) -> list[FiscalRegistration]:
     return list(db.session.scalars(query))
 
 
+def check(sale_id: int) -> FiscalRegistration:
+    """Let the device's counters settle a registration whose answer was lost (holding the device's turn,
+    so no receipt is on its way meanwhile); sends nothing."""
+    row = _fresh(sale_id)
+    key = row.device
+    with _device_turn(key) as deadline:
+        dev = open_device(devices.parse(key), deadline=deadline)
+        try:
+            _settle_in_flight(dev, key)
+        finally:
+            dev.close()
+    return _fresh(sale_id)
+
+
 def settle_by_hand(sale_id: int, user, *, printed: bool, number=None, reason) -> FiscalRegistration:
     """A manager settles an uncertain or stuck registration from the paper roll: printed (with its
-    number) or not printed (it goes back to "to register")."""
+    number) or not printed (it goes back to "to register").
+
+    "Not printed" for a receipt whose answer was lost asks the printer's counters first (a receipt may be
+    on its way from another till's request, or out on the roll already); the manager's word stands where
+    the printer cannot be asked."""
     row = registration_of(sale_id)
     if row is None or row.status not in (RegistrationStatus.UNCERTAIN, RegistrationStatus.PENDING):
         raise NotFound(_l("This sale is not waiting for a fiscal receipt."))
     reason = validation.text(reason, field="reason", max_len=300)
+    if not printed and row.in_flight is not None:
+        try:
+            row = check(sale_id)
+        except FiscalError as exc:
+            log.warning("Counters not read before settling sale %s by hand: %s", sale_id, exc)
+            row = _fresh(sale_id)
+        if row.status is RegistrationStatus.REGISTERED:
+            raise DomainError(_l("The fiscal printer's counters show this receipt printed (no. %(number)s): there "
+                                 "is nothing to settle.", number=row.receipt_number))
     if printed:
         _registered(row, _number(number), row.daily_reports or 0, how="by_hand")
     else:

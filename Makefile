@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 FLASK := $(VENV)/bin/flask --app wsgi
 
-.PHONY: run test lint demo bench translations catalog chromium clean
+.PHONY: run test lint demo bench soak-fiscal translations catalog chromium clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,15 @@ test: $(VENV)/.installed-dev catalog chromium lint
 
 bench: $(VENV)/.installed-dev catalog chromium
 	$(PY) -m bench.run
+	$(PY) -m bench.slow_printer --out bench-slow-printer.json
+
+# The fiscal printer's model-based test, long: many more examples and steps than CI runs, on both databases
+# and both printers; figures appended to soak-fiscal.jsonl (see docs/performance.md). About an hour.
+SOAK_EXAMPLES ?= 40
+SOAK_STEPS ?= 60
+soak-fiscal: $(VENV)/.installed-dev catalog
+	LUKLUK_MODEL_EXAMPLES=$(SOAK_EXAMPLES) LUKLUK_MODEL_STEPS=$(SOAK_STEPS) LUKLUK_MODEL_REPORT=soak-fiscal.jsonl \
+	  $(PY) -m pytest -q -s -p no:cacheprovider tests/test_fiscal_model.py
 
 # Extract new strings and merge them into the Polish catalogue (then translate the new entries).
 translations: $(VENV)/.installed

@@ -219,10 +219,12 @@ class Clock:
 
 
 class Server:
-    def __init__(self, folder: Path, url: str, device_spec: str, clock: Clock):
+    def __init__(self, folder: Path, url: str, device_spec: str, clock: Clock, *, timeout: float = FISCAL_TIMEOUT,
+                 deadline: float = FISCAL_DEADLINE):
         from bench.waits import free_port
 
         self.folder, self.url_db, self.spec, self.clock = folder, url, device_spec, clock
+        self.timeout, self.deadline = timeout, deadline
         self.port = free_port()
         self.process: subprocess.Popen | None = None
         self.log_path = folder / "server.log"
@@ -239,7 +241,7 @@ class Server:
 
     def start(self) -> None:
         args = [sys.executable, "-c", SERVER, str(self.folder / "instance"), self.url_db, self.spec, str(self.port),
-                str(FISCAL_TIMEOUT), str(FISCAL_DEADLINE)]
+                str(self.timeout), str(self.deadline)]
         self.process = subprocess.Popen(args, cwd=ROOT, stdout=self.log, stderr=self.log,
                                         env=dict(_env(), LUKLUK_MODEL_NOW=self.clock.now().isoformat()))
         self.starts += 1

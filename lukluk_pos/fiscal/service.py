@@ -394,8 +394,8 @@ def settle_by_hand(sale_id: int, user, *, printed: bool, number=None, reason) ->
     number) or not printed (it goes back to "to register").
 
     "Not printed" for a receipt whose answer was lost asks the printer's counters first (a receipt may be
-    on its way from another till's request, or out on the roll already); the manager's word stands where
-    the printer cannot be asked."""
+    on its way from another till's request, or out on the roll already without the sale's number on it),
+    and is refused while the printer cannot be asked."""
     row = registration_of(sale_id)
     if row is None or row.status not in (RegistrationStatus.UNCERTAIN, RegistrationStatus.PENDING):
         raise NotFound(_l("This sale is not waiting for a fiscal receipt."))
@@ -404,8 +404,11 @@ def settle_by_hand(sale_id: int, user, *, printed: bool, number=None, reason) ->
         try:
             row = check(sale_id)
         except FiscalError as exc:
-            log.warning("Counters not read before settling sale %s by hand: %s", sale_id, exc)
-            row = _fresh(sale_id)
+            # A receipt whose answer was lost may be on the roll without the sale's number on it (the info
+            # lines come after the fiscal part): only the counters can say it did not print.
+            raise DomainError(_l("The fiscal printer cannot be asked now (%(reason)s), and only its counters can "
+                                 "tell whether this receipt printed. When it is back, press Check.",
+                                 reason=exc.describe())) from exc
         if row.status is RegistrationStatus.REGISTERED:
             raise DomainError(_l("The fiscal printer's counters show this receipt printed (no. %(number)s): there "
                                  "is nothing to settle.", number=row.receipt_number))

@@ -451,6 +451,8 @@ STATS = Counter()
 #: The actions and their weights (how many times each stands in the list): a shop day is mostly sales.
 ACTIONS = (["sale"] * 8 + ["press_retry"] * 3 + ["manager_acts"] * 2 + ["refund"] + ["printer_fault"] * 4
            + ["lose_an_answer"] * 2 + ["kill_during"] * 2 + ["kill_now"] + ["printer_clock"] + ["close_day"] * 2)
+if os.environ.get("LUKLUK_MODEL_KILL_HEAVY") == "1":  # the soak: about one step in four kills the server
+    ACTIONS += ["kill_during"] * 5 + ["kill_now"] * 3
 
 
 class FiscalShop(RuleBasedStateMachine):

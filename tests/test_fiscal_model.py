@@ -13,7 +13,7 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from tests import fiscal_model
 
-EXAMPLES = int(os.environ.get("LUKLUK_MODEL_EXAMPLES", "4"))
+EXAMPLES = int(os.environ.get("LUKLUK_MODEL_EXAMPLES", "6"))
 STEPS = int(os.environ.get("LUKLUK_MODEL_STEPS", "25"))
 #: Shrinking a failure restarts servers many times: only where asked (a local hunt), never in CI.
 SHRINK = os.environ.get("LUKLUK_MODEL_SHRINK") == "1"

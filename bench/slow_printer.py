@@ -54,10 +54,13 @@ def run(database: str, slow: float = 2.5, echo=print) -> dict:
         printing.sign_in_pin(template.ids["people"][0], template.ids["tills"][0])
         other.sign_in_pin(template.ids["people"][1], template.ids["tills"][1])
 
+        refused = []
+
         def scan() -> float:
             start = time.perf_counter()
             answer = other.api(listener, "POST", "/till/basket/lines", {"category_id": 7, "price": "3.00"})
-            assert answer is not None and answer.status == 201, answer
+            if answer is None or answer.status != 201:
+                refused.append(answer.status if answer else None)
             return time.perf_counter() - start
 
         idle = [scan() for _ in range(60)]
@@ -89,7 +92,7 @@ def run(database: str, slow: float = 2.5, echo=print) -> dict:
                 begun = time.perf_counter()
                 other.api(listener, "POST", "/till/basket/complete", {"key": key, "payments": [{"method": "card"}]},
                           patience=0.0)
-                while True:
+                while time.perf_counter() - begun < 120:
                     found = other.api(listener, "GET", f"/till/completions/{key}")
                     if found is not None and found.status == 200:
                         saved.append(time.perf_counter() - begun)
@@ -106,7 +109,7 @@ def run(database: str, slow: float = 2.5, echo=print) -> dict:
         return {"database": database, "slow_answer_s": slow, "receipt_s": round(receipt_seconds, 1),
                 "scan_idle": _ms(idle), "scan_while_printing": _ms(busy),
                 "sale_saved_while_printing_ms": [round(s * 1000, 1) for s in saved],
-                "receipts_printed": len(printer.printed), "errors": errors}
+                "receipts_printed": len(printer.printed), "scans_refused": len(refused), "errors": errors}
     finally:
         server.stop()
         printer.__exit__(None, None, None)
@@ -125,7 +128,7 @@ def main(argv=None) -> int:
         print(json.dumps(result))
     if args.out:
         Path(args.out).write_text(json.dumps(results, indent=2))
-    return 1 if any(result["errors"] for result in results) else 0
+    return 1 if any(result["errors"] or result["scans_refused"] for result in results) else 0
 
 
 if __name__ == "__main__":

@@ -129,16 +129,19 @@ def open_device(which: devices.DeviceSpec, *, deadline: float | None = None) -> 
 
 @contextmanager
 def _device_turn(key: str):
-    """One conversation with a device at a time, across requests and processes (``turn.py``). Commits what
-    the session holds first; yields the conversation's deadline (``time.monotonic()``)."""
+    """One conversation with a device at a time, across requests and processes (``turn.py``). What the
+    session holds is committed with the turn taken, and what the conversation wrote last with the turn
+    given back (after a failure, it is rolled back first); yields the deadline (``time.monotonic()``)."""
     seconds = deadline_seconds()
     me = turn.take(key, wait=seconds, hold=seconds + LEASE_MARGIN_SECONDS)
     if me is None:
         raise FiscalUnavailable(_l("The fiscal printer is busy with another receipt: try again in a moment."))
     try:
         yield time.monotonic() + seconds
-    finally:
+    except BaseException:
         turn.give_back(key, me)
+        raise
+    turn.give_back(key, me, keep=True)
 
 
 # --- rates and receipts -------------------------------------------------------------------------
@@ -330,12 +333,12 @@ def _converse(sale_id: int, key: str) -> FiscalRegistration:
         finally:
             if dev is not None:
                 dev.close()
+        if cash:
+            _open_drawer(dev, sale_id)
         row = _fresh(sale_id)
         if row.status in (RegistrationStatus.PENDING, RegistrationStatus.UNCERTAIN):
             _registered(row, number, counters.daily_reports, how="answer")
-        db.session.commit()
-        if cash:
-            _open_drawer(dev, sale_id)
+        # Committed with the turn given back: one write.
     return row
 
 

@@ -85,8 +85,8 @@ def _try(key: str, me: str, hold: float) -> bool:
 
 def take(key: str, *, wait: float, hold: float) -> str | None:
     """Take the device's turn, waiting up to ``wait`` seconds; returns the holder's name, or None when
-    another conversation kept it all that time. Ends the caller's transaction first."""
-    db.session.commit()
+    another conversation kept it all that time. The caller's transaction is committed with the first
+    attempt (a sale and its registration, and the turn, in one write); nothing is held while waiting."""
     _ensure_row(key)
     me = _holder()
     deadline = time.monotonic() + wait
@@ -98,9 +98,11 @@ def take(key: str, *, wait: float, hold: float) -> str | None:
         time.sleep(POLL_SECONDS)
 
 
-def give_back(key: str, me: str) -> None:
-    """Give the turn back (only if still ours: a lease that ran out may have gone to another)."""
-    db.session.rollback()
+def give_back(key: str, me: str, *, keep: bool = False) -> None:
+    """Give the turn back (only if still ours: a lease that ran out may have gone to another). ``keep``:
+    what the session holds is committed with it; else it is rolled back first (after a failure)."""
+    if not keep:
+        db.session.rollback()
     row = FiscalDevice.__table__.c
     db.session.execute(update(FiscalDevice.__table__).where(row.key == key, row.holder == me)
                        .values(holder=None, held_until=None))

@@ -133,3 +133,35 @@ def test_changing_a_sold_categorys_vat_rate_gives_it_a_new_fiscal_name(app, clie
     after = sell(client, "vat-change-00002", ((7, "5"),), [{"method": "card"}])
     assert after["fiscal"]["status"] == "registered", after["fiscal"]
     assert [p["lines"][0]["name"] for p in posnet.printed] == ["Książki używane", "Książki używane (5%)"]
+
+
+def test_the_migration_turns_the_json_mark_into_two_integers(app, client, sign_in, shop):
+    """The in-flight mark was a JSON column whose "settled" value was the JSON literal null (finding 1): the
+    migration keeps a real mark as its two integers and makes null, JSON or SQL, SQL NULL; and back."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+
+    from lukluk_pos.fiscal.emulator import FILE_NAME, EmulatedPrinter
+
+    use_printer(app, "emulator")
+    sign_in("Ania")
+    EmulatedPrinter(f"{app.instance_path}/{FILE_NAME}").set_fault("drop")
+    lost = sell(client, "migrate-mark-0001")  # printed, answer lost: in flight
+    EmulatedPrinter(f"{app.instance_path}/{FILE_NAME}").set_fault("refuse")
+    refused = sell(client, "migrate-mark-0002")  # nothing sent: no mark
+    with in_app(app):
+        db.session.remove()
+        downgrade(revision="9e2b7c4d1a05")
+        with db.engine.begin() as conn:
+            rows = dict(conn.execute(text("SELECT sale_id, in_flight FROM fiscal_registration")).all())
+            marked = rows[lost["id"]]
+            assert (marked if isinstance(marked, list) else __import__("json").loads(marked)) == [0, 0]
+            assert rows[refused["id"]] is None
+            # What the old code wrote when it settled a mark: the JSON literal null, not SQL NULL.
+            conn.execute(text("UPDATE fiscal_registration SET in_flight = 'null' WHERE sale_id = :id"),
+                         {"id": refused["id"]})
+        upgrade()
+        with db.engine.begin() as conn:
+            after = {row[0]: (row[1], row[2]) for row in conn.execute(text(
+                "SELECT sale_id, in_flight_reports, in_flight_receipt FROM fiscal_registration"))}
+        assert after == {lost["id"]: (0, 0), refused["id"]: (None, None)}

@@ -204,3 +204,20 @@ def test_not_printed_by_hand_waits_for_the_counters_when_the_answer_was_lost(app
     posnet.faults.discard("mute")
     assert client.post(f"/api/v1/sales/{sale['id']}/fiscal").json["fiscal"]["status"] == "registered"
     assert len(posnet.printed) == 1
+
+
+def test_a_failure_while_reading_the_counters_keeps_an_earlier_mark(app, client, sign_in, posnet):
+    """Found by the soak on PostgreSQL: a receipt printed and its answer was lost (no sale number on it);
+    the retry's first question to the printer (the counters) failed too, and that failure cleared the
+    earlier attempt's mark as if nothing had come out; the next retry printed the receipt again."""
+    sign_in("Ania")
+    posnet.drops.append(("trend", "after"))
+    sale = sell(client, "mark-kept-000001")
+    assert sale["fiscal"]["check"] is True and len(posnet.printed) == 1
+    posnet.drops.append(("scnt", "before"))  # the retry cannot read the counters
+    again = client.post(f"/api/v1/sales/{sale['id']}/fiscal").json["fiscal"]
+    assert again["status"] == "pending" and again["check"] is True
+    assert _rows(app)[0][3] is not None  # the mark stays for the counters to decide
+    checked = client.post(f"/api/v1/sales/{sale['id']}/fiscal").json["fiscal"]
+    assert checked == {"status": "registered", "receipt_number": 1, "message": None, "check": False}
+    assert len(posnet.printed) == 1

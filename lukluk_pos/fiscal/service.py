@@ -306,7 +306,7 @@ def _converse(sale_id: int, key: str) -> FiscalRegistration:
         row = _fresh(sale_id)
         if row.status is not RegistrationStatus.PENDING:
             return row  # another request registered it while this one waited for the device
-        dev = None
+        dev, marked = None, False
         try:
             dev = open_device(devices.parse(key), deadline=deadline)
             _settle_in_flight(dev, key)
@@ -324,11 +324,12 @@ def _converse(sale_id: int, key: str) -> FiscalRegistration:
             row.names = [line.name for line in receipt.lines]
             row.attempts += 1
             db.session.commit()
+            marked = True
             number = dev.send_receipt(receipt)
         except FiscalUnavailable:
             raise
         except FiscalError as exc:
-            _failed(sale_id, exc)
+            _failed(sale_id, exc, ours=marked)
             raise
         finally:
             if dev is not None:
@@ -342,16 +343,18 @@ def _converse(sale_id: int, key: str) -> FiscalRegistration:
     return row
 
 
-def _failed(sale_id: int, exc: FiscalError) -> None:
-    """Keep the device's reason; a failure before the receipt could be finished clears the mark (nothing
-    came out), a lost answer keeps it for the counters to decide."""
+def _failed(sale_id: int, exc: FiscalError, *, ours: bool = False) -> None:
+    """Keep the device's reason. A failure of this attempt's receipt before it could be finished clears
+    the mark this attempt set (nothing came out); a lost answer keeps it for the counters to decide. A mark
+    left by an earlier attempt (``ours`` false: the failure came while the counters were being read to
+    settle it) is never cleared here: only the counters may say that receipt did not come out."""
     db.session.rollback()
     row = _fresh(sale_id)
     if exc.delivered and row.in_flight is not None and isinstance(exc, devices.DeviceUnreachable):
         row.last_error = str(ANSWER_LOST)[:300]
     else:
         row.last_error = exc.describe()[:300]
-        if row.status is RegistrationStatus.PENDING and not exc.delivered:
+        if ours and row.status is RegistrationStatus.PENDING and not exc.delivered:
             row.mark(None)
     audit.record("fiscal.failed", user_id=row.sale.cashier_id, obj=row.sale, error=row.last_error, code=exc.code,
                  delivered=exc.delivered)

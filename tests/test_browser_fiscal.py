@@ -65,3 +65,32 @@ def test_the_fiscal_pages_pass_axe(page, app, shop, axe_check):
     for path in ("/admin/fiscal", "/fiscal/waiting", "/fiscal/registers", "/till/refund"):
         page.goto(path)
         axe_check(page, path)
+
+
+def test_a_lost_answer_offers_check_and_the_counters_decide(page, app, make_item, axe_check):
+    """The receipt printed and its answer was lost: the dialog says so and offers "Sprawdź" (issue #25)."""
+    with in_app(app):
+        current = db.session.scalar(select(Shop))
+        current.fiscal_mode, current.fiscal_printer = FiscalMode.PRINTER, "emulator"
+        db.session.commit()
+    device = EmulatedPrinter(Path(app.instance_path) / FILE_NAME)
+    item = make_item(price_minor=1800, description="Sweter wełniany")
+    sign_in_by_pin(page, "Ania", "1111")
+    page.locator("#scan").fill(item["code"])
+    page.keyboard.press("Enter")
+    expect(page.locator("#total")).to_have_text("18,00\u00a0zł")
+    device.set_fault("drop")
+    page.keyboard.press("F2")
+    page.locator("#tendered").fill("20")
+    page.keyboard.press("Enter")
+    dialog = page.locator("#fiscal-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("alert")).to_contain_text("Odpowiedź drukarki fiskalnej nie dotarła")
+    expect(dialog.locator("#fiscal-help")).to_contain_text("Nie nabijaj jej ponownie")
+    check = dialog.get_by_role("button", name="Sprawdź")
+    expect(check).to_be_focused()
+    axe_check(page, "fiscal answer lost")
+    check.click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#message")).to_contain_text("Wydrukowano paragon fiskalny nr 1.")
+    assert device.memory()["last_receipt"] == 1 and len(device.memory()["journal"]) == 1

@@ -221,3 +221,23 @@ def test_a_failure_while_reading_the_counters_keeps_an_earlier_mark(app, client,
     checked = client.post(f"/api/v1/sales/{sale['id']}/fiscal").json["fiscal"]
     assert checked == {"status": "registered", "receipt_number": 1, "message": None, "check": False}
     assert len(posnet.printed) == 1
+
+
+def test_a_noviapi_printer_whose_clock_is_a_day_ahead_refuses_the_close_in_words(app, client, sign_in, shop):
+    """NoviAPI has no clock reading: the computer's date is sent and the device checks it against its own.
+    A clock a day ahead refuses the report; the close says why and what to do, and nothing is printed."""
+    from tests.fake_noviapi import FakeNoviApi
+
+    with FakeNoviApi() as novitus:
+        use_printer(app, novitus.spec)
+        sign_in("Marek")
+        sell(client, "novi-clock-00001", ((1, "10"),), [{"method": "card"}])
+        assert client.post("/cash/count", data={"d10000": "1", "d5000": "2"}).status_code == 302
+        novitus.clock = shop_today() + timedelta(days=1)
+        refused = _close(client, shop_today().isoformat())
+        assert refused.status_code == 422
+        assert "jej zegar pokazuje inny dzień" in refused.get_data(as_text=True)
+        assert novitus.daily_reports == []
+        novitus.clock = None  # the service technician set the clock right
+        assert _close(client, shop_today().isoformat()).status_code == 302
+        assert len(novitus.daily_reports) == 1

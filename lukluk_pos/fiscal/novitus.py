@@ -66,6 +66,8 @@ REASONS = (
     ("pokryw", _l("The printer's cover is open: close it.")),
     ("zablokowan", _l("VAT rate error: this name of goods was sold at another rate and is locked.")),
     ("ptu", _l("VAT rate error: the rate is not programmed in the fiscal printer.")),
+    ("data raportu", _l("The fiscal printer refused the daily report's date: its clock shows another day. Check the "
+                        "date on the printer's display; if it is wrong, call the printer's service technician.")),
     ("raport dobowy", _l("The fiscal printer needs its daily report before it can sell.")),
 )
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    allow_reuse_port = True  # listening again on the port while accepted connections live (``refuse``)
 
     def handle_error(self, request, client_address):
         pass  # a client killed mid-request resets its connection: nothing to report
@@ -58,7 +60,14 @@ class _Handler(BaseHTTPRequestHandler):
 def listen(fake, port: int = 0) -> _Server:
     """Serve ``fake`` on 127.0.0.1 (``port`` 0: a free one) in a background thread."""
     handler = type("Handler", (_Handler,), {"fake": fake})
-    server = _Server(("127.0.0.1", port), handler)
+    for attempt in range(50):
+        try:
+            server = _Server(("127.0.0.1", port), handler)
+            break
+        except OSError:
+            if attempt == 49 or not port:
+                raise
+            time.sleep(0.05)
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     return server
 

@@ -97,7 +97,16 @@ class FakePosnet:
     def _listen(self):
         self._server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._server.bind(("127.0.0.1", self.port or 0))
+        if hasattr(socket, "SO_REUSEPORT"):  # listening again on the port while accepted connections live
+            self._server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        for attempt in range(50):
+            try:
+                self._server.bind(("127.0.0.1", self.port or 0))
+                break
+            except OSError:
+                if attempt == 49:
+                    raise
+                time.sleep(0.05)
         self.port = self._server.getsockname()[1]
         self._server.listen(8)
         thread = threading.Thread(target=self._accept, args=(self._server,), daemon=True)
@@ -154,6 +163,8 @@ class FakePosnet:
                     if self.slow and not raw.startswith(b"!"):
                         time.sleep(self.slow)
                     conn.sendall(reply * (2 if "twice" in self.faults else 1))
+        except OSError:
+            return  # the till's side went away (a killed server): as a device, nothing to do
         finally:
             conn.close()
 

@@ -2,7 +2,8 @@
 
 Two tills must never interleave two receipts on one device, and a retry must never send a receipt that
 another request is still printing. The turn is a lease in the device's row (``fiscal_device``), taken
-with one conditional ``UPDATE`` in a short transaction of its own and given back the same way; on
+with one conditional ``UPDATE`` committed at once (with whatever the caller wrote before: a sale and its
+registration) and given back the same way (with the registration's answer); on
 PostgreSQL the statement row-locks the device's row, on SQLite it takes the write lock for that
 statement only. No transaction stays open while the device works, so a slow printer never makes
 another till's scan or sale wait for the database.
@@ -71,14 +72,12 @@ def _ensure_row(key: str) -> None:
 def _try(key: str, me: str, hold: float) -> bool:
     now = utcnow()
     row = FiscalDevice.__table__.c
-    taken = db.session.execute(
-        update(FiscalDevice.__table__).where(row.key == key, or_(row.holder.is_(None), row.held_until < now))
-        .values(holder=me, held_until=now + timedelta(seconds=hold))).rowcount
+    mine = update(FiscalDevice.__table__).values(holder=me, held_until=now + timedelta(seconds=hold))
+    taken = db.session.execute(mine.where(row.key == key, or_(row.holder.is_(None), row.held_until < now))).rowcount
     if not taken:
         holder = db.session.scalar(select(row.holder).where(row.key == key))
         if holder and _gone(holder):
-            taken = db.session.execute(update(FiscalDevice.__table__).where(row.key == key, row.holder == holder)
-                                       .values(holder=me, held_until=now + timedelta(seconds=hold))).rowcount
+            taken = db.session.execute(mine.where(row.key == key, row.holder == holder)).rowcount
     db.session.commit()
     return bool(taken)
 

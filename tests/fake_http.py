@@ -1,17 +1,28 @@
 """The HTTP side the fake devices and services share: a threaded server on 127.0.0.1 that hands each
 request's method, path, query, JSON body and bearer token to ``fake.handle`` and writes back its JSON.
 
-``handle`` answers ``(status, payload)``; ``payload`` None sends no body; status ``"drop"`` closes the
-connection without an answer (the work may have been done). A body that is not JSON is answered with the
-fake's own ``bad_json()``.
+``handle`` answers ``(status, payload)``; ``payload`` None sends no body, a ``Raw`` sends its bytes with
+its content type and headers (a document, a ``Retry-After``); status ``"drop"`` closes the connection
+without an answer (the work may have been done). A body that is not JSON is answered with the fake's own
+``bad_json()``. A fake with ``pass_headers = True`` also gets the request's headers (``headers=``).
 """
 from __future__ import annotations
 
 import json
 import threading
 import time
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass
+class Raw:
+    """An answer that is not (only) JSON: its bytes, content type and extra headers."""
+
+    body: bytes = b""
+    content_type: str = "application/json"
+    headers: dict = field(default_factory=dict)
 
 
 class _Server(ThreadingHTTPServer):
@@ -42,14 +53,19 @@ class _Handler(BaseHTTPRequestHandler):
         if raw and body is None:
             status, payload = self.fake.bad_json()
         else:
-            status, payload = self.fake.handle(self.command, parsed.path, parse_qs(parsed.query), body, bearer)
+            extra = {"headers": {k.lower(): v for k, v in self.headers.items()}} if getattr(
+                self.fake, "pass_headers", False) else {}
+            status, payload = self.fake.handle(self.command, parsed.path, parse_qs(parsed.query), body, bearer, **extra)
         if status == "drop":
             self.close_connection = True
             return
-        data = b"" if payload is None else json.dumps(payload).encode()
+        raw = payload if isinstance(payload, Raw) else Raw(b"" if payload is None else json.dumps(payload).encode())
+        data = raw.body
         self.send_response(status)
+        for name, value in raw.headers.items():
+            self.send_header(name, str(value))
         if data:
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", raw.content_type)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)

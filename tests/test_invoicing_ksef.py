@@ -54,10 +54,14 @@ def test_an_invoice_is_accepted_once_and_its_ksef_number_and_kod_i_reach_the_pag
     pdf_text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(
         client.get(f"/invoices/{invoice_id}.pdf").data)).pages)
     assert found.ksef_number in pdf_text
-    # A second invoice goes through the same session and sign-in.
+    # Its UPO is kept byte for byte, and the session was closed once the queue was done.
+    assert found.ksef_upo == fake.accepted(found.number)[0]["upo"] and len(found.ksef_upo_sha256) == 64
+    assert fake.open_sessions() == [] and fake.closed_sessions == 1
+    # A second invoice: a new session (the first is closed), the same sign-in.
     second = issue(app, shop, sale(client, "ksef-ok-2")["id"])
     _settle(app, clock, step=timedelta(seconds=3))
-    assert invoice(app, second).ksef_status is KsefStatus.ACCEPTED and fake.sign_ins == 1 and len(fake.sessions) == 1
+    assert invoice(app, second).ksef_status is KsefStatus.ACCEPTED and fake.sign_ins == 1 and len(fake.sessions) == 2
+    assert fake.open_sessions() == [] and fake.closed_sessions == 2
 
 
 def _offline_certificate():

@@ -93,6 +93,12 @@ class Invoice(db.Model):
     ksef_next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     ksef_sent_at: Mapped[datetime | None]
     ksef_accepted_at: Mapped[datetime | None]
+    #: How KSeF recorded it (``Online``/``Offline``): KSeF marks an invoice offline by itself when it
+    #: arrives on a later day than its issue date (P_1).
+    ksef_mode: Mapped[str] = mapped_column(String(8), default="")
+    #: KSeF's official receipt (UPO) of the accepted invoice, byte for byte as downloaded, and its SHA-256.
+    ksef_upo: Mapped[bytes | None] = mapped_column(db.LargeBinary)
+    ksef_upo_sha256: Mapped[str] = mapped_column(String(64), default="")
     #: Issued in KSeF's offline24 mode (KSeF could not be reached): the document carries both QR codes
     #: and must reach KSeF by ``send_by`` (the next business day).
     offline: Mapped[bool] = mapped_column(default=False)
@@ -111,6 +117,21 @@ class Invoice(db.Model):
     )
 
 
+class KsefSession(db.Model):
+    """An online session opened in KSeF: kept so that any process can close it when its queue is done
+    (or before its 12 hours run out), whoever opened it and whatever happened to that process."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(60), unique=True)
+    #: The KSeF address it was opened at (a session of another environment is never asked there).
+    url: Mapped[str] = mapped_column(String(200))
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    valid_until: Mapped[datetime]
+    closed_at: Mapped[datetime | None] = mapped_column(index=True)
+    #: Why it was closed: ``done`` (its queue was done), ``expiring``, ``gone`` (KSeF no longer knew it).
+    closed_why: Mapped[str] = mapped_column(String(16), default="")
+
+
 class InvoiceSettings(db.Model):
     """The invoicing settings (one row, made on first use): numbering, the exemption, KSeF."""
 
@@ -120,8 +141,12 @@ class InvoiceSettings(db.Model):
     correction_series: Mapped[str] = mapped_column(String(10), default="KOR")
     #: Place of issue (FA(3) P_1M), usually the shop's town.
     place: Mapped[str] = mapped_column(String(60), default="")
-    #: The legal basis printed for exempt lines (FA(3) P_19A).
-    exemption_basis: Mapped[str] = mapped_column(String(200), default="art. 113 ust. 1 ustawy o VAT")
+    #: The legal basis of exempt (``zw``) lines and which FA(3) field states it: ``P_19A`` a provision of the
+    #: VAT act, ``P_19B`` of the VAT directive, ``P_19C`` another basis. Used goods sold by a VAT-active
+    #: shop are exempt under art. 43 ust. 1 pkt 2; art. 113 (a shop below the limit) cannot stand beside
+    #: taxed lines, and an invoice with both is refused.
+    exemption_basis: Mapped[str] = mapped_column(String(200), default="art. 43 ust. 1 pkt 2 ustawy o VAT")
+    exemption_field: Mapped[str] = mapped_column(String(8), default="P_19A")
     #: ``off``, ``test``, ``demo`` or ``prod``: where invoices are sent (LUKLUK_KSEF_URL overrides the address).
     ksef_environment: Mapped[str] = mapped_column(String(8), default="off")
     #: The shop's KSeF token (made in KSeF's own app by the person who may act for the shop).

@@ -54,20 +54,23 @@ def test_an_exempt_sale_with_discounts_makes_an_invoice_whose_page_pdf_and_xml_a
     document = _xml(found)
     assert _text(document, "f:Fa/f:P_2") == found.number
     assert _text(document, "f:Fa/f:P_15") == "48.00" and _text(document, "f:Fa/f:P_13_7") == "48.00"
-    assert _text(document, "f:Fa/f:Adnotacje/f:Zwolnienie/f:P_19A") == "art. 113 ust. 1 ustawy o VAT"
+    assert _text(document, "f:Fa/f:Adnotacje/f:Zwolnienie/f:P_19A") == "art. 43 ust. 1 pkt 2 ustawy o VAT"
     assert _text(document, "f:Podmiot2/f:DaneIdentyfikacyjne/f:NIP") == "5260001246"
     assert document.find("f:Fa/f:FP", NS) is None  # a non-fiscal receipt
     rows = document.findall("f:Fa/f:FaWiersz", NS)
     assert [(_text(r, "f:P_7"), _text(r, "f:P_8B"), _text(r, "f:P_9B"), _text(r, "f:P_10"), _text(r, "f:P_11A"))
             for r in rows] == [("Odzież damska", "1", "40.00", "0.82", "39.18"),
                                ("Książki", "3", "3.00", "0.18", "8.82")]
-    assert _text(document, "f:Fa/f:Platnosc/f:OpisPlatnosci") == "karta 10.00 PLN; gotówka 38.00 PLN"
+    # Cash and card: FA(3)'s structured partial payments, paid in full in parts.
+    assert _text(document, "f:Fa/f:Platnosc/f:ZnacznikZaplatyCzesciowej") == "2"
+    assert [(_text(r, "f:KwotaZaplatyCzesciowej"), _text(r, "f:FormaPlatnosci"))
+            for r in document.findall("f:Fa/f:Platnosc/f:ZaplataCzesciowa", NS)] == [("10.00", "2"), ("38.00", "1")]
 
     page = client.get(f"/invoices/{invoice_id}").get_data(as_text=True)
     reader = PdfReader(io.BytesIO(client.get(f"/invoices/{invoice_id}.pdf").data))
     pdf_text = " ".join(p.extract_text() for p in reader.pages)
     for expected in (found.number, "Parafia św. Jerzego", "5260001246", "39,18", "8,82", "Razem: 48,00 zł",
-                     "art. 113 ust. 1 ustawy o VAT", "karta płatnicza 10,00 zł", "gotówka 38,00 zł"):
+                     "art. 43 ust. 1 pkt 2 ustawy o VAT", "karta płatnicza 10,00 zł", "gotówka 38,00 zł"):
         assert expected in page, expected
         assert expected in pdf_text, expected
     downloaded = client.get(f"/invoices/{invoice_id}.xml")

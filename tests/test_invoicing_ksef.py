@@ -42,7 +42,8 @@ def test_an_invoice_is_accepted_once_and_its_ksef_number_and_kod_i_reach_the_pag
     sign_in("Ania")
     invoice_id = issue(app, shop, sale(client, "ksef-ok-1")["id"])
     page = client.get(f"/invoices/{invoice_id}").get_data(as_text=True)
-    assert "Faktura w drodze do KSeF." in page and "<svg" not in page
+    # Handed over before its KSeF number is known: KOD I labelled OFFLINE (the documentation's rule).
+    assert "Faktura w drodze do KSeF." in page and page.count("<svg") == 1 and "<figcaption>OFFLINE</figcaption>" in page
     _settle(app, clock, step=timedelta(seconds=3))
     found = invoice(app, invoice_id)
     assert found.ksef_status is KsefStatus.ACCEPTED and not found.offline
@@ -51,9 +52,12 @@ def test_an_invoice_is_accepted_once_and_its_ksef_number_and_kod_i_reach_the_pag
     assert fake.taken(found.number)[0]["xml"] == found.xml.encode()  # the kept XML is what went
     page = client.get(f"/invoices/{invoice_id}").get_data(as_text=True)
     assert f"Numer KSeF: {found.ksef_number}" in page and page.count("<svg") == 1
+    assert f"<figcaption>{found.ksef_number}</figcaption>" in page and "OFFLINE" not in page
+    assert f"SHA-256 {found.ksef_upo_sha256}" in page and "Sprawdź KSeF ponownie" not in page
+    assert client.get(f"/invoices/{invoice_id}/upo.xml").data == found.ksef_upo
     pdf_text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(
         client.get(f"/invoices/{invoice_id}.pdf").data)).pages)
-    assert found.ksef_number in pdf_text
+    assert found.ksef_number in pdf_text and found.ksef_upo_sha256[:20] in pdf_text.replace("\n", "")
     # Its UPO is kept byte for byte, and the session was closed once the queue was done.
     assert found.ksef_upo == fake.accepted(found.number)[0]["upo"] and len(found.ksef_upo_sha256) == 64
     assert fake.open_sessions() == [] and fake.closed_sessions == 1

@@ -124,8 +124,12 @@ def quantity(value, *, field: str = "quantity", maximum: int = 999) -> int:
 
 
 def nip_is_valid(nip: str) -> bool:
-    """Polish NIP: 10 ASCII digits whose weighted sum mod 11 is the last digit."""
+    """Polish NIP: 10 ASCII digits whose weighted sum mod 11 is the last digit, and of the shape FA(3)
+    accepts (``TNrNIP``: no leading 0, and the 2nd and 3rd digits not both 0 — ``1000000006`` passes the
+    checksum but no tax office gives it)."""
     if len(nip) != 10 or not (nip.isascii() and nip.isdigit()):
+        return False
+    if nip[0] == "0" or nip[1:3] == "00":
         return False
     weights = (6, 5, 7, 2, 3, 4, 5, 6, 7)
     return sum(int(d) * w for d, w in zip(nip, weights)) % 11 == int(nip[9])

@@ -75,6 +75,7 @@ class Paper:
     total: str
     notes: list[str]
     ksef: str
+    upo: str = ""
     codes: list[QrCode] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -88,20 +89,20 @@ def _party(data: dict) -> list[str]:
 
 
 def codes(invoice: Invoice) -> tuple[list[QrCode], list[str]]:
-    """KOD I (the invoice in KSeF) once it is accepted or issued offline; KOD II (the shop's offline
-    certificate) on an offline invoice. Returns the codes and anything that keeps one from being made."""
+    """KOD I (the invoice in KSeF) on every invoice meant for KSeF, labelled with its KSeF number once KSeF
+    accepted it and OFFLINE until then (the documentation's rule for an invoice handed over before its
+    number is known); KOD II (the shop's offline certificate) on an invoice issued offline. Returns the
+    codes and anything that keeps one from being made."""
     from ksef_client import KsefClientOptions
     from ksef_client.services.verification_link import VerificationLinkService
 
     config = service.settings()
     base = ksef.qr_base(config)
-    if base is None or not invoice.xml_sha256 or invoice.ksef_status is KsefStatus.LOCAL:
-        return [], []
-    if invoice.ksef_status is not KsefStatus.ACCEPTED and not invoice.offline:
+    if base is None or not invoice.xml_sha256 or invoice.ksef_status in (KsefStatus.LOCAL, KsefStatus.REJECTED):
         return [], []
     links = VerificationLinkService(KsefClientOptions(base_url=ksef.base_url(config) or base, base_qr_url=base))
     seller = invoice.data["seller"]["nip"]
-    label = invoice.ksef_number if invoice.ksef_status is KsefStatus.ACCEPTED and not invoice.offline else "OFFLINE"
+    label = invoice.ksef_number if invoice.ksef_status is KsefStatus.ACCEPTED else "OFFLINE"
     found = [QrCode(links.build_invoice_verification_url(seller, invoice.issue_date, invoice.xml_sha256), label)]
     warnings = []
     if invoice.offline:
@@ -140,20 +141,31 @@ def paper(invoice: Invoice) -> Paper:
         paid = ", ".join(f"{PAYMENT_LABELS[p['method']]} {money(p['amount_minor'])} zł" for p in data["payments"])
         notes.append(f"Zapłacono {day(data['paid_on'])}: {paid}")
     if data.get("fp"):
-        notes.append(f"FP — faktura do paragonu fiskalnego nr {data['receipt_number']}")
+        receipt = data.get("fiscal_receipt")
+        if receipt:
+            when = f" z dnia {day(receipt['date'])}" if receipt.get("date") else ""
+            notes.append(f"FP — faktura do paragonu fiskalnego nr {receipt['number']}{when}")
+        else:
+            notes.append(f"FP — faktura do paragonu fiskalnego (sprzedaż nr {data['receipt_number']} w kasie sklepu)")
     if data.get("exemption_basis"):
         notes.append(f"Zwolnienie z VAT: {data['exemption_basis']}")
     found, warnings = codes(invoice)
     return Paper(title=title, number=invoice.number, issued=day(invoice.issue_date), sold=day(invoice.sale_date),
                  place=data.get("place") or "", seller=_party(data["seller"]), buyer=_party(data["buyer"]),
                  lines=lines, vat=vat, total=money(invoice.total_minor), notes=notes, ksef=ksef_line(invoice),
-                 codes=found, warnings=warnings)
+                 upo=upo_line(invoice), codes=found, warnings=warnings)
 
 
 def ksef_line(invoice: Invoice) -> str:
     status = invoice.ksef_status
     if status is KsefStatus.ACCEPTED:
-        return f"Numer KSeF: {invoice.ksef_number}" + (" (wystawiona w trybie offline24)" if invoice.offline else "")
+        if invoice.offline:
+            how = " (wystawiona w trybie offline24)"
+        elif invoice.ksef_mode == "Offline":
+            how = " (KSeF przyjął ją w trybie offline: dotarła dnia późniejszego niż data wystawienia)"
+        else:
+            how = ""
+        return f"Numer KSeF: {invoice.ksef_number}{how}"
     if status is KsefStatus.LOCAL:
         return "Faktura wystawiona poza KSeF."
     if status is KsefStatus.REJECTED:
@@ -161,6 +173,13 @@ def ksef_line(invoice: Invoice) -> str:
     if invoice.offline:
         return f"Wystawiona w trybie offline24; zostanie przesłana do KSeF do {day(invoice.send_by)}."
     return "Faktura w drodze do KSeF."
+
+
+def upo_line(invoice: Invoice) -> str:
+    """The UPO, KSeF's official receipt of the invoice, once downloaded: named with its hash."""
+    if not invoice.ksef_upo_sha256:
+        return ""
+    return f"Urzędowe poświadczenie odbioru (UPO) KSeF: SHA-256 {invoice.ksef_upo_sha256}"
 
 
 # --- PDF ------------------------------------------------------------------------------------------
@@ -230,7 +249,7 @@ def pdf(sheet: Paper) -> bytes:
     doc.set_font("Body", "B", 12)
     doc.cell(width, 7, f"Razem: {sheet.total} zł", align="R", new_x="LMARGIN", new_y="NEXT")
     doc.set_font("Body", "", 9)
-    for note in [*sheet.notes, sheet.ksef, *sheet.warnings]:
+    for note in [*sheet.notes, sheet.ksef, *([sheet.upo] if sheet.upo else []), *sheet.warnings]:
         doc.multi_cell(width, 5, note, new_x="LMARGIN", new_y="NEXT")
     if sheet.codes:
         doc.ln(3)

@@ -85,7 +85,7 @@ def build(number: str, kind: str, issue_date, sale_date, data: dict, *, created:
     if data.get("place"):
         _el(fa, "P_1M", data["place"])
     _el(fa, "P_2", number)
-    if sale_date != issue_date:
+    if sale_date != issue_date or kind == "KOR":  # a correction repeats the corrected invoice's sale date
         _el(fa, "P_6", sale_date.isoformat())
     sums = {}
     for row in data["vat"]:
@@ -104,7 +104,7 @@ def build(number: str, kind: str, issue_date, sale_date, data: dict, *, created:
     exemption = _el(notes, "Zwolnienie")
     if any(row["code"] == "zw" for row in data["vat"]):
         _el(exemption, "P_19", "1")
-        _el(exemption, "P_19A", data["exemption_basis"])
+        _el(exemption, data.get("exemption_field") or "P_19A", data["exemption_basis"])
     else:
         _el(exemption, "P_19N", "1")
     _el(_el(notes, "NoweSrodkiTransportu"), "P_22N", "1")
@@ -127,6 +127,11 @@ def build(number: str, kind: str, issue_date, sale_date, data: dict, *, created:
             _el(corrected, "NrKSeFN", "1")
     if data.get("fp"):
         _el(fa, "FP", "1")
+        receipt = data.get("fiscal_receipt")
+        if receipt:
+            note = _el(fa, "DodatkowyOpis")
+            _el(note, "Klucz", "Paragon fiskalny")
+            _el(note, "Wartosc", f"nr {receipt['number']}" + (f" z dnia {receipt['date']}" if receipt.get("date") else ""))
 
     for position, line in enumerate(data["lines"], start=1):
         row = _el(fa, "FaWiersz")
@@ -141,15 +146,23 @@ def build(number: str, kind: str, issue_date, sale_date, data: dict, *, created:
         _el(row, "P_12", RATE_FIELDS[line["vat_code"]][2])
 
     payment = _el(fa, "Platnosc")
-    _el(payment, "Zaplacono", "1")
-    _el(payment, "DataZaplaty", data["paid_on"])
     methods = data["payments"]
-    if len(methods) == 1:
-        _el(payment, "FormaPlatnosci", PAYMENT_FORMS[methods[0]["method"]])
-    else:
+    if kind == "KOR":  # the money went back to the buyer on the refund's day
         _el(payment, "PlatnoscInna", "1")
-        _el(payment, "OpisPlatnosci", "; ".join(
-            f"{'gotówka' if p['method'] == 'cash' else 'karta'} {amount(p['amount_minor'])} PLN" for p in methods))
+        _el(payment, "OpisPlatnosci", "Zwrot " + "; ".join(
+            f"{'gotówką' if p['method'] == 'cash' else 'na kartę'} {amount(abs(p['amount_minor']))} PLN"
+            for p in methods) + f" dnia {data['paid_on']}")
+    elif len(methods) == 1:
+        _el(payment, "Zaplacono", "1")
+        _el(payment, "DataZaplaty", data["paid_on"])
+        _el(payment, "FormaPlatnosci", PAYMENT_FORMS[methods[0]["method"]])
+    else:  # paid in full, in parts (cash and card): FA(3)'s structured partial payments
+        _el(payment, "ZnacznikZaplatyCzesciowej", "2")
+        for part in methods:
+            row = _el(payment, "ZaplataCzesciowa")
+            _el(row, "KwotaZaplatyCzesciowej", amount(part["amount_minor"]))
+            _el(row, "DataZaplatyCzesciowej", data["paid_on"])
+            _el(row, "FormaPlatnosci", PAYMENT_FORMS[part["method"]])
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 

@@ -35,6 +35,10 @@ class InvoiceSettingsForm(FlaskForm):
     place = StringField(_l("Place of issue"), filters=[_clean], validators=[longest(60)])
     exemption_basis = StringField(_l("Legal basis of the VAT exemption"), filters=[_clean], validators=[
         DataRequired(_l("This field is required.")), longest(200)])
+    exemption_field = SelectField(_l("The exemption's basis is"), choices=[
+        SelectChoice("P_19A", _l("a provision of the VAT act (P_19A)")),
+        SelectChoice("P_19B", _l("a provision of the VAT directive (P_19B)")),
+        SelectChoice("P_19C", _l("another legal basis (P_19C)"))])
     ksef_environment = SelectField(_l("KSeF"), choices=[
         SelectChoice("off", _l("Off (invoices stay outside KSeF)")), SelectChoice("test", _l("Test environment")),
         SelectChoice("demo", _l("Demo (pre-production) environment")), SelectChoice("prod", _l("Production"))])

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from ..auth.models import User
 from ..core import audit, validation
@@ -26,6 +27,10 @@ from .models import Buyer, BuyerKind, Invoice, InvoiceKind, InvoiceSettings, Kse
 
 #: FA(3) rates of the catalogue's VAT codes, in percent (None: not taxed).
 RATES = {"23": 23, "8": 8, "5": 5, "0": 0, "zw": None}
+#: From this day every invoice to a business goes through KSeF (the KSeF act's last phase).
+KSEF_MANDATORY_FROM = date(2027, 1, 1)
+#: FA(3) fields the exemption basis may be written in.
+EXEMPTION_FIELDS = ("P_19A", "P_19B", "P_19C")
 
 
 class InvoiceRefused(DomainError):
@@ -55,6 +60,11 @@ def ksef_enabled(config: InvoiceSettings) -> bool:
     return config.ksef_environment != "off" or bool(current_app.config.get("KSEF_URL"))
 
 
+def ksef_ready(config: InvoiceSettings) -> bool:
+    """KSeF is chosen and the shop's token entered: invoices can go."""
+    return ksef_enabled(config) and bool(config.ksef_token)
+
+
 # --- buyers --------------------------------------------------------------------------------------
 
 def find_buyer(nip_text) -> Buyer | None:
@@ -67,17 +77,22 @@ def save_buyer(*, kind: str, nip=None, name, address1="", address2="", email="",
     if kind not in (BuyerKind.BUSINESS.value, BuyerKind.PERSON.value):
         raise InvalidInput(_l("Choose a business or a private person."), field="kind")
     name = validation.text(name, field="name", max_len=200)
-    address1 = validation.text(address1, field="address1", max_len=160, required=kind == "business")
-    address2 = validation.text(address2, field="address2", max_len=160, required=False)
+    # An invoice names the buyer's address, a private person's too (art. 106e ust. 1 pkt 3).
+    address1 = validation.text(address1, field="address1", max_len=160)
+    address2 = validation.text(address2, field="address2", max_len=160)
     email = validation.text(email, field="email", max_len=120, required=False)
     if email and ("@" not in email or " " in email):
         raise InvalidInput(_l("Enter an e-mail address like name@example.org."), field="email")
     if kind == BuyerKind.BUSINESS.value:
         digits = validation.nip(nip)
         buyer = db.session.scalar(select(Buyer).where(Buyer.nip == digits))
-        if buyer is None:
-            buyer = Buyer(kind=BuyerKind.BUSINESS, nip=digits, created_by_id=user.id)
-            db.session.add(buyer)
+        if buyer is None:  # two tills may add the same new NIP at once: the second re-reads the first's
+            try:
+                with db.session.begin_nested():
+                    buyer = Buyer(kind=BuyerKind.BUSINESS, nip=digits, created_by_id=user.id, name=name)
+                    db.session.add(buyer)
+            except IntegrityError:
+                buyer = db.session.scalar(select(Buyer).where(Buyer.nip == digits))
     else:
         buyer = Buyer(kind=BuyerKind.PERSON, nip=None, created_by_id=user.id)
         db.session.add(buyer)
@@ -145,6 +160,34 @@ def _fiscal_receipt(sale: Sale, shop: Shop) -> bool:
     if shop.fiscal_mode is FiscalMode.REGISTER:
         return True
     return db.session.scalar(select(FiscalRegistration.id).where(FiscalRegistration.sale_id == sale.id)) is not None
+
+
+def _fiscal_receipt_of(sale: Sale) -> dict | None:
+    """The fiscal receipt's own number and date (a refund takes a till number, never a fiscal one);
+    None when the sale was rung on a standalone register, whose numbers the till does not know."""
+    from ..cash.service import local_date
+    from ..fiscal.models import FiscalRegistration
+
+    row = db.session.scalar(select(FiscalRegistration).where(FiscalRegistration.sale_id == sale.id))
+    if row is None or row.receipt_number is None:
+        return None
+    when = local_date(row.registered_at) if row.registered_at else sale.business_date
+    return {"number": row.receipt_number, "date": when.isoformat() if when else None}
+
+
+def _exemption(config: InvoiceSettings, gross: dict[str, int]) -> dict:
+    """The exemption basis copied onto an invoice with exempt lines, and the FA(3) field it goes in. A
+    subjective exemption (art. 113: a shop below the turnover limit) cannot stand beside taxed lines."""
+    if "zw" not in gross:
+        return {"exemption_basis": "", "exemption_field": ""}
+    basis = config.exemption_basis
+    taxed = any(code != "zw" for code in gross)
+    if taxed and "113" in basis.replace(" ", "").split("ust")[0]:
+        raise InvoiceRefused(_l("The exemption basis in the settings is art. 113 (a shop below the VAT limit), yet this "
+                                "sale has taxed goods beside exempt ones: an administrator sets the basis of exempt "
+                                "goods (for donated used goods: art. 43 ust. 1 pkt 2) under Invoicing settings."))
+    field = config.exemption_field if config.exemption_field in EXEMPTION_FIELDS else "P_19A"
+    return {"exemption_basis": basis, "exemption_field": field}
 
 
 def _seller(shop: Shop) -> dict:
@@ -221,6 +264,11 @@ def issue(*, sale_id: int, buyer_id: int, user: User, today: date) -> Invoice:
             _l("A private buyer may ask for an invoice until %(deadline)s (three months from the end of the month of "
                "the sale); that time has passed."), field="receipt", deadline=consumer_deadline(sold).strftime("%d.%m.%Y"))
     config = settings()
+    if buyer.kind is BuyerKind.BUSINESS and today >= KSEF_MANDATORY_FROM and not ksef_ready(config):
+        raise InvoiceRefused(
+            _l("From 1 January 2027 an invoice to a business is issued only through KSeF, and KSeF is not set up: an "
+               "administrator chooses the KSeF environment and enters the shop's KSeF token (and the offline "
+               "certificate, for days KSeF cannot be reached) under Invoicing settings."), field="nip")
     lines, gross = [], {}
     for line in sale.lines:
         lines.append({"description": line.description, "quantity": line.quantity, "unit_minor": line.unit_price_minor,
@@ -230,7 +278,8 @@ def issue(*, sale_id: int, buyer_id: int, user: User, today: date) -> Invoice:
     vat = vat_split(gross)
     data = {"seller": seller, "buyer": _buyer_copy(buyer), "place": config.place, "lines": lines, "vat": vat,
             "total_minor": sale.total_minor, "payments": _payments(sale), "paid_on": sold.isoformat(), "fp": fp,
-            "exemption_basis": config.exemption_basis if "zw" in gross else "", "receipt_number": sale.number}
+            "receipt_number": sale.number, "fiscal_receipt": _fiscal_receipt_of(sale) if fp else None,
+            **_exemption(config, gross)}
     sequence, number = _number(config.series, today.year)
     invoice = Invoice(kind=InvoiceKind.INVOICE, series=config.series, year=today.year, sequence=sequence, number=number,
                       sale_id=sale.id, buyer=buyer, issue_date=today, sale_date=sold, issued_by_id=user.id, data=data,
@@ -256,17 +305,19 @@ def correct_for_refund(refund: Sale, *, user_id: int, today: date) -> Invoice | 
                       "discount_minor": -(full - line.total_minor), "total_minor": -line.total_minor,
                       "vat_code": line.vat_code})
         gross[line.vat_code] = gross.get(line.vat_code, 0) - line.total_minor
+    # The corrected invoice's data stand, its sale date (P_6) and exemption basis included (art. 106j ust. 2).
     data = dict(original.data, lines=lines, vat=vat_split(gross), total_minor=-refund.total_minor,
                 payments=_payments(refund, -1), paid_on=(refund.business_date or today).isoformat(),
-                receipt_number=refund.number,
-                exemption_basis=config.exemption_basis if "zw" in gross else "",
+                receipt_number=refund.number, refunded=True,
+                exemption_basis=original.data.get("exemption_basis", "") if "zw" in gross else "",
+                exemption_field=(original.data.get("exemption_field") or "P_19A") if "zw" in gross else "",
                 correction={"reason": refund.refund_reason[:256] or "Zwrot towaru", "number": original.number,
                             "issue_date": original.issue_date.isoformat(), "ksef_number": original.ksef_number,
-                            "invoice_id": original.id})
+                            "invoice_id": original.id, "sale_date": original.sale_date.isoformat()})
     sequence, number = _number(config.correction_series, today.year)
     correction = Invoice(kind=InvoiceKind.CORRECTION, series=config.correction_series, year=today.year,
                          sequence=sequence, number=number, refund_id=refund.id, corrects_id=original.id,
-                         buyer_id=original.buyer_id, issue_date=today, sale_date=refund.business_date or today,
+                         buyer_id=original.buyer_id, issue_date=today, sale_date=original.sale_date,
                          issued_by_id=user_id, data=data, total_minor=-refund.total_minor)
     if original.ksef_status is KsefStatus.LOCAL:
         correction.ksef_status = KsefStatus.LOCAL
@@ -296,10 +347,13 @@ def release_waiting(original: Invoice) -> int:
 
 
 def next_business_day(day: date) -> date:
-    """offline24: an invoice issued offline reaches KSeF by the next business day (Saturdays and Sundays
-    skipped; public holidays are the manager's to watch)."""
+    """offline24: an invoice issued offline reaches KSeF by the next business day (Saturdays, Sundays and
+    Poland's public holidays skipped, from the ``holidays`` library)."""
+    import holidays
+
+    free = holidays.Poland(years=(day.year, day.year + 1))
     day += timedelta(days=1)
-    while day.weekday() >= 5:
+    while day.weekday() >= 5 or day in free:
         day += timedelta(days=1)
     return day
 
@@ -320,6 +374,19 @@ def attention() -> list[Invoice]:
         | (Invoice.ksef_status == KsefStatus.WAITING)).order_by(Invoice.id)))
 
 
+def offline_due(first: date | None, last: date) -> int:
+    """How many offline24 invoices, not yet in KSeF, must reach it by a day from ``first`` to ``last``
+    (``first`` None: any day up to ``last`` — the overdue ones)."""
+    stmt = select(func.count()).select_from(Invoice).where(
+        Invoice.offline.is_(True), Invoice.ksef_status.not_in([KsefStatus.ACCEPTED, KsefStatus.LOCAL]),
+        Invoice.send_by <= last)
+    if first is not None:
+        stmt = stmt.where(Invoice.send_by >= first)
+    else:
+        stmt = stmt.where(Invoice.send_by < last)
+    return db.session.scalar(stmt) or 0
+
+
 def month_table(rows: list[Invoice], month: str):
     """The bookkeeper's month file: number, kind, dates, buyer, net/VAT/gross, receipt, KSeF number."""
     from flask_babel import gettext as _
@@ -328,7 +395,7 @@ def month_table(rows: list[Invoice], month: str):
 
     table = Table(_("Invoices %(month)s", month=month), [
         _("Number"), _("Kind"), _("Issued"), _("Sold"), _("Buyer"), _("NIP"), _("Net"), _("VAT"), _("Gross"),
-        _("Receipt"), _("Corrects"), _("KSeF number"), _("KSeF")])
+        _("Receipt"), _("Corrects"), _("KSeF number"), _("KSeF"), _("KSeF mode"), _("UPO SHA-256")])
     for invoice in rows:
         net = sum(row["net_minor"] for row in invoice.data["vat"])
         tax = sum(row["vat_minor"] for row in invoice.data["vat"])
@@ -337,10 +404,11 @@ def month_table(rows: list[Invoice], month: str):
             invoice.issue_date, invoice.sale_date, invoice.data["buyer"]["name"], invoice.data["buyer"]["nip"],
             Money(net), Money(tax), Money(invoice.total_minor), invoice.data.get("receipt_number") or "",
             (invoice.data.get("correction") or {}).get("number", ""), invoice.ksef_number,
-            invoice.ksef_status.value + (" offline24" if invoice.offline else "")])
+            invoice.ksef_status.value + (" offline24" if invoice.offline else ""), invoice.ksef_mode,
+            invoice.ksef_upo_sha256])
     if rows:
         table.rows.append([_("Total"), "", "", "", "", "",
                            Money(sum(sum(r["net_minor"] for r in i.data["vat"]) for i in rows)),
                            Money(sum(sum(r["vat_minor"] for r in i.data["vat"]) for i in rows)),
-                           Money(sum(i.total_minor for i in rows)), "", "", "", ""])
+                           Money(sum(i.total_minor for i in rows)), "", "", "", "", "", ""])
     return table

@@ -74,6 +74,7 @@ def show(invoice_id: int):
     sheet = documents.paper(invoice)
     codes = [(Markup(code.svg()), code.label) for code in sheet.codes]
     return render_template("invoicing/invoice.html", invoice=invoice, sheet=sheet, codes=codes,
+                           ksef_on=service.ksef_enabled(service.settings()),
                            corrections=db.session.scalars(db.select(Invoice).where(Invoice.corrects_id == invoice.id)
                                                           .order_by(Invoice.id)).all())
 
@@ -104,6 +105,18 @@ def xml(invoice_id: int):
         "Content-Disposition": f'attachment; filename="{name}.xml"', "Cache-Control": "no-store"})
 
 
+@bp.get("/invoices/<int:invoice_id>/upo.xml")
+@access(Access.TILL)
+def upo(invoice_id: int):
+    """KSeF's official receipt of the invoice (UPO), byte for byte as downloaded."""
+    invoice = _invoice(invoice_id)
+    if not invoice.ksef_upo:
+        abort(404)
+    name = invoice.number.replace("/", "-")
+    return Response(invoice.ksef_upo, mimetype="application/xml", headers={
+        "Content-Disposition": f'attachment; filename="UPO-{name}.xml"', "Cache-Control": "no-store"})
+
+
 def _month(text: str | None) -> tuple[date, date]:
     from ..reports.exports import month_asked
 
@@ -115,8 +128,10 @@ def _month(text: str | None) -> tuple[date, date]:
 def index():
     """The month's invoices, and above them anything KSeF has not taken (unsent, offline, rejected)."""
     start, end = _month(request.args.get("month"))
+    today = _today()
     return render_template("invoicing/index.html", invoices=service.invoices(start, end), month=f"{start:%Y-%m}",
-                           attention=service.attention(), ksef_on=service.ksef_enabled(service.settings()))
+                           attention=service.attention(), ksef_on=service.ksef_enabled(service.settings()),
+                           due_today=service.offline_due(today, today), overdue=service.offline_due(None, today))
 
 
 @bp.get("/invoices/month.<fmt>")
@@ -164,6 +179,7 @@ def settings():
     if form.validate_on_submit():
         config.series, config.correction_series = form.series.data, form.correction_series.data
         config.place, config.exemption_basis = form.place.data, form.exemption_basis.data
+        config.exemption_field = form.exemption_field.data
         config.ksef_environment = form.ksef_environment.data
         config.send_consumer_invoices = form.send_consumer_invoices.data
         if form.ksef_token.data:
@@ -187,4 +203,7 @@ def ksef_state_label(invoice: Invoice) -> str:
               KsefStatus.SENT: _("sent, being checked"), KsefStatus.ACCEPTED: _("in KSeF"),
               KsefStatus.REJECTED: _("rejected")}
     label = labels[invoice.ksef_status]
+    if invoice.ksef_status is KsefStatus.WAITING and invoice.corrects is not None \
+            and invoice.corrects.ksef_status is KsefStatus.REJECTED:
+        label = _("waits for the corrected invoice, which KSeF rejected: the manager settles it first")
     return f"{label} (offline24)" if invoice.offline and invoice.ksef_status is not KsefStatus.LOCAL else label

@@ -180,9 +180,10 @@ class FakeKsef(fake_http.Listening):
             self.refresh_tokens.clear()
 
     def forget(self) -> None:
-        """Every session is gone (the till was pointed at another environment): 404 for each."""
+        """Every session and invoice is gone (the till was pointed at another environment): 404 for each."""
         with self._lock:
             self.sessions.clear()
+            self.by_key.clear()
 
     # --- the API ---------------------------------------------------------------------------------
 

@@ -167,8 +167,7 @@ FLOAT_COUNTS = {"10000": 1, "5000": 2}
 FLOAT_MINOR = 20000
 
 
-@pytest.fixture
-def shop(app):
+def seed_shop(app) -> dict:
     """A set-up shop: admin Magda, manager Marek, volunteer Ania; the usual categories; one till."""
     from lukluk_pos.auth import service as auth
     from lukluk_pos.auth.models import Role
@@ -188,6 +187,12 @@ def shop(app):
         db.session.commit()
         ids = {"Magda": magda.id, "Marek": marek.id, "Ania": ania.id}
     return ids
+
+
+@pytest.fixture
+def shop(app):
+    """A set-up shop (``seed_shop``): the people's ids by name."""
+    return seed_shop(app)
 
 
 @pytest.fixture

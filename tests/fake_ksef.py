@@ -13,7 +13,8 @@ wrong:
   ``revoke()`` invalidates every access token (a restart on KSeF's side), ``withdraw()`` the refresh
   tokens too (401 on everything until a new sign-in);
 - ``POST /sessions/online`` opens a session for 12 hours; sending into a closed or expired session is
-  refused (21180); ``POST /sessions/online/{ref}/close`` closes it, after which ``GET /sessions/{ref}``
+  refused (21180); ``GET /sessions`` lists the context's sessions (``sessionType``, ``statuses``
+  ``InProgress``/``Succeeded``, paged); ``POST /sessions/online/{ref}/close`` closes it, after which ``GET /sessions/{ref}``
   lists the session's UPO pages; ``GET /sessions/{ref}/invoices`` is paged (``pageSize``,
   ``x-continuation-token``) and lags: an invoice is listed only after ``list_lag`` questions about the
   session's list (its status by its own reference is there at once);
@@ -146,6 +147,7 @@ class FakeKsef(fake_http.Listening):
         #: Called with (method, path) before any request is answered (a test kills the sender between calls).
         self.on_request = None
         self.sign_ins = 0
+        self.environment = 0  #: which KSeF the invoices went to (``forget()`` is another one)
         self.refreshes = 0
         self.unauthorized = 0  # 401 answers given
 
@@ -184,6 +186,7 @@ class FakeKsef(fake_http.Listening):
         with self._lock:
             self.sessions.clear()
             self.by_key.clear()
+            self.environment += 1
 
     # --- the API ---------------------------------------------------------------------------------
 
@@ -284,6 +287,23 @@ class FakeKsef(fake_http.Listening):
             session["open"] = False
             self.closed_sessions += 1
             return 204, None
+        if parts == ["sessions"] and method == "GET":  # the context's sessions, filtered and paged
+            if (query.get("sessionType") or [""])[0] != "Online":
+                return 200, {"sessions": [], "continuationToken": None}
+            wanted = set(query.get("statuses") or [])
+            rows = [(ref, sess) for ref, sess in self.sessions.items()
+                    if not wanted or ("InProgress" if self._open(sess) else "Succeeded") in wanted]
+            size = max(10, min(1000, int((query.get("pageSize") or ["10"])[0])))
+            start = int(headers.get("x-continuation-token") or 0)
+            page = rows[start:start + size]
+            return 200, {"sessions": [{
+                "referenceNumber": ref, "dateCreated": _at(sess["opened"]), "dateUpdated": _at(sess["opened"]),
+                "validUntil": _at(sess["valid_until"]),
+                "status": {"code": 100 if self._open(sess) else 200, "description": "Sesja"},
+                "totalInvoiceCount": len(sess["invoices"]),
+                "successfulInvoiceCount": sum(inv["status"]["code"] == 200 for inv in sess["invoices"]),
+                "failedInvoiceCount": sum(inv["status"]["code"] != 200 for inv in sess["invoices"])} for ref, sess in page],
+                "continuationToken": str(start + size) if start + size < len(rows) else None}
         session = self.sessions.get(parts[1]) if len(parts) >= 2 and parts[0] == "sessions" else None
         if parts[:1] == ["sessions"] and len(parts) >= 2 and method == "GET" and session is None:
             return 404, {"title": "Not found"}
@@ -389,7 +409,7 @@ class FakeKsef(fake_http.Listening):
         now = self._now()
         invoice = {"referenceNumber": _ref("EE"), "invoiceHash": body["invoiceHash"], "ordinalNumber": len(self.invoices) + 1,
                    "invoicingDate": _at(now), "offline": bool(body.get("offlineMode")), "xml": xml, "number": None,
-                   "session": session_ref, "hidden_for": self.list_lag,
+                   "session": session_ref, "hidden_for": self.list_lag, "env": self.environment,
                    "polls_left": self.slow_polls if "slow" in self.faults else 0}
         try:
             from ksef_client.documents.fa3.xml import validate_fa3_xml_xsd

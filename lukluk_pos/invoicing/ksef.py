@@ -292,6 +292,18 @@ class Connection:
         return self.authorized(lambda token: self.client.sessions.get_session_invoice_upo_by_ksef(
             session_reference, ksef_number, access_token=token))
 
+    def open_sessions(self) -> list[str]:
+        """KSeF's list of the shop's online sessions still open (whoever opened them)."""
+        references, continuation = [], None
+        while True:
+            page = self.authorized(lambda token, c=continuation: self.client.sessions.get_sessions(
+                session_type="Online", statuses=["InProgress"], page_size=100, continuation_token=c,
+                access_token=token))
+            references += [str(getattr(item.reference_number, "value", item.reference_number)) for item in page.sessions]
+            continuation = page.continuation_token
+            if not continuation:
+                return references
+
     def forget_session(self) -> None:
         self.session = None
 
@@ -628,8 +640,27 @@ def close_sessions(conn: Connection) -> int:
     return closed
 
 
+def close_forgotten(conn: Connection) -> int:
+    """Sessions KSeF holds open that no process knows of — opened by one killed before it wrote the
+    session down — are recorded and closed (a process's own open session is never among them: this runs
+    at the start, before this process opens one)."""
+    try:
+        references = conn.open_sessions()
+    except Exception as exc:  # noqa: BLE001 — KSeF asked again at the next start; they end with their 12 hours
+        log.info("KSeF: open sessions not listed now: %s", exc)
+        return 0
+    known = set(db.session.scalars(select(KsefSession.reference).where(KsefSession.reference.in_(references))))
+    for reference in references:
+        if reference not in known:
+            db.session.add(KsefSession(reference=reference[:60], url=conn.url[:200],
+                                       valid_until=utcnow() + timedelta(hours=12)))
+    db.session.commit()
+    return close_sessions(conn)
+
+
 def recover() -> int:
-    """At the worker's start: invoices left "sending" by a crash are resolved before anything is sent."""
+    """At the worker's start: invoices left "sending" by a crash are resolved before anything is sent,
+    and sessions left open are closed."""
     conn = connection()
     if conn is None:
         db.session.rollback()
@@ -638,6 +669,7 @@ def recover() -> int:
     db.session.rollback()
     for invoice_id in ids:
         resolve(conn, invoice_id)
+    close_forgotten(conn)
     return len(ids)
 
 

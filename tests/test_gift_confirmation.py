@@ -27,7 +27,8 @@ def test_a_donor_gets_a_printed_confirmation_with_its_value_and_again_later(app,
     sign_in("Ania")
     batch_id = _donation(app, client)
     response = client.post(f"/intake/batches/{batch_id}/confirmation",
-                           data={"donor_name": "Zofia Nowak", "with_value": "1", "target": "printer"})
+                           data={"donor_name": "Zofia Nowak", "donor_address": "ul. Bema 4, 81-752 Sopot",
+                                 "with_value": "1", "target": "printer"})
     assert response.status_code == 302
     with app.app_context():
         job = db.session.scalar(select(PrintJob).where(PrintJob.kind == JobKind.GIFT))
@@ -41,9 +42,8 @@ def test_a_donor_gets_a_printed_confirmation_with_its_value_and_again_later(app,
     assert "Filiżanka Ćmielów" in texts and "ŚĆ DAROWIZNY".encode("cp852") in data
     # Later, from the donation page: the A4 page, the donor's name kept, without the value this time.
     page = client.get(f"/intake/batches/{batch_id}").get_data(as_text=True)
-    assert 'value="Zofia Nowak"' in page
-    response = client.post(f"/intake/batches/{batch_id}/confirmation",
-                           data={"donor_name": "Zofia Nowak", "target": "page"})
+    assert "Wystawione" in page and "Zofia Nowak" in page
+    response = client.post(f"/intake/batches/{batch_id}/confirmation", data={"target": "page"})
     assert response.status_code == 302 and response.location.endswith(f"/intake/batches/{batch_id}/confirmation?value=0")
     a4 = client.get(response.location).get_data(as_text=True)
     assert "Potwierdzenie przyjęcia darowizny" in a4 and "Zofia Nowak" in a4 and "Pan Tadeusz, wyd. 1955" in a4
@@ -61,3 +61,62 @@ def test_a_confirmation_needs_the_donors_name(app, client, sign_in, shop):
     assert client.get(f"/intake/batches/{batch_id}/confirmation").status_code == 302
     with app.app_context():
         assert db.session.get(DonationBatch, batch_id).donor is None
+
+
+def test_a_confirmation_is_the_gift_as_accepted_and_every_print_repeats_it(app, client, sign_in, shop):
+    """Of 10 donated mugs, 4 are sold and the price of the rest marked down: the confirmation still lists 10
+    mugs at the price of the day of the gift, names the firm with its address and NIP and the cooperative
+    with its KRS, and a print after the sales is identical to the first."""
+    from lukluk_pos.core.models import Shop
+
+    with app.app_context():
+        db.session.scalar(select(Shop)).krs = "0000123456"
+        db.session.commit()
+    sign_in("Marek")
+    batch_id = new_batch(client)
+    assert client.post(f"/intake/batches/{batch_id}", data={
+        "category_id": category_id(app, "Porcelana i szkło"), "condition": "good", "description": "Kubek biały",
+        "price": "12,00", "quantity": 10}).status_code == 302
+    assert client.post(f"/intake/batches/{batch_id}", data={
+        "category_id": category_id(app, "Książki"), "condition": "good", "description": "Atlas ptaków",
+        "price": "0,00", "quantity": 1}).status_code in (302, 422)
+    refused = client.post(f"/intake/batches/{batch_id}/confirmation", data={
+        "donor_name": "Hurtownia Mewa sp. z o.o.", "target": "page"})
+    assert refused.status_code == 302 and refused.location.endswith("#gift")
+    first = client.post(f"/intake/batches/{batch_id}/confirmation", data={
+        "donor_name": "Hurtownia Mewa sp. z o.o.", "donor_address": "ul. Portowa 2, 81-350 Gdynia",
+        "donor_nip": "526-000-12-46", "with_value": "1", "target": "page"})
+    assert first.status_code == 302
+    page = client.get(first.location).get_data(as_text=True)
+    for expected in ("Hurtownia Mewa sp. z o.o.", "ul. Portowa 2, 81-350 Gdynia", "NIP 5260001246", "KRS 0000123456",
+                     "Kubek biały", "Wartość darowizny: 120,00\u00a0zł", "art. 4 ust. 1 ustawy",
+                     "cennika sklepu w dniu przyjęcia"):
+        assert expected in page, expected
+    with app.app_context():
+        from lukluk_pos.catalog.models import Item
+
+        mug = db.session.scalar(select(Item).where(Item.description == "Kubek biały"))
+        code = mug.code
+    for _ in range(4):
+        assert client.post("/api/v1/till/basket/lines", json={"code": code}).status_code == 201
+    assert client.post("/api/v1/till/basket/complete", json={
+        "key": "gift-mugs-1", "payments": [{"method": "cash", "tendered": "100"}]}).status_code == 200
+    with app.app_context():
+        mug = db.session.scalar(select(Item).where(Item.description == "Kubek biały"))
+        assert mug.quantity_on_hand == 6
+        mug.price_minor = 800  # marked down since
+        db.session.commit()
+    again = client.post(f"/intake/batches/{batch_id}/confirmation", data={
+        "donor_name": "Someone else", "with_value": "1", "target": "page"})
+    reprint = client.get(again.location).get_data(as_text=True)
+    def paper(html):
+        return html[html.index("<article"):html.index("</article>")]
+
+    assert paper(reprint) == paper(page) and ">10<" in paper(reprint)
+    printed = client.post(f"/intake/batches/{batch_id}/confirmation", data={"with_value": "1", "target": "printer"})
+    assert printed.status_code == 302
+    with app.app_context():
+        job = db.session.scalars(select(PrintJob).where(PrintJob.kind == JobKind.GIFT)).all()[-1]
+        texts = [b["text"] for b in job.document if b["t"] == "text"]
+    assert any(t.startswith("WARTOŚĆ DAROWIZNY") and t.endswith("120,00") for t in texts)
+    assert "Darczyńca: Hurtownia Mewa sp. z o.o." in texts and "NIP 5260001246" in texts

@@ -71,6 +71,8 @@ class UserForm(FlaskForm):
 
 
 class SettingsForm(ShopForm):
+    krs = StringField(_l("KRS number (printed on gift confirmations)"), filters=[lambda v: (v or "").strip()],
+                      validators=[Optional(), Regexp(r"^\d{10}$", message=_l("The KRS number has 10 digits."))])
     receipt_footer = TextAreaField(_l("Receipt footer"), validators=[Optional(), longest(500)])
     discount_limit_percent = IntegerField(
         _l("Largest discount without a manager (%)"),

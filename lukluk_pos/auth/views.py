@@ -213,6 +213,7 @@ def settings():
     if form.validate_on_submit():
         shop.name, shop.address, shop.nip = form.shop_name.data.strip(), form.address.data or "", clean_nip(form.nip.data)
         shop.receipt_footer = form.receipt_footer.data or ""
+        shop.krs = form.krs.data or ""
         shop.discount_limit_percent = form.discount_limit_percent.data
         from ..fiscal import service as fiscal_printer
 

@@ -73,6 +73,10 @@ class Item(db.Model):
     status: Mapped[ItemStatus] = mapped_column(_enum(ItemStatus), default=ItemStatus.IN_STOCK)
     #: Bulk stock only; may go below zero when the shelf had more than the count said.
     quantity_on_hand: Mapped[int] = mapped_column(default=1)
+    #: How many pieces were taken in and at what price, as at intake (a gift confirmation's figures);
+    #: None for items added before this was kept.
+    received_quantity: Mapped[int | None]
+    received_price_minor: Mapped[int | None]
     #: When it was taken in (indexed: the day report counts intake, the stock review filters by age).
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     sold_at: Mapped[datetime | None]

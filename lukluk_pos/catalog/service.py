@@ -106,7 +106,7 @@ def create_item(*, description, category_id, price, kind: ItemKind = ItemKind.UN
     price_minor = validation.money(price, field="price")
     qty = validation.quantity(quantity, maximum=9999) if kind is ItemKind.BULK else 1
     item = Item(code=ean13(next_value("item_code")), kind=kind, category_id=cat.id, price_minor=price_minor,
-                quantity_on_hand=qty)
+                quantity_on_hand=qty, received_quantity=qty, received_price_minor=price_minor)
     item.set_description(description)
     db.session.add(item)
     db.session.flush()

@@ -30,6 +30,8 @@ class Shop(db.Model):
     address: Mapped[str] = mapped_column(String(300), default="")
     #: Polish tax number, 10 digits, stored without dashes.
     nip: Mapped[str] = mapped_column(String(10), default="")
+    #: The cooperative's number in the National Court Register (on gift confirmations).
+    krs: Mapped[str] = mapped_column(String(10), default="", server_default="")
     fiscal_mode: Mapped[FiscalMode] = mapped_column(
         db.Enum(FiscalMode, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e]),
         default=FiscalMode.EXEMPT,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.models import utcnow
@@ -40,6 +40,9 @@ class Donor(db.Model):
     name: Mapped[str] = mapped_column(String(120), default="")
     contact: Mapped[str] = mapped_column(String(200), default="")
     consent_purpose: Mapped[str] = mapped_column(String(200))
+    #: As typed for a gift confirmation: the address, and the NIP when the donor is a firm.
+    address: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    nip: Mapped[str] = mapped_column(String(10), default="", server_default="")
     consent_at: Mapped[datetime] = mapped_column(default=utcnow)
     erased_at: Mapped[datetime | None]
 
@@ -108,3 +111,14 @@ class ItemRemoval(db.Model):
     destination: Mapped[Destination] = mapped_column(_enum(Destination))
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class GiftConfirmation(db.Model):
+    """The confirmation of a gift as first issued: the donor, the shop, the goods with their quantities and
+    values as accepted. Fixed then and reprinted from here, identical, whatever was sold since."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("donation_batch.id"), unique=True)
+    data: Mapped[dict] = mapped_column(JSON)
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    issued_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))

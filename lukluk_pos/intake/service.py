@@ -22,6 +22,7 @@ from .models import (
     Destination,
     DonationBatch,
     Donor,
+    GiftConfirmation,
     ItemRemoval,
     PriceGuide,
     RotationRule,
@@ -94,38 +95,90 @@ def create_batch(*, by: User, source: str, notes="", donor_name="", donor_contac
 #: What the shop states on a gift confirmation (a legal document: always in Polish).
 GIFT_STATEMENT = ("{shop} potwierdza nieodpłatne przyjęcie w darowiźnie towarów wymienionych poniżej. Zostaną one "
                   "sprzedane w sklepie, a dochód przeznaczony na cele statutowe spółdzielni.")
-GIFT_VALUE_NOTE = ("Wartość ustalona według cen sprzedaży podobnych towarów w sklepie (art. 28 ust. 5 ustawy "
-                   "o rachunkowości).")
+#: The purpose, in the words of art. 4 ust. 1 of the public-benefit act (the cooperative's spheres).
+GIFT_PURPOSE = ("Cel darowizny: działalność pożytku publicznego w sferze integracji i reintegracji zawodowej i "
+                "społecznej osób zagrożonych wykluczeniem społecznym oraz działalności na rzecz osób "
+                "niepełnosprawnych (art. 4 ust. 1 ustawy z dnia 24 kwietnia 2003 r. o działalności pożytku "
+                "publicznego i o wolontariacie).")
+GIFT_VALUE_NOTE = ("Wartość ustalona według cennika sklepu w dniu przyjęcia darowizny (ceny sprzedaży podobnych "
+                   "towarów), dla ilości przyjętych.")
 
 
-def gift_confirmation(found: DonationBatch, *, donor_name, with_value: bool, by: User) -> dict:
-    """A confirmation of the gift for the donor who asks: who, when, what, the shop's statement, and the
-    value from the priced items when asked. The donor's name is kept on the donation (their request is
-    the purpose), so the confirmation can be printed again later."""
-    donor_name = validation.text(donor_name, field="donor_name", max_len=120, required=False)
-    if not donor_name:
-        raise InvalidInput(_l("Type the donor's name for the confirmation."), field="donor_name")
-    if found.donor is None or found.donor.erased_at is not None:
-        found.donor = Donor(name=donor_name, contact="", consent_purpose="Potwierdzenie przyjęcia darowizny")
-        db.session.add(found.donor)
-    elif found.donor.name != donor_name:
-        found.donor.name = donor_name
-    db.session.flush()
-    data = gift_data(found, donor_name, with_value=with_value)
+def gift_confirmation(found: DonationBatch, *, donor_name, with_value: bool, by: User, donor_address=None,
+                      donor_nip=None) -> dict:
+    """A confirmation of the gift for the donor who asks. Issued once: the first issue fixes what it says
+    (the donor as typed, the goods with their quantities and values as accepted) and every later print
+    reads that, identical. The donor's details are kept on the donation (their request is the purpose)."""
+    issued = db.session.scalar(select(GiftConfirmation).where(GiftConfirmation.batch_id == found.id))
+    if issued is None:
+        donor_name = validation.text(donor_name, field="donor_name", max_len=120, required=False)
+        if not donor_name:
+            raise InvalidInput(_l("Type the donor's name for the confirmation."), field="donor_name")
+        address = validation.text(donor_address, field="donor_address", max_len=200, required=False)
+        if not address:
+            raise InvalidInput(_l("Type the donor's address for the confirmation."), field="donor_address")
+        nip_text = validation.text(donor_nip, field="donor_nip", max_len=20, required=False)
+        nip = validation.nip(nip_text, field="donor_nip") if nip_text else ""
+        if found.donor is None or found.donor.erased_at is not None:
+            found.donor = Donor(name=donor_name, contact="", consent_purpose="Potwierdzenie przyjęcia darowizny")
+            db.session.add(found.donor)
+        found.donor.name, found.donor.address, found.donor.nip = donor_name, address, nip
+        db.session.flush()
+        issued = GiftConfirmation(batch_id=found.id, data=_gift_snapshot(found), issued_by_id=by.id)
+        db.session.add(issued)
+        db.session.flush()
+    data = _gift_view(issued, with_value=with_value)
     audit.record("intake.gift_confirmation", user_id=by.id, obj=found, with_value=with_value, items=len(data["lines"]))
     return data
 
 
-def gift_data(found: DonationBatch, donor_name: str, *, with_value: bool) -> dict:
-    """What a gift confirmation says (read only)."""
+def issued_confirmation(found: DonationBatch) -> GiftConfirmation | None:
+    return db.session.scalar(select(GiftConfirmation).where(GiftConfirmation.batch_id == found.id))
+
+
+def gift_data(found: DonationBatch, donor_name: str = "", *, with_value: bool) -> dict | None:
+    """What the donation's confirmation says, as first issued (None before it was)."""
+    issued = issued_confirmation(found)
+    return _gift_view(issued, with_value=with_value) if issued is not None else None
+
+
+def _gift_view(issued: GiftConfirmation, *, with_value: bool) -> dict:
+    data = dict(issued.data)
+    data["received"] = datetime.fromisoformat(data["received"])
+    data["with_value"] = with_value
+    return data
+
+
+def _received(item: Item) -> tuple[int, int]:
+    """Pieces and unit price as taken in; for items from before these were kept, the pieces are worked
+    out from what is on hand plus what was sold less refunded, and the price is the one before the first
+    recorded price change."""
+    if item.received_quantity is not None and item.received_price_minor is not None:
+        return item.received_quantity, item.received_price_minor
+    first = db.session.scalar(select(PriceChange.old_price_minor).where(PriceChange.item_id == item.id)
+                              .order_by(PriceChange.created_at, PriceChange.id).limit(1))
+    price = first if first is not None else item.price_minor
+    if item.kind is not ItemKind.BULK:
+        return 1, price
+    rows = dict(db.session.execute(
+        select(Sale.kind, func.coalesce(func.sum(SaleLine.quantity), 0)).join(Sale, Sale.id == SaleLine.sale_id)
+        .where(SaleLine.item_id == item.id, Sale.status == SaleStatus.COMPLETED).group_by(Sale.kind)).all())
+    return item.quantity_on_hand + int(rows.get(SaleKind.SALE, 0)) - int(rows.get(SaleKind.REFUND, 0)), price
+
+
+def _gift_snapshot(found: DonationBatch) -> dict:
     shop = db.session.scalar(select(Shop).limit(1))
-    lines = [{"description": item.description, "quantity": item.quantity_on_hand if item.kind is ItemKind.BULK else 1,
-              "price_minor": item.price_minor} for item in batch_items(found.id)]
-    return {"shop": shop.name, "shop_address": shop.address, "shop_nip": shop.nip, "batch": found.id,
-            "received": found.received_at, "donor": donor_name, "lines": lines, "with_value": with_value,
+    lines = []
+    for item in batch_items(found.id):
+        quantity, price = _received(item)
+        lines.append({"description": item.description, "quantity": quantity, "price_minor": price})
+    donor = found.donor
+    return {"shop": shop.name, "shop_address": shop.address, "shop_nip": shop.nip, "shop_krs": shop.krs,
+            "batch": found.id, "received": found.received_at.isoformat(), "donor": donor.name,
+            "donor_address": donor.address, "donor_nip": donor.nip, "lines": lines,
             "value_minor": sum(line["quantity"] * line["price_minor"] for line in lines),
-            "statement": GIFT_STATEMENT.format(shop=shop.name), "value_note": GIFT_VALUE_NOTE,
-            "received_by": found.received_by.name}
+            "statement": GIFT_STATEMENT.format(shop=shop.name), "purpose": GIFT_PURPOSE,
+            "value_note": GIFT_VALUE_NOTE, "received_by": found.received_by.name}
 
 
 def batch(batch_id: int) -> DonationBatch:

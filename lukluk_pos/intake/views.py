@@ -93,6 +93,7 @@ def batch(batch_id: int):
     last = db.session.get(Item, request.args.get("last", type=record_id) or 0)
     return render_template("intake/batch.html", batch=found, form=form, items=service.batch_items(found.id),
                            summary=service.batch_summary(found), last=last, layouts=LAYOUTS,
+                           issued=service.issued_confirmation(found),
                            pending=len(service.label_queue(batch_id=found.id))), 422 if form.errors else 200
 
 
@@ -345,7 +346,8 @@ def gift_confirmation(batch_id: int):
     with_value = request.form.get("with_value") == "1"
     try:
         data = service.gift_confirmation(found, donor_name=request.form.get("donor_name"), with_value=with_value,
-                                         by=g.user)
+                                         donor_address=request.form.get("donor_address"),
+                                         donor_nip=request.form.get("donor_nip"), by=g.user)
     except DomainError as exc:
         db.session.rollback()
         flash(exc.describe(), "error")
@@ -364,8 +366,8 @@ def gift_confirmation(batch_id: int):
 def gift_page(batch_id: int):
     """The gift confirmation as an A4 page to print (the donor's name as kept on the donation)."""
     found = service.batch(batch_id)
-    if found.donor is None or found.donor.erased_at is not None or not found.donor.name:
+    data = service.gift_data(found, with_value=request.args.get("value") == "1")
+    if data is None:
         flash(_("Type the donor's name for the confirmation."), "error")
         return redirect(url_for("intake.batch", batch_id=batch_id) + "#gift")
-    data = service.gift_data(found, found.donor.name, with_value=request.args.get("value") == "1")
     return render_template("intake/gift.html", data=data)

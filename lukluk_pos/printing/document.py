@@ -144,8 +144,16 @@ def gift_confirmation(data: dict, shop: Shop | None, width: int) -> list[dict]:
     blocks.append(text("PRZYJĘCIA DAROWIZNY", align="center", bold=True))
     blocks += row(f"Dar nr {data['batch']}", format_datetime(data["received"], "yyyy-MM-dd"), width)
     blocks += wrapped(f"Darczyńca: {data['donor']}", width)
+    if data.get("donor_address"):
+        blocks += wrapped(data["donor_address"], width)
+    if data.get("donor_nip"):
+        blocks += wrapped(f"NIP {data['donor_nip']}", width)
+    if data.get("shop_krs"):
+        blocks += wrapped(f"Obdarowany: KRS {data['shop_krs']}", width)
     blocks.append(rule(width))
     blocks += wrapped(data["statement"], width)
+    if data.get("purpose"):
+        blocks += wrapped(data["purpose"], width)
     blocks.append(rule(width))
     for line in data["lines"]:
         blocks += wrapped(line["description"], width)

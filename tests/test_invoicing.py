@@ -190,10 +190,13 @@ def test_a_refund_of_an_invoiced_sale_makes_a_correcting_invoice(app, client, si
     assert _text(document, "f:Fa/f:DaneFaKorygowanej/f:NrFaKorygowanej") == original.number
     assert _text(document, "f:Fa/f:DaneFaKorygowanej/f:NrKSeFN") == "1"
     assert _text(document, "f:Fa/f:PrzyczynaKorekty") == "Za mały rozmiar"
-    row = document.find("f:Fa/f:FaWiersz", NS)
-    assert (_text(row, "f:P_8B"), _text(row, "f:P_11A")) == ("-1", "-20.00")
+    # The line before and after the correction as two rows (StanPrzed): no negative quantity or discount.
+    rows = document.findall("f:Fa/f:FaWiersz", NS)
+    assert [(_text(r, "f:P_8B"), _text(r, "f:P_11A"), _text(r, "f:P_10"), _text(r, "f:StanPrzed")) for r in rows] == [
+        ("1", "20.00", None, "1"), ("0", "0.00", None, None)]
     page = client.get(f"/invoices/{correction.id}").get_data(as_text=True)
     assert "Faktura korygująca" in page and original.number in page and "-20,00" in page
+    assert "przed korektą: Odzież damska" in page and "po korekcie: Odzież damska" in page
 
 
 @pytest.mark.parametrize("nip, message", [("526-000-12-47", "To nie jest prawidłowy NIP"),

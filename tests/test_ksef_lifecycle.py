@@ -348,3 +348,38 @@ def test_the_ksef_worker_waits_quietly_before_first_start(app, caplog):
     with in_app(app):
         assert ksef.connection() is None and ksef.process_due() == 0 and ksef.recover() == 0
     assert not [r for r in caplog.records if r.levelname in ("ERROR", "WARNING")]
+
+
+def test_buyers_abroad_get_their_eu_vat_or_foreign_tax_number_and_reach_ksef(app, client, sign_in, shop, fake,
+                                                                              clock):
+    use_ksef(app, fake)
+    sign_in("Ania")
+    first = sale(client, "life-eu-1")
+    response = client.post("/invoices/new", data={
+        "receipt": str(first["number"]), "action": "issue", "kind": "foreign", "country": "de",
+        "tax_id": "DE 123 456 789", "name": "Ostsee Antik GmbH", "address1": "Hafenstraße 3",
+        "address2": "18055 Rostock"})
+    assert response.status_code == 302, response.get_data(as_text=True)[-800:]
+    second = sale(client, "life-eu-2")
+    response = client.post("/invoices/new", data={
+        "receipt": str(second["number"]), "action": "issue", "kind": "foreign", "country": "NO",
+        "tax_id": "NO 974 760 673 MVA", "name": "Fjord Bruktbutikk AS", "address1": "Strandgata 1",
+        "address2": "0150 Oslo"})
+    assert response.status_code == 302
+    refused = client.post("/invoices/new", data={
+        "receipt": str(sale(client, "life-eu-3")["number"]), "action": "issue", "kind": "foreign", "country": "PL",
+        "tax_id": "5260001246", "name": "X", "address1": "a", "address2": "b"})
+    assert refused.status_code == 422 and "polska firma ma NIP" in refused.get_data(as_text=True)
+    _settle(app, clock, step=timedelta(seconds=3))
+    with in_app(app):
+        eu, other = db.session.scalars(select(Invoice).order_by(Invoice.id)).all()
+        db.session.expunge_all()
+    assert eu.ksef_status is KsefStatus.ACCEPTED and other.ksef_status is KsefStatus.ACCEPTED
+    ident = _xml(eu).find("f:Podmiot2/f:DaneIdentyfikacyjne", NS)
+    assert (ident.findtext("f:KodUE", namespaces=NS), ident.findtext("f:NrVatUE", namespaces=NS)) == ("DE", "123456789")
+    assert _xml(eu).findtext("f:Podmiot2/f:Adres/f:KodKraju", namespaces=NS) == "DE"
+    ident = _xml(other).find("f:Podmiot2/f:DaneIdentyfikacyjne", NS)
+    assert (ident.findtext("f:KodKraju", namespaces=NS), ident.findtext("f:NrID", namespaces=NS)) == (
+        "NO", "NO 974 760 673 MVA")
+    page = client.get(f"/invoices/{eu.id}").get_data(as_text=True)
+    assert "Nr VAT UE DE123456789" in page and "Ostsee Antik GmbH" in page

@@ -84,7 +84,12 @@ def _party(data: dict) -> list[str]:
     lines = [data["name"]]
     if data.get("nip"):
         lines.append(f"NIP {data['nip']}")
+    elif data.get("tax_id"):
+        prefix = ("EL" if data["country"] == "GR" else data["country"]) if data.get("eu") else ""
+        lines.append(f"{'Nr VAT UE' if data.get('eu') else 'Nr identyfikacji podatkowej'} {prefix}{data['tax_id']}")
     lines += [text for text in (data.get("address1"), data.get("address2")) if text]
+    if data.get("country") and data["country"] != "PL":
+        lines.append(data["country"])
     return lines
 
 
@@ -125,7 +130,8 @@ def paper(invoice: Invoice) -> Paper:
     title = "Faktura korygująca" if invoice.kind is InvoiceKind.CORRECTION else "Faktura"
     lines = []
     for position, line in enumerate(data["lines"], start=1):
-        lines.append([str(position), line["description"], str(line["quantity"]), "szt.", money(line["unit_minor"]),
+        state = {True: "przed korektą: ", False: "po korekcie: "}.get(line.get("before"), "")
+        lines.append([str(position), state + line["description"], str(line["quantity"]), "szt.", money(line["unit_minor"]),
                       money(line["discount_minor"]) if line["discount_minor"] else "", money(line["total_minor"]),
                       RATE_LABELS[line["vat_code"]]])
     vat = [[RATE_LABELS[row["code"]], money(row["net_minor"]),
@@ -229,7 +235,7 @@ def pdf(sheet: Paper) -> bytes:
         doc.cell(half, 6, heading, new_x="LEFT", new_y="NEXT")
         doc.set_font("Body", "", 10)
         for text in party:
-            doc.multi_cell(half, 5, text, new_x="LEFT", new_y="NEXT")
+            doc.multi_cell(half, 5, text, align="L", new_x="LEFT", new_y="NEXT")
     doc.set_xy(doc.l_margin, max(doc.get_y(), top + 30) + 4)
 
     doc.set_font("Body", "", 8)
@@ -250,7 +256,7 @@ def pdf(sheet: Paper) -> bytes:
     doc.cell(width, 7, f"Razem: {sheet.total} zł", align="R", new_x="LMARGIN", new_y="NEXT")
     doc.set_font("Body", "", 9)
     for note in [*sheet.notes, sheet.ksef, *([sheet.upo] if sheet.upo else []), *sheet.warnings]:
-        doc.multi_cell(width, 5, note, new_x="LMARGIN", new_y="NEXT")
+        doc.multi_cell(width, 5, note, align="L", new_x="LMARGIN", new_y="NEXT")
     if sheet.codes:
         doc.ln(3)
         top = doc.get_y()

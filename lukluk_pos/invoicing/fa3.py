@@ -71,6 +71,12 @@ def build(number: str, kind: str, issue_date, sale_date, data: dict, *, created:
     ident = _el(podmiot2, "DaneIdentyfikacyjne")
     if buyer.get("nip"):
         _el(ident, "NIP", buyer["nip"])
+    elif buyer.get("tax_id") and buyer.get("eu"):
+        _el(ident, "KodUE", "EL" if buyer["country"] == "GR" else buyer["country"])
+        _el(ident, "NrVatUE", buyer["tax_id"])
+    elif buyer.get("tax_id"):
+        _el(ident, "KodKraju", buyer["country"])
+        _el(ident, "NrID", buyer["tax_id"])
     else:
         _el(ident, "BrakID", "1")
     _el(ident, "Nazwa", buyer["name"])
@@ -144,6 +150,8 @@ def build(number: str, kind: str, issue_date, sale_date, data: dict, *, created:
             _el(row, "P_10", amount(line["discount_minor"]))
         _el(row, "P_11A", amount(line["total_minor"]))
         _el(row, "P_12", RATE_FIELDS[line["vat_code"]][2])
+        if line.get("before"):  # a correction's row of the line as it stood before
+            _el(row, "StanPrzed", "1")
 
     payment = _el(fa, "Platnosc")
     methods = data["payments"]

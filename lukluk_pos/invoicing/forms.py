@@ -17,8 +17,11 @@ class InvoiceForm(FlaskForm):
 
     receipt = StringField(_l("Receipt number"), filters=[_clean], validators=[DataRequired(_l("This field is required.")), longest(20)])
     kind = RadioField(_l("Buyer"), choices=[SelectChoice("business", _l("A business or institution (NIP)")),
+                                            SelectChoice("foreign", _l("A business abroad (EU VAT or foreign tax number)")),
                                             SelectChoice("person", _l("A private person"))], default="business")
     nip = StringField(_l("NIP"), filters=[_clean], validators=[longest(20)])
+    country = StringField(_l("Country (two letters, e.g. DE)"), filters=[_clean], validators=[longest(2)])
+    tax_id = StringField(_l("EU VAT number or foreign tax number"), filters=[_clean], validators=[longest(50)])
     name = StringField(_l("Name, or first and last name"), filters=[_clean], validators=[longest(200)])
     address1 = StringField(_l("Street and number"), filters=[_clean], validators=[longest(160)])
     address2 = StringField(_l("Postcode and town"), filters=[_clean], validators=[longest(160)])
@@ -38,7 +41,7 @@ class InvoiceSettingsForm(FlaskForm):
     exemption_field = SelectField(_l("The exemption's basis is"), choices=[
         SelectChoice("P_19A", _l("a provision of the VAT act (P_19A)")),
         SelectChoice("P_19B", _l("a provision of the VAT directive (P_19B)")),
-        SelectChoice("P_19C", _l("another legal basis (P_19C)"))])
+        SelectChoice("P_19C", _l("another legal basis (P_19C)"))], default="P_19A")
     ksef_environment = SelectField(_l("KSeF"), choices=[
         SelectChoice("off", _l("Off (invoices stay outside KSeF)")), SelectChoice("test", _l("Test environment")),
         SelectChoice("demo", _l("Demo (pre-production) environment")), SelectChoice("prod", _l("Production"))])

@@ -24,6 +24,7 @@ def _enum(cls, length=16):
 class BuyerKind(str, enum.Enum):
     BUSINESS = "business"  #: a firm, a parish, an association: has a NIP
     PERSON = "person"  #: a private person (consumer)
+    FOREIGN = "foreign"  #: a business outside Poland: an EU VAT number, or another country's tax number
 
 
 class Buyer(db.Model):
@@ -34,6 +35,10 @@ class Buyer(db.Model):
     #: 10 digits with a valid checksum for a business; None for a private person.
     nip: Mapped[str | None] = mapped_column(String(10), unique=True)
     name: Mapped[str] = mapped_column(String(200))
+    #: Where the buyer is (ISO 3166 alpha-2) and, abroad, their tax number: an EU VAT number without the
+    #: country prefix (FA(3) KodUE/NrVatUE), or another country's (KodKraju/NrID).
+    country: Mapped[str] = mapped_column(String(2), default="PL", server_default="PL")
+    tax_id: Mapped[str] = mapped_column(String(50), default="", server_default="")
     #: Street and number (FA(3) AdresL1), and postcode with town (AdresL2).
     address1: Mapped[str] = mapped_column(String(160), default="")
     address2: Mapped[str] = mapped_column(String(160), default="")

@@ -29,6 +29,9 @@ from .models import Buyer, BuyerKind, Invoice, InvoiceKind, InvoiceSettings, Kse
 RATES = {"23": 23, "8": 8, "5": 5, "0": 0, "zw": None}
 #: From this day every invoice to a business goes through KSeF (the KSeF act's last phase).
 KSEF_MANDATORY_FROM = date(2027, 1, 1)
+#: EU member states as FA(3)'s KodUE lists them (Greece is EL there, GR in addresses; XI Northern Ireland).
+EU = {"AT", "BE", "BG", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "EL", "HR", "HU", "IE", "IT", "LV", "LT",
+      "LU", "MT", "NL", "PT", "RO", "SK", "SI", "ES", "SE", "XI"}
 #: FA(3) fields the exemption basis may be written in.
 EXEMPTION_FIELDS = ("P_19A", "P_19B", "P_19C")
 
@@ -72,9 +75,31 @@ def find_buyer(nip_text) -> Buyer | None:
     return db.session.scalar(select(Buyer).where(Buyer.nip == validation.nip(nip_text)))
 
 
-def save_buyer(*, kind: str, nip=None, name, address1="", address2="", email="", user: User) -> Buyer:
-    """Add a buyer, or bring a known business (same NIP) up to date; invoices keep their own copy."""
-    if kind not in (BuyerKind.BUSINESS.value, BuyerKind.PERSON.value):
+def _foreign_id(country, tax_id) -> tuple[str, str]:
+    """A foreign buyer's country (alpha-2, not PL) and tax number as FA(3) takes them: an EU VAT number is
+    1–12 capital letters, digits, ``+`` or ``*`` (its country prefix and spaces dropped)."""
+    import re
+
+    code = (country if isinstance(country, str) else "").strip().upper()
+    if not re.fullmatch(r"[A-Z]{2}", code) or code == "PL":
+        raise InvalidInput(_l("Choose the buyer's country: two letters, e.g. DE (not PL: a Polish business has a NIP)."),
+                           field="country")
+    text_value = validation.text(tax_id, field="tax_id", max_len=50)
+    if code in EU:
+        number = text_value.upper().replace(" ", "").replace("-", "").replace(".", "")
+        number = number.removeprefix("EL" if code == "GR" else code)
+        if not re.fullmatch(r"[0-9A-Z+*]{1,12}", number):
+            raise InvalidInput(_l("An EU VAT number is up to 12 letters and digits after the country code, "
+                                  "e.g. DE123456789."), field="tax_id")
+        return code, number
+    return code, text_value
+
+
+def save_buyer(*, kind: str, nip=None, name, address1="", address2="", email="", user: User, country="",
+               tax_id="") -> Buyer:
+    """Add a buyer, or bring a known business (same NIP, or same country and tax number) up to date;
+    invoices keep their own copy."""
+    if kind not in (BuyerKind.BUSINESS.value, BuyerKind.PERSON.value, BuyerKind.FOREIGN.value):
         raise InvalidInput(_l("Choose a business or a private person."), field="kind")
     name = validation.text(name, field="name", max_len=200)
     # An invoice names the buyer's address, a private person's too (art. 106e ust. 1 pkt 3).
@@ -93,6 +118,13 @@ def save_buyer(*, kind: str, nip=None, name, address1="", address2="", email="",
                     db.session.add(buyer)
             except IntegrityError:
                 buyer = db.session.scalar(select(Buyer).where(Buyer.nip == digits))
+    elif kind == BuyerKind.FOREIGN.value:
+        code, number = _foreign_id(country, tax_id)
+        buyer = db.session.scalar(select(Buyer).where(Buyer.kind == BuyerKind.FOREIGN, Buyer.country == code,
+                                                      Buyer.tax_id == number))
+        if buyer is None:
+            buyer = Buyer(kind=BuyerKind.FOREIGN, nip=None, country=code, tax_id=number, created_by_id=user.id)
+            db.session.add(buyer)
     else:
         buyer = Buyer(kind=BuyerKind.PERSON, nip=None, created_by_id=user.id)
         db.session.add(buyer)
@@ -201,8 +233,11 @@ def _seller(shop: Shop) -> dict:
 
 
 def _buyer_copy(buyer: Buyer) -> dict:
-    return {"kind": buyer.kind.value, "name": buyer.name, "nip": buyer.nip or "", "address1": buyer.address1,
-            "address2": buyer.address2, "country": "PL"}
+    copy = {"kind": buyer.kind.value, "name": buyer.name, "nip": buyer.nip or "", "address1": buyer.address1,
+            "address2": buyer.address2, "country": buyer.country or "PL"}
+    if buyer.kind is BuyerKind.FOREIGN:
+        copy["tax_id"], copy["eu"] = buyer.tax_id, buyer.country in EU
+    return copy
 
 
 def _payments(sale: Sale, sign: int = 1) -> list[dict]:
@@ -264,7 +299,7 @@ def issue(*, sale_id: int, buyer_id: int, user: User, today: date) -> Invoice:
             _l("A private buyer may ask for an invoice until %(deadline)s (three months from the end of the month of "
                "the sale); that time has passed."), field="receipt", deadline=consumer_deadline(sold).strftime("%d.%m.%Y"))
     config = settings()
-    if buyer.kind is BuyerKind.BUSINESS and today >= KSEF_MANDATORY_FROM and not ksef_ready(config):
+    if buyer.kind is not BuyerKind.PERSON and today >= KSEF_MANDATORY_FROM and not ksef_ready(config):
         raise InvoiceRefused(
             _l("From 1 January 2027 an invoice to a business is issued only through KSeF, and KSeF is not set up: an "
                "administrator chooses the KSeF environment and enters the shop's KSeF token (and the offline "
@@ -300,10 +335,7 @@ def correct_for_refund(refund: Sale, *, user_id: int, today: date) -> Invoice | 
     config = settings()
     lines, gross = [], {}
     for line in refund.lines:
-        full = line.unit_price_minor * line.quantity
-        lines.append({"description": line.description, "quantity": -line.quantity, "unit_minor": line.unit_price_minor,
-                      "discount_minor": -(full - line.total_minor), "total_minor": -line.total_minor,
-                      "vat_code": line.vat_code})
+        lines += _correction_rows(line, refund)
         gross[line.vat_code] = gross.get(line.vat_code, 0) - line.total_minor
     # The corrected invoice's data stand, its sale date (P_6) and exemption basis included (art. 106j ust. 2).
     data = dict(original.data, lines=lines, vat=vat_split(gross), total_minor=-refund.total_minor,
@@ -332,6 +364,32 @@ def correct_for_refund(refund: Sale, *, user_id: int, today: date) -> Invoice | 
     audit.record("invoice.correct", user_id=user_id, obj=correction, number=number, corrects=original.number,
                  refund=refund.number, total=correction.total_minor)
     return correction
+
+
+def _correction_rows(line, refund: Sale) -> list[dict]:
+    """A refunded line as FA(3) shows a correction of line data: the line before the correction (after any
+    earlier refunds of it) and after, as two rows (``StanPrzed``) — no negative quantities or discounts."""
+    from ..till.models import SaleLine
+
+    original = db.session.get(SaleLine, line.refund_of_line_id) if line.refund_of_line_id else None
+    if original is None:  # a refund line not tied to a sale line: the difference as one row
+        return [{"description": line.description, "quantity": line.quantity, "unit_minor": line.unit_price_minor,
+                 "discount_minor": line.unit_price_minor * line.quantity - line.total_minor,
+                 "total_minor": -line.total_minor, "vat_code": line.vat_code, "difference": True}]
+    earlier = db.session.execute(
+        select(func.coalesce(func.sum(SaleLine.quantity), 0), func.coalesce(func.sum(SaleLine.total_minor), 0))
+        .join(Sale, Sale.id == SaleLine.sale_id)
+        .where(SaleLine.refund_of_line_id == original.id, Sale.status == SaleStatus.COMPLETED,
+               Sale.id != refund.id)).one()
+    quantity_before, total_before = original.quantity - int(earlier[0]), original.total_minor - int(earlier[1])
+    quantity_after, total_after = quantity_before - line.quantity, total_before - line.total_minor
+    unit = original.unit_price_minor
+
+    def row(quantity, total, before):
+        return {"description": original.description, "quantity": quantity, "unit_minor": unit,
+                "discount_minor": max(0, unit * quantity - total), "total_minor": total,
+                "vat_code": original.vat_code, "before": before}
+    return [row(quantity_before, total_before, True), row(quantity_after, total_after, False)]
 
 
 def release_waiting(original: Invoice) -> int:

@@ -50,7 +50,8 @@ def new():
                 return render_template("invoicing/new.html", form=form, sale=sale, buyer=buyer)
             buyer = service.save_buyer(kind=form.kind.data, nip=form.nip.data, name=form.name.data,
                                        address1=form.address1.data, address2=form.address2.data,
-                                       email=form.email.data, user=g.user)
+                                       email=form.email.data, country=form.country.data, tax_id=form.tax_id.data,
+                                       user=g.user)
             invoice = service.issue(sale_id=sale.id, buyer_id=buyer.id, user=g.user, today=_today())
         except DomainError as exc:
             db.session.rollback()

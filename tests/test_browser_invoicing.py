@@ -59,6 +59,9 @@ def test_a_volunteer_invoices_the_sale_just_made_from_the_till(page, app, shop, 
     number = fake.accepted(f"FV/1/{shop_today().year}")[0]["ksefNumber"]
     expect(page.locator("#invoice-ksef")).to_have_text(f"Numer KSeF: {number}")
     expect(page.locator(".qr figcaption")).to_have_text(number)
+    expect(page.locator("#invoice-upo")).to_contain_text("Urzędowe poświadczenie odbioru (UPO) KSeF: SHA-256")
+    expect(page.get_by_role("link", name="UPO (XML)")).to_be_visible()
+    expect(page.get_by_role("link", name="Sprawdź KSeF ponownie")).to_have_count(0)
     axe_check(page, "invoice in KSeF")
     response = page.request.get(page.url + ".pdf")
     assert response.ok and response.headers["content-type"] == "application/pdf"
@@ -77,7 +80,66 @@ def test_the_managers_invoicing_pages_and_the_gift_confirmation_pass_axe(page, a
     page.get_by_role("button", name="Zacznij wprowadzać towary").click()
     expect(page).to_have_url(re.compile(r"/intake/batches/\d+"))
     page.get_by_label("Imię i nazwisko darczyńcy (tak, jak ma być na potwierdzeniu)").fill("Zofia Nowak")
+    page.get_by_label("Adres darczyńcy").fill("ul. Bema 4, 81-752 Sopot")
     axe_check(page, "donation page with the gift form")
     page.get_by_role("button", name="Strona A4").click()
     expect(page.get_by_role("heading", name="Potwierdzenie przyjęcia darowizny")).to_be_visible()
     axe_check(page, "gift confirmation")
+
+
+def test_the_manager_sees_each_invoices_way_to_ksef_on_faktury(page, app, shop, fake, axe_check):
+    """Accepted with its UPO, rejected with KSeF's reason, offline24 with its day, and the count due today."""
+    from lukluk_pos.auth.models import User
+    from lukluk_pos.extensions import db
+    from lukluk_pos.invoicing import service
+    from tests.conftest import in_app
+    from tests.invoicing_support import PARISH
+
+    use_ksef(app, fake)
+    sign_in_by_pin(page, "Marek", "2222")  # three sales through the till's API, as the till makes them
+    ids = []
+    for n in range(3):
+        response = page.request.post("/api/v1/till/basket/lines", data={"category_id": 1, "price": f"1{n},00"},
+                                     headers={"X-CSRFToken": _csrf(page)})
+        assert response.ok, response.text()
+        done = page.request.post("/api/v1/till/basket/complete", data={
+            "key": f"faktury-{n}", "payments": [{"method": "cash", "tendered": "50"}]},
+            headers={"X-CSRFToken": _csrf(page)})
+        assert done.ok, done.text()
+        ids.append(done.json()["id"])
+    with in_app(app):
+        person = db.session.get(User, shop["Marek"])
+        buyer = service.save_buyer(**PARISH, user=person)
+        invoices = [service.issue(sale_id=sale_id, buyer_id=buyer.id, user=person, today=shop_today()).id
+                    for sale_id in ids[:2]]
+        db.session.commit()
+    fake.faults.add("reject")
+    work_queue(app)  # the first is rejected, the second accepted with its UPO
+    time.sleep(1.1)
+    work_queue(app)
+    fake.faults.add("error")  # KSeF answers 500 to everything: unreachable
+    with in_app(app):
+        person = db.session.get(User, shop["Marek"])
+        service.issue(sale_id=ids[2], buyer_id=service.find_buyer("5260001246").id, user=person, today=shop_today())
+        db.session.commit()
+    work_queue(app)  # KSeF unreachable: offline24
+    page.goto("/sign-in/manager")
+    page.get_by_label("Hasło").fill("haslomarka1")
+    page.get_by_label("Imię i nazwisko").select_option(label="Marek")
+    page.get_by_role("button", name="Zaloguj").click()
+    page.goto("/invoices")
+    rows = page.locator("main table").last.locator("tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(0)).to_contain_text("odrzucona")
+    expect(rows.nth(0)).to_contain_text("P_19A")
+    expect(rows.nth(1)).to_contain_text("w KSeF")
+    expect(rows.nth(1).get_by_role("link", name=re.compile("UPO faktury"))).to_be_visible()
+    expect(rows.nth(2)).to_contain_text("offline24")
+    expect(rows.nth(2)).to_contain_text("wysłać do")
+    expect(page.locator("#offline-today")).to_contain_text("Faktury offline do wysłania dziś: 0")
+    axe_check(page, "Faktury with accepted, rejected and offline invoices")
+    assert len(invoices) == 2
+
+
+def _csrf(page) -> str:
+    return page.locator("meta[name=csrf-token]").get_attribute("content")

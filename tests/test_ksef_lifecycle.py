@@ -383,3 +383,46 @@ def test_buyers_abroad_get_their_eu_vat_or_foreign_tax_number_and_reach_ksef(app
         "NO", "NO 974 760 673 MVA")
     page = client.get(f"/invoices/{eu.id}").get_data(as_text=True)
     assert "Nr VAT UE DE123456789" in page and "Ostsee Antik GmbH" in page
+
+
+def test_two_tills_adding_the_same_new_buyer_at_once_both_issue(app, client, sign_in, shop):
+    """Till A adds a new NIP and has not committed yet; till B adds the same NIP: B waits, then finds A's
+    buyer instead of failing on the unique NIP (a 500 before)."""
+    import threading
+
+    from lukluk_pos.auth.models import User
+    from lukluk_pos.invoicing.models import Buyer
+
+    sign_in("Ania")
+    sales = [sale(client, f"life-race-{n}")["id"] for n in range(2)]
+    added, results = threading.Event(), {}
+
+    def till(name, sale_id, hold):
+        with app.app_context():
+            try:
+                person = db.session.get(User, shop["Ania"])
+                buyer = service.save_buyer(**PARISH, user=person)
+                if hold:
+                    added.set()
+                    threading.Event().wait(0.5)  # B is now waiting on A's row
+                else:
+                    added.wait(5)
+                results[name] = service.issue(sale_id=sale_id, buyer_id=buyer.id, user=person,
+                                              today=shop_today()).number
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 — the test reports it
+                results[name] = exc
+                db.session.rollback()
+            finally:
+                db.session.remove()
+
+    first = threading.Thread(target=till, args=("A", sales[0], True))
+    first.start()
+    added.wait(5)
+    second = threading.Thread(target=till, args=("B", sales[1], False))
+    second.start()
+    first.join(20)
+    second.join(20)
+    assert all(isinstance(v, str) for v in results.values()), results
+    with in_app(app):
+        assert db.session.scalar(select(db.func.count()).select_from(Buyer)) == 1

@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 FLASK := $(VENV)/bin/flask --app wsgi
 
-.PHONY: run test lint demo bench soak-fiscal translations catalog chromium clean
+.PHONY: run test lint demo bench soak-fiscal soak-ksef translations catalog chromium clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,13 @@ soak-fiscal: $(VENV)/.installed-dev catalog
 	LUKLUK_MODEL_EXAMPLES=$(SOAK_EXAMPLES) LUKLUK_MODEL_STEPS=$(SOAK_STEPS) LUKLUK_MODEL_KILL_HEAVY=1 \
 	  LUKLUK_MODEL_REPORT=soak-fiscal.jsonl \
 	  $(PY) -m pytest -q -s -p no:cacheprovider tests/test_fiscal_model.py
+
+# The KSeF queue's model-based test, long (tests/test_ksef_model.py; figures in docs/performance.md).
+KSEF_SOAK_EXAMPLES ?= 50
+soak-ksef: $(VENV)/.installed-dev catalog
+	LUKLUK_KSEF_MODEL_EXAMPLES=$(KSEF_SOAK_EXAMPLES) LUKLUK_KSEF_MODEL_STEPS=$(SOAK_STEPS) \
+	  LUKLUK_MODEL_REPORT=soak-ksef.jsonl \
+	  $(PY) -m pytest -q -s -p no:cacheprovider tests/test_ksef_model.py
 
 # Extract new strings and merge them into the Polish catalogue (then translate the new entries).
 translations: $(VENV)/.installed

@@ -129,6 +129,9 @@ class FakeKsef(fake_http.Listening):
         self.list_lag = 0  #: questions about a session's list before a new invoice appears in it
         self.retry_after = 30  #: seconds in a 429's Retry-After
         self.max_invoice_bytes = 1_000_000
+        #: The most entries a list page holds, whatever the client asked (KSeF may answer fewer: paging
+        #: must follow the continuation token).
+        self.page_cap = 1000
         self.port = 0
         self._server = None
         self._lock = threading.RLock()
@@ -321,7 +324,7 @@ class FakeKsef(fake_http.Listening):
         if len(parts) == 3 and parts[2] == "invoices" and method == "GET":
             session["list_questions"] += 1
             listed = [inv for inv in session["invoices"] if session["list_questions"] > inv["hidden_for"]]
-            size = max(10, min(1000, int((query.get("pageSize") or ["10"])[0])))
+            size = min(self.page_cap, max(10, min(1000, int((query.get("pageSize") or ["10"])[0]))))
             start = int(headers.get("x-continuation-token") or 0)
             page = listed[start:start + size]
             more = start + size < len(listed)

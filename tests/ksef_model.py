@@ -55,8 +55,8 @@ class KsefShop(RuleBasedStateMachine):
     template: Path | None = None
     postgres_url: str | None = None
 
-    @initialize(consumers=st.booleans(), lag=st.integers(0, 2))
-    def start(self, consumers, lag):
+    @initialize(consumers=st.booleans(), lag=st.integers(0, 2), page=st.sampled_from([1, 2, 1000]))
+    def start(self, consumers, lag, page):
         from lukluk_pos import create_app
         from lukluk_pos.invoicing import ksef, service
         from tests.conftest import _config, _empty_postgres, seed_shop
@@ -78,6 +78,7 @@ class KsefShop(RuleBasedStateMachine):
         self.fake.hang_seconds = TIMEOUT + 0.5
         self.fake.retry_after = 5
         self.fake.list_lag = lag  # KSeF's session lists lag behind: "not here" may be wrong
+        self.fake.page_cap = page  # and come in pages
         ksef.close_connections()
         self.app.config["KSEF_URL"] = self.fake.url
         with self.app.app_context():

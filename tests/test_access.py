@@ -115,6 +115,7 @@ EXPECTED = {
     "invoicing.show": TILL,
     "invoicing.pdf": TILL,
     "invoicing.xml": TILL,
+    "invoicing.upo": TILL,
     "invoicing.index": MANAGER,
     "invoicing.month_file": MANAGER,  # or a reports:read token
     "invoicing.send_again": MANAGER,

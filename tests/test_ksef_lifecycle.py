@@ -140,6 +140,7 @@ def test_a_lost_answer_then_a_lagging_list_then_a_resend_is_recognised_by_its_44
                                                                                  clock):
     use_ksef(app, fake)
     fake.list_lag = 1  # the session's list shows the invoice only from the second question on
+    fake.page_cap = 1  # one invoice per page: the lookup follows the continuation token
     sign_in("Marek")
     done = sale(client, "life-440-1", lines=(("1", "20,00"), ("7", "5,00")))
     invoice_id = issue(app, shop, done["id"], user="Marek")
@@ -160,6 +161,20 @@ def test_a_lost_answer_then_a_lagging_list_then_a_resend_is_recognised_by_its_44
         correction = db.session.scalar(select(Invoice).where(Invoice.corrects_id == invoice_id))
         assert correction.ksef_status is KsefStatus.ACCEPTED
         assert f"<NrKSeFFaKorygowanej>{found.ksef_number}</NrKSeFFaKorygowanej>" in correction.xml
+
+
+def test_an_invoice_too_large_for_ksef_stays_queued_with_the_reason_not_offline(app, client, sign_in, shop, fake,
+                                                                               clock):
+    use_ksef(app, fake)
+    fake.max_invoice_bytes = 500
+    sign_in("Ania")
+    invoice_id = issue(app, shop, sale(client, "life-413")["id"])
+    _settle(app, clock, rounds=7)
+    found = invoice(app, invoice_id)
+    assert found.ksef_status is KsefStatus.QUEUED and not found.offline and "413" in found.ksef_error
+    assert found.ksef_attempts == 7
+    # Once its back-off is longer than a minute, it keeps no session open.
+    assert fake.open_sessions() == []
 
 
 def test_an_invoice_number_someone_else_sent_is_rejected_after_the_lookups(app, client, sign_in, shop, fake, clock):

@@ -608,8 +608,10 @@ def _fetch_upo(conn: Connection, invoice_id: int) -> bool:
 def close_sessions(conn: Connection) -> int:
     """Close every session of this KSeF still open whose work is done: this process's own once nothing is
     left to send (or when it nears its end), any other (a crashed process's, an old one) at once."""
+    soon = utcnow() + timedelta(seconds=60)  # an invoice waiting out a long back-off keeps no session open
     busy = db.session.scalar(select(Invoice.id).where(
-        Invoice.ksef_status.in_([KsefStatus.QUEUED, KsefStatus.SENDING])).limit(1)) is not None
+        Invoice.ksef_status.in_([KsefStatus.QUEUED, KsefStatus.SENDING]),
+        Invoice.ksef_next_attempt_at <= soon).limit(1)) is not None
     open_ = list(db.session.execute(select(KsefSession.id, KsefSession.reference, KsefSession.valid_until).where(
         KsefSession.closed_at.is_(None), KsefSession.url == conn.url[:200])))
     db.session.rollback()

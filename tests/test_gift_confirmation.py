@@ -92,11 +92,14 @@ def test_a_confirmation_is_the_gift_as_accepted_and_every_print_repeats_it(app, 
                      "Kubek biały", "Wartość darowizny: 120,00\u00a0zł", "art. 4 ust. 1 ustawy",
                      "cennika sklepu w dniu przyjęcia"):
         assert expected in page, expected
+    assert client.post(f"/intake/batches/{batch_id}/confirmation",
+                       data={"with_value": "1", "target": "printer"}).status_code == 302
     with app.app_context():
         from lukluk_pos.catalog.models import Item
 
         mug = db.session.scalar(select(Item).where(Item.description == "Kubek biały"))
         code = mug.code
+        printed_first = db.session.scalars(select(PrintJob).where(PrintJob.kind == JobKind.GIFT)).all()[-1].document
     for _ in range(4):
         assert client.post("/api/v1/till/basket/lines", json={"code": code}).status_code == 201
     assert client.post("/api/v1/till/basket/complete", json={
@@ -118,5 +121,6 @@ def test_a_confirmation_is_the_gift_as_accepted_and_every_print_repeats_it(app, 
     with app.app_context():
         job = db.session.scalars(select(PrintJob).where(PrintJob.kind == JobKind.GIFT)).all()[-1]
         texts = [b["text"] for b in job.document if b["t"] == "text"]
+        assert job.document == printed_first  # the receipt printer's copy, too, as first printed
     assert any(t.startswith("WARTOŚĆ DAROWIZNY") and t.endswith("120,00") for t in texts)
     assert "Darczyńca: Hurtownia Mewa sp. z o.o." in texts and "NIP 5260001246" in texts

@@ -310,7 +310,11 @@ class KsefShop(RuleBasedStateMachine):
             for found in invoices:
                 accepted = [t for t in self.fake.taken(found.number) if t["status"]["code"] == 200
                             and t["ksefNumber"] == found.ksef_number]
-                if found.ksef_status is KsefStatus.ACCEPTED:
+                if found.ksef_status is KsefStatus.ACCEPTED and accepted[0]["env"] != self.fake.environment:
+                    # Accepted by a KSeF the till no longer talks to: no UPO to be had, and it says so.
+                    assert found.ksef_upo is not None or "nie zna sesji" in found.ksef_error, found.number
+                    STATS["accepted_elsewhere"] += 1
+                elif found.ksef_status is KsefStatus.ACCEPTED:
                     assert found.ksef_upo == accepted[0]["upo"] and found.ksef_upo_sha256, found.number
                     STATS["accepted"] += 1
                 elif found.ksef_status is KsefStatus.REJECTED:
@@ -336,10 +340,11 @@ class KsefShop(RuleBasedStateMachine):
     def _settled(self) -> bool:
         from lukluk_pos.invoicing.models import KsefStatus
 
-        return all(found.ksef_status in (KsefStatus.ACCEPTED, KsefStatus.REJECTED, KsefStatus.LOCAL,
-                                         KsefStatus.WAITING) and (found.ksef_status is not KsefStatus.ACCEPTED
-                                                                  or found.ksef_upo_sha256)
-                   for found in self._invoices())
+        def done(found) -> bool:
+            if found.ksef_status is KsefStatus.ACCEPTED:
+                return bool(found.ksef_upo_sha256) or "nie zna sesji" in found.ksef_error
+            return found.ksef_status in (KsefStatus.REJECTED, KsefStatus.LOCAL, KsefStatus.WAITING)
+        return all(done(found) for found in self._invoices())
 
 
 def _today():

@@ -441,3 +441,20 @@ def test_two_tills_adding_the_same_new_buyer_at_once_both_issue(app, client, sig
     assert all(isinstance(v, str) for v in results.values()), results
     with in_app(app):
         assert db.session.scalar(select(db.func.count()).select_from(Buyer)) == 1
+
+
+def test_an_accepted_invoice_whose_session_the_new_environment_does_not_know_says_so(app, client, sign_in, shop,
+                                                                                     fake, clock, monkeypatch):
+    use_ksef(app, fake)
+    sign_in("Ania")
+    invoice_id = issue(app, shop, sale(client, "life-gone-1")["id"])
+    monkeypatch.setattr(ksef, "_fetch_upo", lambda conn, invoice_id: False)  # accepted; the UPO not yet fetched
+    _settle(app, clock, rounds=3, step=timedelta(seconds=3))
+    monkeypatch.undo()
+    assert invoice(app, invoice_id).ksef_status is KsefStatus.ACCEPTED
+    fake.forget()  # the administrator switched the environment
+    _settle(app, clock, rounds=2, step=timedelta(seconds=3))
+    found = invoice(app, invoice_id)
+    assert found.ksef_status is KsefStatus.ACCEPTED and found.ksef_upo is None and "nie zna sesji" in found.ksef_error
+    sign_in("Marek", password=True)
+    assert "nie zna sesji" in client.get("/invoices").get_data(as_text=True)

@@ -288,6 +288,15 @@ class Connection:
         return self.authorized(lambda token: self.client.sessions.get_session_invoice_status(
             session_reference, reference, access_token=token))
 
+    def session_exists(self, session_reference: str) -> bool:
+        """Whether KSeF knows the session (False only on its 404; any other failure counts as "yes")."""
+        try:
+            self.authorized(lambda token: self.client.sessions.get_session_status(session_reference,
+                                                                                 access_token=token))
+        except Exception as exc:  # noqa: BLE001
+            return _status(exc) != 404
+        return True
+
     def upo(self, session_reference: str, ksef_number: str) -> bytes:
         return self.authorized(lambda token: self.client.sessions.get_session_invoice_upo_by_ksef(
             session_reference, ksef_number, access_token=token))
@@ -591,6 +600,9 @@ def _fetch_upo(conn: Connection, invoice_id: int) -> bool:
     try:
         document = conn.upo(session_reference, ksef_number)
     except Exception as exc:  # noqa: BLE001
+        if _status(exc) == 404 and not conn.session_exists(session_reference):
+            _session_gone(invoice_id, session_reference)
+            return True
         _no_answer(invoice_id, exc)
         return _status(exc) == 404  # not there yet: the others may go on
     if not document.lstrip().startswith(b"<"):
@@ -603,6 +615,18 @@ def _fetch_upo(conn: Connection, invoice_id: int) -> bool:
                  sha256=invoice.ksef_upo_sha256)
     db.session.commit()
     return True
+
+
+def _session_gone(invoice_id: int, session_reference: str) -> None:
+    """An accepted invoice whose session the KSeF we now talk to does not know (the environment was
+    switched after it was accepted): its UPO cannot be had here. Said to the manager, asked again daily."""
+    invoice = db.session.get(Invoice, invoice_id)
+    invoice.ksef_error = ("KSeF, z którym sklep teraz się łączy, nie zna sesji tej faktury: UPO nie do pobrania. "
+                          "Czy zmieniono środowisko KSeF po jej przyjęciu? Numer KSeF pochodzi z poprzedniego.")
+    invoice.ksef_next_attempt_at = utcnow() + timedelta(days=1)
+    audit.record("invoice.ksef_session_gone", user_id=None, obj=invoice, number=invoice.number,
+                 session=session_reference)
+    db.session.commit()
 
 
 def close_sessions(conn: Connection) -> int:

@@ -177,13 +177,33 @@ def test_an_invoice_too_large_for_ksef_stays_queued_with_the_reason_not_offline(
     assert fake.open_sessions() == []
 
 
+def test_a_440_after_earlier_failures_is_still_looked_up_until_found(app, client, sign_in, shop, fake, clock):
+    """Found by the model test (SQLite): an invoice that had failed to go five times (KSeF answering 500),
+    then was taken with its answer lost, its session's list lagging, was resent, got a 440, and was marked
+    rejected at once — its lookups were counted with the earlier failures. They are counted apart now."""
+    use_ksef(app, fake)
+    sign_in("Ania")
+    invoice_id = issue(app, shop, sale(client, "life-440-late")["id"])
+    fake.faults.add("error")
+    _settle(app, clock, rounds=6, step=timedelta(minutes=6))
+    assert invoice(app, invoice_id).ksef_attempts >= 5
+    fake.faults.discard("error")
+    fake.list_lag = 3
+    fake.faults.add("drop")
+    _settle(app, clock, rounds=14, step=timedelta(minutes=6))
+    found = invoice(app, invoice_id)
+    taken = fake.taken(found.number)
+    assert [t["status"]["code"] for t in taken] == [200, 440]
+    assert found.ksef_status is KsefStatus.ACCEPTED and found.ksef_number == taken[0]["ksefNumber"]
+
+
 def test_an_invoice_number_someone_else_sent_is_rejected_after_the_lookups(app, client, sign_in, shop, fake, clock):
     use_ksef(app, fake)
     sign_in("Ania")
     invoice_id = issue(app, shop, sale(client, "life-440-other")["id"])
     number = invoice(app, invoice_id).number
     fake.by_key[(fake.nip, "VAT", number)] = {"ksefNumber": "5851234568-20261101-000000000000-00"}
-    _settle(app, clock, rounds=12)
+    _settle(app, clock, rounds=16)
     found = invoice(app, invoice_id)
     assert found.ksef_status is KsefStatus.REJECTED and "Duplikat faktury" in found.ksef_error
     assert "ktoś inny" in found.ksef_error and len(fake.taken(number)) == 1

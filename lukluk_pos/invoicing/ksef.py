@@ -49,8 +49,9 @@ STATUS_POLL_SECONDS = 2
 FORM_CODE = ("FA (3)", "1-0E", "FA")
 #: A session is closed, and a new one opened, this long before KSeF would end it (12 hours).
 SESSION_MARGIN = timedelta(minutes=30)
-#: A 440 whose invoice none of our sessions lists yet is looked up this many times before it is a rejection.
-DUPLICATE_LOOKUPS = 5
+#: A 440 whose invoice none of our sessions lists yet is looked up this many times (its own back-off: about
+#: 15 minutes in all, far longer than a session list lags) before it is a rejection.
+DUPLICATE_LOOKUPS = 10
 
 
 class KsefTrouble(Exception):
@@ -512,7 +513,7 @@ def _accept(invoice: Invoice, ksef_number: str, mode: str) -> None:
     invoice.ksef_status, invoice.ksef_number = KsefStatus.ACCEPTED, ksef_number
     invoice.ksef_mode = mode
     invoice.ksef_accepted_at, invoice.ksef_error = utcnow(), ""
-    invoice.ksef_attempts, invoice.ksef_next_attempt_at = 0, utcnow()  # its UPO next
+    invoice.ksef_attempts, invoice.ksef_lookups, invoice.ksef_next_attempt_at = 0, 0, utcnow()  # its UPO next
     audit.record("invoice.ksef_accepted", user_id=None, obj=invoice, number=invoice.number, ksef_number=ksef_number,
                  mode=mode)
     service.release_waiting(invoice)
@@ -577,9 +578,11 @@ def _duplicate(conn: Connection, invoice_id: int, reason: str) -> bool:
         audit.record("invoice.ksef_duplicate_found", user_id=None, obj=invoice, number=invoice.number,
                      ksef_number=found.ksef_number)
         _accept(invoice, found.ksef_number, _mode(found))
-    elif invoice.ksef_attempts + 1 < DUPLICATE_LOOKUPS:  # our session's list may lag: look again later
+    elif invoice.ksef_lookups + 1 < DUPLICATE_LOOKUPS:  # our session's list may lag: look again later
+        invoice.ksef_lookups += 1
         invoice.ksef_error = reason
-        _backoff(invoice)
+        invoice.ksef_next_attempt_at = utcnow() + timedelta(seconds=min(2 ** invoice.ksef_lookups,
+                                                                        MAX_BACKOFF_SECONDS))
     else:
         invoice.ksef_status = KsefStatus.REJECTED
         invoice.ksef_error = (f"{reason} — żadna z sesji sklepu jej nie zawiera: ten numer faktury wysłał do KSeF "

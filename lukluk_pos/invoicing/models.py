@@ -95,6 +95,8 @@ class Invoice(db.Model):
     ksef_sessions: Mapped[list] = mapped_column(JSON, default=list)
     ksef_error: Mapped[str] = mapped_column(Text, default="")
     ksef_attempts: Mapped[int] = mapped_column(default=0)
+    #: How often a 440 "Duplikat faktury" was looked up in our sessions without finding our copy.
+    ksef_lookups: Mapped[int] = mapped_column(default=0)
     ksef_next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     ksef_sent_at: Mapped[datetime | None]
     ksef_accepted_at: Mapped[datetime | None]

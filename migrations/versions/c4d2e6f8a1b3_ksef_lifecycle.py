@@ -39,6 +39,7 @@ def upgrade():
         batch_op.add_column(sa.Column('ksef_mode', sa.String(length=8), nullable=False, server_default=''))
         batch_op.add_column(sa.Column('ksef_upo', sa.LargeBinary(), nullable=True))
         batch_op.add_column(sa.Column('ksef_upo_sha256', sa.String(length=64), nullable=False, server_default=''))
+        batch_op.add_column(sa.Column('ksef_lookups', sa.Integer(), nullable=False, server_default='0'))
 
     with op.batch_alter_table('invoice_settings', schema=None) as batch_op:
         batch_op.add_column(sa.Column('exemption_field', sa.String(length=8), nullable=False, server_default='P_19A'))
@@ -50,6 +51,7 @@ def downgrade():
         batch_op.drop_column('exemption_field')
 
     with op.batch_alter_table('invoice', schema=None) as batch_op:
+        batch_op.drop_column('ksef_lookups')
         batch_op.drop_column('ksef_upo_sha256')
         batch_op.drop_column('ksef_upo')
         batch_op.drop_column('ksef_mode')

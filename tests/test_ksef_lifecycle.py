@@ -405,6 +405,12 @@ def test_buyers_abroad_get_their_eu_vat_or_foreign_tax_number_and_reach_ksef(app
         "receipt": str(sale(client, "life-eu-3")["number"]), "action": "issue", "kind": "foreign", "country": "PL",
         "tax_id": "5260001246", "name": "X", "address1": "a", "address2": "b"})
     assert refused.status_code == 422 and "polska firma ma NIP" in refused.get_data(as_text=True)
+    for country, tax_id in (("ZZ", "123"), ("D1", "123"), ("\x00\x1b", "1"), ("DE", "X" * 13), ("US", "\x00")):
+        bad = client.post("/invoices/new", data={  # a country FA(3) does not know was a 500 once
+            "receipt": str(sale(client, f"life-eu-bad-{country.encode().hex()}-{len(tax_id)}")["number"]),
+            "action": "issue", "kind": "foreign", "country": country, "tax_id": tax_id, "name": "X",
+            "address1": "a", "address2": "b"})
+        assert bad.status_code == 422, (country, tax_id)
     _settle(app, clock, step=timedelta(seconds=3))
     with in_app(app):
         eu, other = db.session.scalars(select(Invoice).order_by(Invoice.id)).all()

@@ -10,6 +10,7 @@ Rules (DESIGN.md, "Polish rules"; the cooperative's bookkeeper decides the setti
 from __future__ import annotations
 
 import calendar
+import functools
 from datetime import date, timedelta
 
 from flask import current_app
@@ -75,13 +76,26 @@ def find_buyer(nip_text) -> Buyer | None:
     return db.session.scalar(select(Buyer).where(Buyer.nip == validation.nip(nip_text)))
 
 
+@functools.cache
+def countries() -> frozenset[str]:
+    """The country codes FA(3) accepts (``TKodKraju``), read from the schema ``ksef-client`` ships."""
+    from importlib import resources
+
+    from lxml import etree
+
+    schema = resources.files("ksef_client.documents.fa3") / "schemas" / "KodyKrajow_v10-0E.xsd"
+    doc = etree.parse(str(schema))
+    return frozenset(doc.xpath("//xsd:simpleType[@name='TKodKraju']//xsd:enumeration/@value",
+                               namespaces={"xsd": "http://www.w3.org/2001/XMLSchema"}))
+
+
 def _foreign_id(country, tax_id) -> tuple[str, str]:
     """A foreign buyer's country (alpha-2, not PL) and tax number as FA(3) takes them: an EU VAT number is
     1–12 capital letters, digits, ``+`` or ``*`` (its country prefix and spaces dropped)."""
     import re
 
     code = (country if isinstance(country, str) else "").strip().upper()
-    if not re.fullmatch(r"[A-Z]{2}", code) or code == "PL":
+    if not re.fullmatch(r"[A-Z]{2}", code) or code == "PL" or code not in countries():
         raise InvalidInput(_l("Choose the buyer's country: two letters, e.g. DE (not PL: a Polish business has a NIP)."),
                            field="country")
     text_value = validation.text(tax_id, field="tax_id", max_len=50)
@@ -263,10 +277,17 @@ def _ksef_status(config: InvoiceSettings, buyer: Buyer) -> KsefStatus:
 
 def _seal(invoice: Invoice) -> None:
     """Build the invoice's FA(3) XML once, check it against the XSD, keep it and its hash."""
+    from ksef_client.documents.fa3.xml import FA3XmlValidationError
+
     from . import fa3  # lxml is loaded when the first invoice is made, not when the till starts
 
     xml = fa3.build(invoice.number, invoice.kind.value, invoice.issue_date, invoice.sale_date, invoice.data)
-    fa3.validate(xml)
+    try:
+        fa3.validate(xml)
+    except FA3XmlValidationError as exc:  # a value the checks above let through: refused, never a 500
+        current_app.logger.warning("invoice %s: FA(3) schema refused it: %s", invoice.number, str(exc)[:500])
+        raise InvoiceRefused(_l("The invoice's data do not fit the FA(3) schema (check the buyer's details); "
+                                "nothing was issued.")) from exc
     invoice.xml, invoice.xml_sha256 = xml.decode("utf-8"), fa3.sha256_b64(xml)
 
 

@@ -56,14 +56,14 @@ bench: $(VENV)/.installed-dev catalog chromium
 SOAK_EXAMPLES ?= 20
 SOAK_STEPS ?= 40
 soak-fiscal: $(VENV)/.installed-dev catalog
-	LUKLUK_MODEL_EXAMPLES=$(SOAK_EXAMPLES) LUKLUK_MODEL_STEPS=$(SOAK_STEPS) LUKLUK_MODEL_KILL_HEAVY=1 \
+	LUKLUK_MODEL_EXAMPLES=$(SOAK_EXAMPLES) LUKLUK_MODEL_STEPS=$(SOAK_STEPS) LUKLUK_MODEL_KILL_HEAVY=1 LUKLUK_MODEL_RANDOM=1 \
 	  LUKLUK_MODEL_REPORT=soak-fiscal.jsonl \
 	  $(PY) -m pytest -q -s -p no:cacheprovider tests/test_fiscal_model.py
 
 # The KSeF queue's model-based test, long (tests/test_ksef_model.py; figures in docs/performance.md).
 KSEF_SOAK_EXAMPLES ?= 50
 soak-ksef: $(VENV)/.installed-dev catalog
-	LUKLUK_KSEF_MODEL_EXAMPLES=$(KSEF_SOAK_EXAMPLES) LUKLUK_KSEF_MODEL_STEPS=$(SOAK_STEPS) \
+	LUKLUK_KSEF_MODEL_EXAMPLES=$(KSEF_SOAK_EXAMPLES) LUKLUK_KSEF_MODEL_STEPS=$(SOAK_STEPS) LUKLUK_MODEL_RANDOM=1 \
 	  LUKLUK_MODEL_REPORT=soak-ksef.jsonl \
 	  $(PY) -m pytest -q -s -p no:cacheprovider tests/test_ksef_model.py
 

@@ -7,6 +7,8 @@ from lukluk_pos.invoicing.models import Invoice
 from tests.conftest import in_app, shop_today
 from tests.fiscal_support import sell
 
+#: A private person asking for an invoice (an address is needed).
+PERSON = {"kind": "person", "name": "Jan Kowalski", "address1": "ul. Polna 3", "address2": "81-750 Sopot"}
 #: A parish buying for its hall: a real-looking NIP with a valid checksum.
 PARISH = {"kind": "business", "nip": "526-000-12-46", "name": "Parafia św. Jerzego",
           "address1": "ul. Kościuszki 1", "address2": "81-704 Sopot"}
@@ -55,3 +57,12 @@ def invoice(app, invoice_id) -> Invoice:
         found = db.session.get(Invoice, invoice_id)
         db.session.expunge(found)
         return found
+
+
+def settle(app, clock, rounds=6, step=None) -> None:
+    """Let the KSeF worker run its rounds, the clock moving past each back-off (6 minutes by default)."""
+    from datetime import timedelta
+
+    for _ in range(rounds):
+        work_queue(app)
+        clock.shift(step or timedelta(minutes=6))

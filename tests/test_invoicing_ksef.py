@@ -17,9 +17,8 @@ from lukluk_pos.invoicing import ksef, service
 from lukluk_pos.invoicing.models import Invoice, KsefStatus
 from tests.conftest import in_app
 from tests.fake_ksef import FakeKsef
-from tests.invoicing_support import PARISH, invoice, issue, sale, use_ksef, work_queue
-
-PERSON = {"kind": "person", "name": "Jan Kowalski", "address1": "ul. Polna 3", "address2": "81-750 Sopot"}
+from tests.invoicing_support import PARISH, PERSON, invoice, issue, sale, use_ksef, work_queue
+from tests.invoicing_support import settle as _settle
 
 
 @pytest.fixture
@@ -27,13 +26,6 @@ def fake():
     with FakeKsef() as server:
         yield server
     ksef.close_connections()
-
-
-def _settle(app, clock, rounds=6, step=timedelta(minutes=6)):
-    """Let the worker run its rounds, the clock moving past each back-off."""
-    for _ in range(rounds):
-        work_queue(app)
-        clock.shift(step)
 
 
 def test_an_invoice_is_accepted_once_and_its_ksef_number_and_kod_i_reach_the_page(app, client, sign_in, shop,

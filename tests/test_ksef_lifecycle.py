@@ -14,11 +14,9 @@ from lukluk_pos.invoicing.models import Invoice, KsefSession, KsefStatus
 from tests.conftest import in_app, shop_today
 from tests.fake_ksef import FakeKsef
 from tests.fiscal_support import use_printer
-from tests.invoicing_support import PARISH, invoice, issue, sale, use_ksef, work_queue
+from tests.invoicing_support import PARISH, PERSON, invoice, issue, sale, settle, use_ksef, work_queue
 
 NS = {"f": "http://crd.gov.pl/wzor/2025/06/25/13775/"}
-PERSON = {"kind": "person", "name": "Jan Kowalski", "address1": "ul. Polna 3", "address2": "81-750 Sopot"}
-
 
 @pytest.fixture
 def fake():
@@ -28,9 +26,7 @@ def fake():
 
 
 def _settle(app, clock, rounds=8, step=timedelta(minutes=6)):
-    for _ in range(rounds):
-        work_queue(app)
-        clock.shift(step)
+    settle(app, clock, rounds, step)
 
 
 def _xml(found: Invoice):

@@ -75,7 +75,14 @@ class FiscalRegistration(db.Model):
     voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     void_reason: Mapped[str] = mapped_column(String(300), default="")
 
+    #: Bumped by every write (SQLAlchemy's ``version_id_col``): a write of a registration that another
+    #: request or process moved since it was read fails (``StaleDataError``) instead of overwriting it, so a
+    #: retry can never mark and print a sale the manager voided or settled by hand meanwhile.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
     sale = relationship("Sale")
+
+    __mapper_args__ = {"version_id_col": version}
 
     @property
     def in_flight(self) -> list[int] | None:

@@ -38,6 +38,7 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
 
 from ..core import audit, validation
 from ..core.errors import DomainError, InvalidInput, NotFound
@@ -200,6 +201,39 @@ def _fresh(sale_id: int) -> FiscalRegistration:
                              .execution_options(populate_existing=True))
 
 
+#: How many times a write of a registration is tried again when another request moved it meanwhile.
+WRITE_ATTEMPTS = 5
+
+#: What the manager sees when a till wrote the same registration at the same moment.
+MOVED_MEANWHILE = _l("A till has just changed this sale's fiscal receipt: look at the list again, then decide.")
+
+
+def _write(sale_id: int, change) -> FiscalRegistration:
+    """Let ``change`` decide on the registration as the database holds it now, and commit. A registration
+    written by another request or process since it was read (its ``version`` moved) is not overwritten:
+    it is read again and ``change`` decides again from what it holds now (a sale the manager voided
+    meanwhile is never marked, so never printed)."""
+    for _attempt in range(WRITE_ATTEMPTS):
+        row = _fresh(sale_id)
+        change(row)
+        try:
+            db.session.commit()
+        except StaleDataError:
+            db.session.rollback()
+            continue
+        return row
+    raise FiscalUnavailable(MOVED_MEANWHILE)
+
+
+def _flush_or_moved() -> None:
+    """A manager's decision is written in the request's transaction: one that lost the race to a till's
+    write of the same registration is refused in words, nothing written."""
+    try:
+        db.session.flush()
+    except StaleDataError as exc:
+        raise DomainError(MOVED_MEANWHILE) from exc
+
+
 def _counters_show(mark: list[int], counters: devices.Counters) -> RegistrationStatus:
     """What the device's counters say about a registration in flight."""
     reports, last = mark
@@ -230,11 +264,11 @@ def _settle_in_flight(dev: FiscalDevice, device_key: str) -> None:
     if not marks:
         return
     counters = _counters(dev)
-    for sale_id in marks:
-        row = _fresh(sale_id)
+
+    def decide(row: FiscalRegistration) -> None:
         mark = row.in_flight
         if row.status is not RegistrationStatus.PENDING or mark is None:
-            continue
+            return
         verdict = _counters_show(mark, counters)
         if verdict is RegistrationStatus.REGISTERED:
             _registered(row, counters.last_receipt, counters.daily_reports, how="counters")
@@ -246,7 +280,9 @@ def _settle_in_flight(dev: FiscalDevice, device_key: str) -> None:
         row.mark(None)
         if verdict is RegistrationStatus.PENDING:
             row.last_error = str(_l("The receipt did not come out: it can be printed again."))
-        db.session.commit()
+
+    for sale_id in marks:
+        _write(sale_id, decide)
 
 
 def _registered(row: FiscalRegistration, number: int, reports: int, *, how: str) -> None:
@@ -318,12 +354,19 @@ def _converse(sale_id: int, key: str) -> FiscalRegistration:
             db.session.commit()  # nothing held while the device is asked
             receipt = with_slots(draft, rate_slots(dev, {line.slot for line in draft.lines}))
             counters = _counters(dev)
-            row = _fresh(sale_id)
-            # The mark is committed before a single byte of the receipt is sent.
-            row.mark(counters.mark)
-            row.names = [line.name for line in receipt.lines]
-            row.attempts += 1
-            db.session.commit()
+
+            def marking(row: FiscalRegistration) -> None:
+                if row.status is RegistrationStatus.PENDING:
+                    row.mark(counters.mark)
+                    row.names = [line.name for line in receipt.lines]
+                    row.attempts += 1
+
+            # The mark is committed before a single byte of the receipt is sent, and only on a sale still
+            # "to register": the manager may have voided it, or settled it from the roll, while the device
+            # was being read.
+            row = _write(sale_id, marking)
+            if row.status is not RegistrationStatus.PENDING:
+                return row
             marked = True
             number = dev.send_receipt(receipt)
         except FiscalUnavailable:
@@ -336,10 +379,12 @@ def _converse(sale_id: int, key: str) -> FiscalRegistration:
                 dev.close()
         if cash:
             _open_drawer(dev, sale_id)
-        row = _fresh(sale_id)
-        if row.status in (RegistrationStatus.PENDING, RegistrationStatus.UNCERTAIN):
-            _registered(row, number, counters.daily_reports, how="answer")
-        # Committed with the turn given back: one write.
+
+        def answered(row: FiscalRegistration) -> None:
+            if row.status in (RegistrationStatus.PENDING, RegistrationStatus.UNCERTAIN):
+                _registered(row, number, counters.daily_reports, how="answer")
+
+        row = _write(sale_id, answered)
     return row
 
 
@@ -349,16 +394,18 @@ def _failed(sale_id: int, exc: FiscalError, *, ours: bool = False) -> None:
     left by an earlier attempt (``ours`` false: the failure came while the counters were being read to
     settle it) is never cleared here: only the counters may say that receipt did not come out."""
     db.session.rollback()
-    row = _fresh(sale_id)
-    if exc.delivered and row.in_flight is not None and isinstance(exc, devices.DeviceUnreachable):
-        row.last_error = str(ANSWER_LOST)[:300]
-    else:
-        row.last_error = exc.describe()[:300]
-        if ours and row.status is RegistrationStatus.PENDING and not exc.delivered:
-            row.mark(None)
-    audit.record("fiscal.failed", user_id=row.sale.cashier_id, obj=row.sale, error=row.last_error, code=exc.code,
-                 delivered=exc.delivered)
-    db.session.commit()
+
+    def keep_reason(row: FiscalRegistration) -> None:
+        if exc.delivered and row.in_flight is not None and isinstance(exc, devices.DeviceUnreachable):
+            row.last_error = str(ANSWER_LOST)[:300]
+        else:
+            row.last_error = exc.describe()[:300]
+            if ours and row.status is RegistrationStatus.PENDING and not exc.delivered:
+                row.mark(None)
+        audit.record("fiscal.failed", user_id=row.sale.cashier_id, obj=row.sale, error=row.last_error,
+                     code=exc.code, delivered=exc.delivered)
+
+    _write(sale_id, keep_reason)
 
 
 def _open_drawer(dev: FiscalDevice, sale_id: int) -> None:
@@ -424,9 +471,9 @@ def settle_by_hand(sale_id: int, user, *, printed: bool, number=None, reason) ->
         if row.status is RegistrationStatus.UNCERTAIN:
             transition(row, RegistrationStatus.PENDING)
         row.mark(None)
+    _flush_or_moved()
     audit.record("fiscal.settled_by_hand", user_id=user.id, obj=row.sale, reason=reason, printed=printed,
                  number=row.receipt_number)
-    db.session.flush()
     return row
 
 
@@ -448,8 +495,8 @@ def void(sale_id: int, user, *, reason) -> FiscalRegistration:
     reason = validation.text(reason, field="reason", max_len=300)
     transition(row, RegistrationStatus.VOIDED)
     row.voided_by_id, row.void_reason = user.id, reason
+    _flush_or_moved()
     audit.record("fiscal.void", user_id=user.id, obj=row.sale, reason=reason)
-    db.session.flush()
     return row
 
 

@@ -271,8 +271,12 @@ def test_refund_part_of_a_sale_as_a_new_document(ania, make_item):
     original = db.session.get(Sale, sale.id)
     assert (original.status, original.total_minor) == (SaleStatus.COMPLETED, 3400)  # untouched
     again = till.refund(user=ania, till_id=TILL, sale_id=sale.id, method=CASH, reason="Za mała", key="refund-key-1",
-                        approval=None, lines=[till.RefundLineIn(dress_line.id, 1)])
-    assert again.id == doc.id  # the same key returns the same refund
+                        approval=None, lines=[till.RefundLineIn(books_line.id, 2, restock=False),
+                                              till.RefundLineIn(dress_line.id, 1)])
+    assert again.id == doc.id  # the same key and the same lines return the same refund
+    with pytest.raises(till.RefundKeyUsed):  # the same key for other lines is another refund: refused
+        till.refund(user=ania, till_id=TILL, sale_id=sale.id, method=CASH, reason="Za mała", key="refund-key-1",
+                    approval=None, lines=[till.RefundLineIn(dress_line.id, 1)])
     with pytest.raises(InvalidInput) as info:
         till.refund(user=person("Marek"), till_id=TILL, sale_id=sale.id, method=CARD, reason="x",
                     approval=None, key="refund-key-2", lines=[till.RefundLineIn(books_line.id, 2)])

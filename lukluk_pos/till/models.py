@@ -5,7 +5,7 @@ import enum
 from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, literal_column
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint, literal_column
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import partial_index
@@ -79,8 +79,9 @@ class Sale(db.Model):
     cashier_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     #: Receipt number: sequential across all tills, given at completion, no gaps.
     number: Mapped[int | None] = mapped_column(unique=True)
-    #: The till's client-generated key: a repeated completion returns this same sale.
-    completion_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: The till's client-generated key: a repeated completion returns this same sale. Unique per kind:
+    #: completion keys and refund keys are two namespaces (a sale's key never finds a refund, nor the reverse).
+    completion_key: Mapped[str | None] = mapped_column(String(64))
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(index=True)
     voided_at: Mapped[datetime | None]
@@ -111,6 +112,7 @@ class Sale(db.Model):
     refund_of: Mapped["Sale | None"] = relationship(remote_side=[id])
 
     __table_args__ = (
+        UniqueConstraint("completion_key", "kind", name="uq_sale_completion_key_kind"),
         # The open basket is one row among years of completed sales: a partial index keeps finding it
         # instant whatever the statistics say (queries compare with the literal OPEN_SQL to use it).
         partial_index("ix_sale_open_basket", "till_id", where="status = 'open'"),

@@ -409,11 +409,13 @@ def _check_key(key) -> str:
     return key
 
 
-def _by_key(key: str) -> Sale | None:
-    """The sale a completion key made, if any. Asked on every completion and nearly always none, so the
-    question is plain SQL on the session's connection; the sale is loaded only when there is one."""
+def _by_key(key: str, kind: SaleKind = SaleKind.SALE) -> Sale | None:
+    """The sale (or, with ``kind``, the refund) a key made, if any: completion keys and refund keys are two
+    namespaces. Asked on every completion and nearly always none, so the question is plain SQL on the
+    session's connection; the sale is loaded only when there is one."""
     table = Sale.__table__
-    found = db.session.connection().execute(select(table.c.id).where(table.c.completion_key == key)).scalar()
+    found = db.session.connection().execute(
+        select(table.c.id).where(table.c.completion_key == key, table.c.kind == kind)).scalar()
     return db.session.get(Sale, found) if found is not None else None
 
 
@@ -511,7 +513,7 @@ def complete(till_id: int, user: User, *, key, payments: list[PaymentIn], buyer_
         done = _by_key(key)
         if done is None:
             raise
-        return done
+        return _same_completion(done, till_id, basket_id)  # bound as above: never another till's sale
     db.session.info[_COMPLETED_HERE] = (db.session().get_transaction(), sale.id)
     return sale
 
@@ -604,9 +606,9 @@ def refund(*, user: User, till_id: int, sale_id: int, lines: list[RefundLineIn],
            reason, approval: Approval | None, key) -> Sale:
     """Refund some or all of a completed sale as a new document; items go back to stock or are written off."""
     key = _check_key(key)
-    done = _by_key(key)
+    done = _by_key(key, SaleKind.REFUND)
     if done is not None:
-        return done
+        return _same_refund(done, till_id, sale_id, lines)
     reason = validation.text(reason, field="reason", max_len=200)
     original = db.session.scalar(select(Sale).where(Sale.id == sale_id).with_for_update())
     if original is None or original.kind is not SaleKind.SALE or original.status is not SaleStatus.COMPLETED:
@@ -646,12 +648,34 @@ def refund(*, user: User, till_id: int, sale_id: int, lines: list[RefundLineIn],
     doc.payments.append(Payment(method=method, amount_minor=doc.total_minor, tendered_minor=None))
     doc.number = next_value("receipt")
     db.session.add(doc)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same key, refunded by a twin on another connection
+        db.session.rollback()
+        done = _by_key(key, SaleKind.REFUND)
+        if done is None:
+            raise
+        return _same_refund(done, till_id, sale_id, lines)
     audit.record("sale.refund", user_id=user.id, obj=doc, reason=reason, refund_of=original.number,
                  total=doc.total_minor, method=method.value, approved_by=approver.id)
     # An invoiced sale's refund is documented by a correcting invoice, in this same transaction.
     invoicing.correct_for_refund(doc, user_id=user.id, today=doc.business_date)
     return doc
+
+
+class RefundKeyUsed(KeyUsed):
+    message = _l("This refund was already made for another receipt or other goods: the till checks what "
+                 "happened, then you can refund again.")
+
+
+def _same_refund(done: Sale, till_id: int, sale_id: int, lines: list[RefundLineIn]) -> Sale:
+    """A repeated refund gets its own document back: the same sale, till and lines (quantities and whether
+    they go back to stock); anything else under the same key is a 409, never another refund."""
+    asked = sorted((wanted.line_id, validation.quantity(wanted.quantity), bool(wanted.restock)) for wanted in lines)
+    made = sorted((line.refund_of_line_id, line.quantity, line.restock) for line in done.lines)
+    if done.refund_of_id != sale_id or done.till_id != till_id or asked != made:
+        raise RefundKeyUsed()
+    return done
 
 
 def _return_item(line: SaleLine, quantity: int, restock: bool) -> None:

@@ -18,7 +18,12 @@ def create_app(config: Config | None = None, *, migrations: bool = True) -> Flas
     instance_path = Path(config.INSTANCE_PATH).resolve()
     app = Flask(__name__, instance_path=str(instance_path))
     app.config.from_object(config)
-    instance_path.mkdir(parents=True, exist_ok=True)
+    from .core import private
+
+    private.tighten(instance_path)  # 0700/0600 whatever the umask; an older installation is tightened
+    database = _sqlite_file(app.config.get("SQLALCHEMY_DATABASE_URI"), instance_path)
+    if database is not None:
+        private.database(database)
     app.config["SECRET_KEY"] = getattr(config, "SECRET_KEY", None) or _secret_key(instance_path)
     if app.config.get("BEHIND_PROXY"):
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -70,6 +75,21 @@ def create_app(config: Config | None = None, *, migrations: bool = True) -> Flas
     app.cli.add_command(fiscal_cli)
     app.cli.add_command(ksef_cli)
     return app
+
+
+def _sqlite_file(url: str | None, instance_path: Path) -> Path | None:
+    """The SQLite database file of a URL, if it is one (not PostgreSQL, not in memory); a relative path is
+    relative to the instance folder, as Flask-SQLAlchemy reads it."""
+    from sqlalchemy.engine import make_url
+
+    if not url:
+        return None
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:" \
+            or parsed.database.startswith("file:"):
+        return None
+    path = Path(parsed.database)
+    return (path if path.is_absolute() else instance_path / path).resolve()
 
 
 def _secret_key(instance_path: Path) -> bytes:

@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from ..extensions import db
+from . import private
 
 PAGES_PER_STEP = 256
 #: The outcome of the last backup taken after a close, read by the manager's dashboard.
@@ -41,9 +42,8 @@ def sqlite_path() -> Path:
 
 
 def backup_dir(instance_path: str) -> Path:
-    folder = Path(instance_path) / "backups"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    """``instance/backups``, 0700 whatever the umask (``private.py``)."""
+    return private.folder(Path(instance_path) / "backups")
 
 
 def integrity(path: Path) -> str:
@@ -70,6 +70,7 @@ def make_backup(instance_path: str, *, keep_days: int, progress=None, now: datet
     now = now or datetime.now()
     target = backup_dir(instance_path) / f"lukluk-{now:%Y%m%d-%H%M%S}.db"
     partial = target.with_suffix(".part")
+    private.new_file(partial)  # 0600 before a byte is copied into it
     source, copy = sqlite3.connect(source_path), sqlite3.connect(partial)
     try:
         _copy(source, copy, progress)

@@ -14,6 +14,7 @@ from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, Index, String, T
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.models import utcnow
+from ..core.sealing import Sealed
 from ..extensions import db
 
 
@@ -156,10 +157,11 @@ class InvoiceSettings(db.Model):
     exemption_field: Mapped[str] = mapped_column(String(8), default="P_19A")
     #: ``off``, ``test``, ``demo`` or ``prod``: where invoices are sent (LUKLUK_KSEF_URL overrides the address).
     ksef_environment: Mapped[str] = mapped_column(String(8), default="off")
-    #: The shop's KSeF token (made in KSeF's own app by the person who may act for the shop).
-    ksef_token: Mapped[str] = mapped_column(Text, default="")
+    #: The shop's KSeF token (made in KSeF's own app by the person who may act for the shop); sealed with
+    #: the instance's key, never in a backup in clear (``core/sealing.py``).
+    ksef_token: Mapped[str] = mapped_column(Sealed, default="")
     #: Send consumers' invoices to KSeF too (the law allows keeping them outside).
     send_consumer_invoices: Mapped[bool] = mapped_column(default=False)
     #: The shop's KSeF offline certificate (PEM) and key, for KOD II on invoices issued offline.
     offline_certificate: Mapped[str] = mapped_column(Text, default="")
-    offline_key: Mapped[str] = mapped_column(Text, default="")
+    offline_key: Mapped[str] = mapped_column(Sealed, default="")  #: sealed like the token

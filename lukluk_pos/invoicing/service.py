@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..auth.models import User
-from ..core import audit, validation
+from ..core import audit, sealing, validation
 from ..core.errors import DomainError, InvalidInput, NotFound
 from ..core.models import FiscalMode, Shop, next_value, utcnow
 from ..extensions import db
@@ -51,6 +51,17 @@ def settings() -> InvoiceSettings:
         db.session.add(row)
         db.session.flush()
     return row
+
+
+def secrets_unreadable() -> list[str]:
+    """Which saved secrets (``ksef_token``, ``offline_key``) this installation cannot read: sealed with
+    another installation's key (a backup restored on a new computer without its ``data.key``)."""
+    from sqlalchemy import text
+
+    row = db.session.execute(text("SELECT ksef_token, offline_key FROM invoice_settings LIMIT 1")).first()
+    if row is None:
+        return []
+    return [name for name, stored in zip(("ksef_token", "offline_key"), row) if not sealing.readable(stored)]
 
 
 def _town(address: str) -> str:

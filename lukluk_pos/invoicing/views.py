@@ -193,8 +193,8 @@ def settings():
                      token_changed=bool(form.ksef_token.data))
         flash(_("Saved."), "success")
         return redirect(url_for("invoicing.settings"))
-    return render_template("invoicing/settings.html", form=form, config=config,
-                           has_token=bool(config.ksef_token)), 422 if form.errors else 200
+    return render_template("invoicing/settings.html", form=form, config=config, has_token=bool(config.ksef_token),
+                           unreadable=service.secrets_unreadable()), 422 if form.errors else 200
 
 
 @bp.app_template_global()

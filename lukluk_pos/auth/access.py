@@ -46,6 +46,20 @@ def allowed(level: Access, role: Role | None, method: SignInMethod | None) -> bo
     return role is Role.ADMIN
 
 
+def sees_personal_data(made_by_id: int | None, made_at) -> bool:
+    """Whether the person signed in may read a document with personal data (an invoice's buyer, a donor on a
+    gift confirmation): a manager or admin signed in with their password, or the person who made it, during
+    the sign-in they made it in (a volunteer who issued an invoice can print it again before signing out;
+    nobody reads other people's by trying ids)."""
+    login = g.get("login")
+    if login is None:
+        return False
+    if allowed(Access.MANAGER, login.user.role, login.method):
+        return True
+    return made_by_id is not None and made_by_id == login.user_id and made_at is not None \
+        and made_at >= login.created_at
+
+
 def level_of(endpoint: str | None) -> Access | None:
     """The declared level of an endpoint; None means undeclared (denied)."""
     if endpoint is None:

@@ -10,7 +10,7 @@ from flask_babel import ngettext
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from ..auth.access import Access, access
+from ..auth.access import Access, access, sees_personal_data
 from ..catalog import service as catalog
 from ..catalog.codes import is_valid_ean13
 from ..catalog.models import Category, Item
@@ -91,9 +91,14 @@ def batch(batch_id: int):
             return redirect(url_for("intake.batch", batch_id=found.id, category_id=item.category_id,
                                     condition=item.condition, last=item.id))
     last = db.session.get(Item, request.args.get("last", type=record_id) or 0)
+    issued = service.issued_confirmation(found)
+    # The donor's details are for managers and for who took the donation in (or issued its confirmation),
+    # during that sign-in: anyone else at the till sees an empty form, never a donor's address.
+    donor_visible = (sees_personal_data(issued.issued_by_id, issued.issued_at) if issued is not None
+                     else sees_personal_data(found.received_by_id, found.received_at))
     return render_template("intake/batch.html", batch=found, form=form, items=service.batch_items(found.id),
                            summary=service.batch_summary(found), last=last, layouts=LAYOUTS,
-                           issued=service.issued_confirmation(found),
+                           issued=issued, donor_visible=donor_visible,
                            pending=len(service.label_queue(batch_id=found.id))), 422 if form.errors else 200
 
 
@@ -338,12 +343,24 @@ def erase_donor(donor_id: int):
     return render_template("intake/erase.html", donor=donor, batches=batches, refused=False)
 
 
+def _may_print_confirmation(found) -> bool:
+    """An issued confirmation (the donor's name and address) is printed again by a manager, or by who issued
+    it during that sign-in; anyone else is told so. A first issue is open to everyone at intake."""
+    issued = service.issued_confirmation(found)
+    if issued is None or sees_personal_data(issued.issued_by_id, issued.issued_at):
+        return True
+    flash(_("This donation's confirmation was already issued: a manager can print it again."), "error")
+    return False
+
+
 @bp.post("/batches/<int:batch_id>/confirmation")
 @access(Access.TILL)
 def gift_confirmation(batch_id: int):
     """A donor asks for a confirmation of the gift: printed on the receipt printer or as an A4 page."""
     found = service.batch(batch_id)
     with_value = request.form.get("with_value") == "1"
+    if not _may_print_confirmation(found):
+        return redirect(url_for("intake.batch", batch_id=batch_id) + "#gift")
     try:
         data = service.gift_confirmation(found, donor_name=request.form.get("donor_name"), with_value=with_value,
                                          donor_address=request.form.get("donor_address"),
@@ -366,6 +383,8 @@ def gift_confirmation(batch_id: int):
 def gift_page(batch_id: int):
     """The gift confirmation as an A4 page to print (the donor's name as kept on the donation)."""
     found = service.batch(batch_id)
+    if not _may_print_confirmation(found):
+        return redirect(url_for("intake.batch", batch_id=batch_id) + "#gift")
     data = service.gift_data(found, with_value=request.args.get("value") == "1")
     if data is None:
         flash(_("Type the donor's name for the confirmation."), "error")

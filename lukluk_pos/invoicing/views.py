@@ -9,7 +9,7 @@ from flask import Response, abort, flash, g, redirect, render_template, request,
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from ..auth.access import Access, access
+from ..auth.access import Access, access, sees_personal_data
 from ..core import audit
 from ..core.errors import DomainError
 from ..core.web import show_on_form
@@ -39,7 +39,10 @@ def new():
             done = service.invoice_of(sale)
             if done is not None:
                 flash(_("This sale is already invoiced: %(number)s.", number=done.number), "error")
-                return redirect(url_for("invoicing.show", invoice_id=done.id))
+                if sees_personal_data(done.issued_by_id, done.issued_at):
+                    return redirect(url_for("invoicing.show", invoice_id=done.id))
+                flash(_("A manager can print it again (Invoices)."), "info")
+                return render_template("invoicing/new.html", form=form, sale=None, buyer=None), 409
             if request.form.get("action") == "find":
                 buyer = service.find_buyer(form.nip.data) if form.kind.data == "business" else None
                 if buyer is not None:
@@ -64,7 +67,11 @@ def new():
 
 
 def _invoice(invoice_id: int) -> Invoice:
-    return db.get_or_404(Invoice, invoice_id)
+    """An invoice the person signed in may read (``sees_personal_data``); any other id is a 404."""
+    invoice = db.session.get(Invoice, invoice_id)
+    if invoice is None or not sees_personal_data(invoice.issued_by_id, invoice.issued_at):
+        abort(404)
+    return invoice
 
 
 @bp.get("/invoices/<int:invoice_id>")

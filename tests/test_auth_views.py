@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from lukluk_pos.auth.models import LoginSession, User
 from lukluk_pos.core.models import AuditEvent, Shop
 from lukluk_pos.extensions import db
-from tests.conftest import PASSWORDS
+from tests.conftest import PASSWORDS, PINS
 
 SETUP = dict(shop_name="LukLuk", address="ul. Morska 1, 81-700 Sopot", nip="585-123-45-68", name="Magda",
              pin="1234", password="tajnehaslo1", password_again="tajnehaslo1", standard_categories="y")
@@ -68,17 +68,17 @@ def test_pin_sign_in_changes_the_session_and_sign_out_kills_it(app, client, shop
         assert login.ended_at is not None
 
 
-def test_five_wrong_pins_lock_and_are_logged(app, client, shop):
+def test_five_wrong_pins_make_this_source_wait_and_are_logged(app, client, shop):
     for _attempt in range(5):
         response = client.post(f"/sign-in/{shop['Ania']}", data={"pin": "0000"})
     assert response.status_code == 423
-    assert "Zbyt wiele błędnych prób" in response.get_data(as_text=True)
+    assert "Zbyt wiele błędnych prób stąd" in response.get_data(as_text=True)
     response = client.post(f"/sign-in/{shop['Ania']}", data={"pin": "1111"})
-    assert response.status_code == 423  # locked even with the right PIN
+    assert response.status_code == 423  # this source waits, even with the right PIN
     with app.app_context():
         actions = [e.action for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
-        assert actions.count("auth.failed") == 5 and actions.count("auth.locked") == 1
-        assert actions.count("auth.refused_locked") == 1
+        assert actions.count("auth.failed") == 5 and actions.count("auth.delayed") == 1
+        assert actions.count("auth.refused_waiting") == 1
 
 
 def test_a_manager_needs_the_password_for_the_back_office(client, sign_in):
@@ -159,14 +159,15 @@ def test_changing_person_ends_the_previous_sign_in(app, client, sign_in, shop):
 
 
 def test_wrong_pins_never_keep_a_manager_out_of_the_back_office(app, client, shop):
-    """#12: anyone at the public sign-in page can type wrong PINs for the manager; that locks the PIN only."""
+    """#12: anyone at the public sign-in page can type wrong PINs for the manager; that slows the PIN from
+    that address only."""
     for _attempt in range(7):
         locked = client.post(f"/sign-in/{shop['Marek']}", data={"pin": "0000"})
     assert locked.status_code == 423
     office = app.test_client()
     signed = office.post("/sign-in/manager", data={"user_id": shop["Marek"], "password": PASSWORDS["Marek"]})
     assert signed.status_code == 302
-    # Passwords still lock on their own after five wrong ones (and then the right one waits too).
+    # Passwords count on their own; five wrong ones make that address wait (then the right one waits too).
     other = app.test_client()
     for _attempt in range(5):
         refused = other.post("/sign-in/manager", data={"user_id": shop["Marek"], "password": "zlehaslo99"})
@@ -176,7 +177,32 @@ def test_wrong_pins_never_keep_a_manager_out_of_the_back_office(app, client, sho
     admin = app.test_client()
     assert admin.post("/sign-in/manager", data={"user_id": shop["Magda"],
                                                 "password": PASSWORDS["Magda"]}).status_code == 302
-    assert "Zablokowan" in admin.get("/admin/users").get_data(as_text=True)
+    people = admin.get("/admin/users").get_data(as_text=True)
+    assert "czeka do" in people
+    assert admin.post(f"/admin/users/{shop['Marek']}/unlock").status_code == 302
+    assert "czeka do" not in admin.get("/admin/users").get_data(as_text=True)
+    assert other.post("/sign-in/manager", data={"user_id": shop["Marek"],
+                                                "password": PASSWORDS["Marek"]}).status_code == 302
+
+
+def test_a_stranger_typing_wrong_pins_slows_only_their_own_address(app, shop):
+    """#27 point 5: wrong PINs for the manager from one address make that address wait; the manager at the
+    counter PC (another address) signs in at once, and a right PIN from an address clears its count."""
+    stranger = app.test_client()
+    for _attempt in range(9):
+        waited = stranger.post(f"/sign-in/{shop['Marek']}", data={"pin": "0000"},
+                               environ_base={"REMOTE_ADDR": "192.168.1.77"})
+    assert waited.status_code == 423
+    assert "Spróbuj za" in waited.get_data(as_text=True)
+    counter = app.test_client()
+    assert counter.post(f"/sign-in/{shop['Marek']}", data={"pin": PINS["Marek"]},
+                        environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code == 302
+    # The stranger waits: from the fifth mistake no PIN from there is even checked until the wait is over.
+    with app.app_context():
+        from lukluk_pos.auth.models import Throttle
+
+        [row] = db.session.scalars(select(Throttle)).all()
+        assert row.key == f"pin:{shop['Marek']}:192.168.1.77" and row.failures == 5 and row.wait_until is not None
 
 
 def test_an_empty_pin_is_not_a_wrong_pin(app, client, shop):

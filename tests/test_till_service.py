@@ -1,5 +1,6 @@
 """The till's rules, tested on the services directly, on SQLite and PostgreSQL."""
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -289,32 +290,35 @@ def test_refund_part_of_a_sale_as_a_new_document(ania, make_item):
     assert len(audit) == 2
 
 
-def test_wrong_pins_lock_the_account_with_a_growing_delay(ania):
+def test_wrong_pins_make_their_source_wait_longer_and_longer(ania, clock):
     from lukluk_pos.auth import service as auth
-    from lukluk_pos.auth.models import SignInMethod
+    from lukluk_pos.auth.models import SignInMethod, Throttle
 
     for _attempt in range(4):
         with pytest.raises(auth.WrongCredentials):
             auth.verify(ania, "0000", kind=SignInMethod.PIN)
     with pytest.raises(auth.AccountLocked) as info:
         auth.verify(ania, "0000", kind=SignInMethod.PIN)
-    assert info.value.params["minutes"] == 1
+    assert info.value.params["seconds"] == 30
     with pytest.raises(auth.AccountLocked):
-        auth.verify(ania, "1111", kind=SignInMethod.PIN)  # even the right PIN waits
-    db.session.refresh(ania)
-    first_lock = ania.locked_until
-    ania.locked_until = None  # as if the minute passed
-    db.session.commit()
+        auth.verify(ania, "1111", kind=SignInMethod.PIN)  # even the right PIN waits, from this source
+    clock.shift(timedelta(seconds=31))
     with pytest.raises(auth.AccountLocked) as info:
         auth.verify(ania, "0000", kind=SignInMethod.PIN)
-    assert info.value.params["minutes"] == 2
-    assert first_lock is not None
+    assert info.value.params["seconds"] == 60
+    # Another source (another till's address) is not slowed by this one's mistakes.
+    auth.verify(ania, "1111", kind=SignInMethod.PIN, throttle_key=f"pin:{ania.id}:10.0.0.9")
     failures = db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "auth.failed"))
     assert failures == 6
     refused = db.session.scalar(select(func.count()).select_from(AuditEvent)
-                                .where(AuditEvent.action == "auth.refused_locked"))
+                                .where(AuditEvent.action == "auth.refused_waiting"))
     assert refused == 1
-    ania.locked_until = None
-    db.session.commit()
+    for _step in range(20):  # the wait doubles up to a quarter of an hour
+        clock.shift(timedelta(minutes=16))
+        with pytest.raises(auth.AccountLocked) as info:
+            auth.verify(ania, "0000", kind=SignInMethod.PIN)
+    assert info.value.params["seconds"] == 15 * 60
+    clock.shift(timedelta(minutes=16))
     auth.verify(ania, "1111", kind=SignInMethod.PIN)
-    assert ania.failed_attempts == 0
+    db.session.commit()
+    assert db.session.scalars(select(Throttle)).all() == []  # a right PIN clears its source's count

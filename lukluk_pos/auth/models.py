@@ -32,13 +32,6 @@ class User(db.Model):
     #: Managers and admins also have a password for the back office; volunteers have none.
     password_hash: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(default=True)
-    #: Wrong PINs in a row; reset by a right one or by an admin's unlock. PINs and passwords count apart:
-    #: wrong PINs typed by anyone at the public sign-in page never keep a manager's password out.
-    failed_attempts: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
-    #: Wrong back-office passwords in a row, and that lockout.
-    password_failed_attempts: Mapped[int] = mapped_column(default=0, server_default="0")
-    password_locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property
@@ -48,6 +41,24 @@ class User(db.Model):
     @property
     def is_manager(self) -> bool:
         return self.role.rank >= Role.MANAGER.rank
+
+
+class Throttle(db.Model):
+    """Wrong PINs and passwords, counted per source: who typed them, not whose they were.
+
+    ``key`` names the source and the secret: ``pin:USER:ADDRESS`` and ``password:USER:ADDRESS`` for the
+    sign-in pages (the address the request came from), ``approval:by:USER`` for manager PINs typed into an
+    approval at a volunteer's till. Past a few mistakes each further one makes that source wait longer;
+    nobody's PIN is ever locked for everyone, so a stranger at the public sign-in list, or a volunteer
+    guessing approval PINs, slows only themselves. A right PIN from the same source clears its count.
+    """
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    #: The user whose secret was tried (for the admin's list and "lift the delays").
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    wait_until: Mapped[datetime | None]
+    last_failure_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class SignInMethod(str, enum.Enum):

@@ -4,23 +4,27 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
+from flask import current_app, g, has_request_context, request
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 
 from ..core import audit
 from ..core.errors import DomainError, InvalidInput, NotFound
 from ..core.models import utcnow
 from ..extensions import db
-from .models import ApiToken, LoginSession, Role, SignInMethod, User
+from .models import ApiToken, LoginSession, Role, SignInMethod, Throttle, User
 
-#: Wrong PINs in a row before the account is locked; each further one doubles the delay.
-MAX_ATTEMPTS = 5
-MAX_LOCK_MINUTES = 60
+#: Mistakes from one source that cost nothing (people mistype); each further one doubles that source's
+#: wait, from WAIT_SECONDS up to MAX_WAIT_SECONDS. A 4-digit PIN then takes a source months to guess.
+FREE_MISTAKES = 4
+WAIT_SECONDS = 30
+MAX_WAIT_SECONDS = 15 * 60
+#: A source's count is forgotten a day after its last mistake.
+FORGET_AFTER = timedelta(days=1)
 PIN_RE = re.compile(r"^[0-9]{4,6}$")
 MIN_PASSWORD = 8
 
@@ -41,9 +45,11 @@ class WrongApprovalPin(DomainError):
 
 
 class AccountLocked(DomainError):
+    """This source typed too many wrong PINs or passwords: it waits (the person whose PIN it is does not)."""
+
     status = 423
     code = "locked"
-    message = _l("Too many wrong attempts. Try again in %(minutes)d min or ask a manager.")
+    message = _l("Too many wrong attempts from here. Try again in %(seconds)d s or ask a manager.")
 
 
 def _hasher() -> PasswordHasher:
@@ -69,8 +75,16 @@ def check_password_format(password: str) -> str:
     return password
 
 
-def verify(user: User, secret: str, *, kind: SignInMethod) -> None:
-    """Check a PIN or password; count failures, lock after five, and keep every failure logged.
+def source() -> str:
+    """Where the attempt comes from: the address of the request (behind the shop's proxy, the client's)."""
+    if has_request_context():
+        return (request.remote_addr or "-")[:64]
+    return "local"
+
+
+def verify(user: User, secret: str, *, kind: SignInMethod, throttle_key: str | None = None) -> None:
+    """Check a PIN or password, counting mistakes against the source that made them (``Throttle``): past
+    FREE_MISTAKES each one makes that source wait twice as long. Every failure is logged.
 
     A failure is committed at once, before the error is raised: the request that carried the wrong
     PIN rolls back, but the attempt must still count.
@@ -79,15 +93,15 @@ def verify(user: User, secret: str, *, kind: SignInMethod) -> None:
         raise InvalidInput(_l("Type your PIN.") if kind is SignInMethod.PIN else _l("Type your password."),
                            field="pin" if kind is SignInMethod.PIN else "password")
     now = utcnow()
-    # PINs and passwords lock apart: wrong PINs on the public sign-in page never keep the password out.
-    count, until = ("failed_attempts", "locked_until") if kind is SignInMethod.PIN else \
-        ("password_failed_attempts", "password_locked_until")
-    locked = getattr(user, until)
-    if locked and locked > now:
-        minutes = int((locked - now).total_seconds() // 60) + 1
-        audit.record("auth.refused_locked", user_id=user.id, obj=user, kind=kind.value)
+    key = (throttle_key or f"{kind.value}:{user.id}:{source()}")[:200]
+    throttle = db.session.get(Throttle, key)
+    if throttle is not None and throttle.last_failure_at < now - FORGET_AFTER:
+        throttle.failures, throttle.wait_until = 0, None
+    if throttle is not None and throttle.wait_until and throttle.wait_until > now:
+        seconds = int((throttle.wait_until - now).total_seconds()) + 1
+        audit.record("auth.refused_waiting", user_id=user.id, obj=user, kind=kind.value, source=key)
         db.session.commit()
-        raise AccountLocked(minutes=minutes)
+        raise AccountLocked(seconds=seconds)
     stored = user.pin_hash if kind is SignInMethod.PIN else user.password_hash
     ok = False
     if stored and len(secret) <= 200:
@@ -96,22 +110,32 @@ def verify(user: User, secret: str, *, kind: SignInMethod) -> None:
         except (VerificationError, InvalidHashError):
             ok = False
     if ok:
-        if getattr(user, count) or locked:
-            setattr(user, count, 0)
-            setattr(user, until, None)
+        if throttle is not None:
+            db.session.delete(throttle)
         return
-    attempts = (getattr(user, count) or 0) + 1
-    setattr(user, count, attempts)
-    audit.record("auth.failed", user_id=user.id, obj=user, kind=kind.value, attempt=attempts)
-    locked_minutes = 0
-    if attempts >= MAX_ATTEMPTS:
-        locked_minutes = min(2 ** (attempts - MAX_ATTEMPTS), MAX_LOCK_MINUTES)
-        setattr(user, until, now + timedelta(minutes=locked_minutes))
-        audit.record("auth.locked", user_id=user.id, obj=user, minutes=locked_minutes, kind=kind.value)
+    if throttle is None:
+        throttle = Throttle(key=key, user_id=user.id, failures=0)
+        db.session.add(throttle)
+    throttle.failures += 1
+    throttle.last_failure_at = now
+    audit.record("auth.failed", user_id=user.id, obj=user, kind=kind.value, attempt=throttle.failures, source=key)
+    waiting = 0
+    if throttle.failures > FREE_MISTAKES:
+        waiting = min(WAIT_SECONDS * 2 ** (throttle.failures - FREE_MISTAKES - 1), MAX_WAIT_SECONDS)
+        throttle.wait_until = now + timedelta(seconds=waiting)
+        audit.record("auth.delayed", user_id=user.id, obj=user, seconds=waiting, kind=kind.value, source=key)
     db.session.commit()
-    if locked_minutes:
-        raise AccountLocked(minutes=locked_minutes)
+    if waiting:
+        raise AccountLocked(seconds=waiting)
     raise WrongCredentials(_l("Wrong PIN.") if kind is SignInMethod.PIN else _l("Wrong password."))
+
+
+def delays(user_ids=None) -> dict[int, datetime]:
+    """The people whose PIN or password some source is now made to wait for, with the latest wait's end."""
+    now = utcnow()
+    query = select(Throttle.user_id, func.max(Throttle.wait_until)).where(Throttle.wait_until > now) \
+        .group_by(Throttle.user_id)
+    return {user_id: until for user_id, until in db.session.execute(query) if user_id is not None}
 
 
 def active_user(user_id) -> User:
@@ -140,8 +164,11 @@ def approve(manager_id, pin) -> User:
         raise InvalidInput(_l("Choose the approving manager."), field="manager_id") from None
     if not manager.is_manager:
         raise InvalidInput(_l("Choose the approving manager."), field="manager_id")
+    # Counted against the person asking at the till (their sign-in), never against the manager's PIN.
+    login = g.get("login") if has_request_context() else None
+    asking = f"approval:by:{login.user_id}" if login is not None else f"approval:by:{source()}"
     try:
-        verify(manager, str(pin or ""), kind=SignInMethod.PIN)  # nothing typed is refused there, never counted
+        verify(manager, str(pin or ""), kind=SignInMethod.PIN, throttle_key=asking)  # nothing typed: not counted
     except WrongCredentials:
         raise WrongApprovalPin(field="pin") from None
     return manager
@@ -249,9 +276,8 @@ def update_user(user: User, *, by: User, name: str, role: Role, active: bool,
 
 
 def unlock(user: User, *, by: User) -> None:
-    """Lift a lockout after too many wrong PINs."""
-    user.failed_attempts = user.password_failed_attempts = 0
-    user.locked_until = user.password_locked_until = None
+    """Lift every source's wait for this person's PIN and password (an admin's decision, audited)."""
+    db.session.execute(delete(Throttle).where(Throttle.user_id == user.id))
     audit.record("user.unlock", user_id=by.id, obj=user)
 
 

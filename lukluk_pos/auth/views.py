@@ -146,9 +146,9 @@ def sign_out():
 @bp.get("/admin/users")
 @access(Access.ADMIN)
 def users():
-    """Everyone who can sign in, with their role and lock state."""
+    """Everyone who can sign in, with their role, and whether some source now waits after wrong PINs."""
     people = list(db.session.scalars(select(User).order_by(User.active.desc(), User.name)))
-    return render_template("auth/users.html", users=people)
+    return render_template("auth/users.html", users=people, delays=service.delays())
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])

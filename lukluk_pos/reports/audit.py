@@ -21,6 +21,8 @@ def action_names() -> dict[str, str]:
     return {
         "auth.failed": _("Wrong PIN or password"), "auth.locked": _("Account locked"),
         "auth.refused_locked": _("Sign-in refused (locked)"), "auth.sign_in": _("Signed in"),
+        "auth.delayed": _("Too many wrong attempts: that place waits"),
+        "auth.refused_waiting": _("Sign-in refused (waiting after wrong attempts)"),
         "auth.sign_out": _("Signed out"), "buyer.save": _("Buyer saved"), "cash.open": _("Till opened"),
         "cash.close": _("Till counted and closed"), "cash.sign_off": _("Count signed off"),
         "cash.paid_in": _("A paid in"), "cash.paid_out": _("A paid out"), "cash.drop": _("A safe drop"),

@@ -80,11 +80,24 @@ def start():
     return app
 
 
+def _recover_backup(app) -> None:
+    """A backup the last run left "running" (killed during the copy) is taken again; dead copies go."""
+    from .core import backup
+
+    with app.app_context():
+        try:
+            backup.sqlite_path()
+        except backup.BackupError:
+            return  # PostgreSQL: pg_dump's business
+        backup.recover(app.instance_path, keep_days=app.config["BACKUP_KEEP_DAYS"])
+
+
 def main() -> None:
     from .invoicing.ksef import KsefWorker
     from .printing.worker import PrintWorker
 
     app = start()
+    _recover_backup(app)
     host, port = app.config["HOST"], app.config["PORT"]
     worker = PrintWorker(app)
     worker.start()  # prints receipts from the queue, outside every web request

@@ -78,3 +78,57 @@ def test_old_backups_are_pruned_but_the_newest_stays(tmp_path):
     assert len(list(folder.glob("*.db"))) == 2
     assert backup.prune(str(tmp_path), keep_days=0, now=now + timedelta(days=400)) != []
     assert len(list(folder.glob("*.db"))) == 1  # the newest always stays
+
+
+def test_a_backup_killed_mid_copy_is_taken_again_at_start_and_its_part_removed(app, client, sign_in, make_item,
+                                                                                backend, tmp_path):
+    """#27 point 6: the server is SIGKILLed while the backup after a close copies; the status said
+    "running" for an hour and the half-written copy stayed for ever. At the next start the copy is taken
+    again and the dead .part file removed."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import textwrap
+
+    if backend == "postgresql":
+        return  # PostgreSQL is backed up with pg_dump
+    _sell(client, sign_in, make_item, "backup-kill-1")
+    instance = tmp_path / "instance"
+    with app.app_context():
+        live = backup.sqlite_path()
+    script = textwrap.dedent(f"""
+        import os, sys, time
+        from datetime import date
+        from pathlib import Path
+        from lukluk_pos.core import backup
+        backup._write_status({str(instance)!r}, day="2026-11-24", state="running", pid=os.getpid())
+        def stuck(done, total):
+            print("copying", flush=True)
+            time.sleep(60)
+        backup.make_backup({str(instance)!r}, keep_days=30, source_path=Path({str(live)!r}), progress=stuck)
+    """)
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                             cwd=Path(__file__).resolve().parent.parent)
+    try:
+        assert child.stdout.readline().strip() == "copying"
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait(10)
+        child.stdout.close()
+    assert backup.read_status(str(instance))["state"] == "running"
+    assert list((instance / "backups").glob("*.part"))
+    sign_in("Marek", password=True)
+    with app.app_context():
+        retried = backup.recover(str(instance), keep_days=30)
+        assert retried is not None
+        retried.join(30)
+    status = backup.read_status(str(instance))
+    assert status["state"] == "ok" and status["day"] == "2026-11-24", status
+    assert not list((instance / "backups").glob("*.part"))
+    [copy] = (instance / "backups").glob("lukluk-*.db")
+    assert backup.integrity(copy) == "ok"
+    assert "Trwa" not in client.get("/").get_data(as_text=True)
+    # A start with nothing left running changes nothing.
+    with app.app_context():
+        assert backup.recover(str(instance), keep_days=30) is None

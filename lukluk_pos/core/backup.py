@@ -23,6 +23,8 @@ from . import private
 PAGES_PER_STEP = 256
 #: The outcome of the last backup taken after a close, read by the manager's dashboard.
 STATUS_FILE = "last-backup.json"
+#: A half-written copy untouched this long belongs to a backup that died (a live one writes at every step).
+PARTIAL_AGE = timedelta(minutes=10)
 #: One backup at a time (two closes in one second would name the same file).
 _ONE_AT_A_TIME = threading.Lock()
 
@@ -112,7 +114,9 @@ def backup_in_background(instance_path: str, *, keep_days: int, day) -> threadin
     already safe in the database; the outcome goes to ``backups/last-backup.json`` for the dashboard,
     and a failure to the log. Not a daemon: a server stopping waits for the copy to finish."""
     source = sqlite_path()
-    _write_status(instance_path, day=day.isoformat(), state="running")
+    # The process doing it is written down: a status "running" whose process is gone is seen at the next
+    # start (``recover``), which tidies and takes the copy again.
+    _write_status(instance_path, day=day.isoformat(), state="running", pid=os.getpid())
 
     def run():
         with _ONE_AT_A_TIME:
@@ -129,8 +133,57 @@ def backup_in_background(instance_path: str, *, keep_days: int, day) -> threadin
     return thread
 
 
+def _alive(pid) -> bool:
+    """Whether a process of this machine still runs (the backup it was making may still be going)."""
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # someone's process, or a system that cannot tell: assume it runs
+    return True
+
+
+def remove_partials(instance_path: str, *, older_than: timedelta | None = PARTIAL_AGE) -> list[Path]:
+    """Half-written copies (``.part``) left by a backup that never finished: a copy being written is touched
+    at every step, so one untouched for ``older_than`` is dead (None: every one, its process is known gone)."""
+    limit = None if older_than is None else time.time() - older_than.total_seconds()
+    removed = []
+    for partial in backup_dir(instance_path).glob("lukluk-*.part"):
+        try:
+            if limit is None or partial.stat().st_mtime < limit:
+                partial.unlink()
+                removed.append(partial)
+        except FileNotFoundError:
+            pass
+    return removed
+
+
+def recover(instance_path: str, *, keep_days: int) -> threading.Thread | None:
+    """At the server's start: a backup that says "running" while its process is gone (the server was
+    killed or the power cut during the copy) is taken again, and half-written copies are removed. Returns
+    the retried backup's thread, if one was started."""
+    last = read_status(instance_path) or {}
+    stale = last.get("state") == "running" and not _alive(last.get("pid"))
+    remove_partials(instance_path, older_than=None if stale else PARTIAL_AGE)
+    if not stale:
+        return None
+    log.warning("The backup after closing %s did not finish (its process is gone): taking it again", last.get("day"))
+    try:
+        day = datetime.fromisoformat(str(last.get("day"))).date()
+        return backup_in_background(instance_path, keep_days=keep_days, day=day)
+    except (BackupError, ValueError) as exc:
+        _write_status(instance_path, day=str(last.get("day", "")), state="failed", error=str(exc)[:300])
+        return None
+
+
 def prune(instance_path: str, *, keep_days: int, now: datetime | None = None) -> list[Path]:
-    """Remove backups older than ``keep_days`` (the newest one always stays)."""
+    """Remove backups older than ``keep_days`` (the newest one always stays), and dead half-written copies."""
+    remove_partials(instance_path)
     limit = (now or datetime.now()) - timedelta(days=keep_days)
     files = sorted(backup_dir(instance_path).glob("lukluk-*.db"))
     removed = []

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, PasswordField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, Regexp, ValidationError
 
 from ..core.models import FiscalMode
-from ..core.validation import longest, nip_is_valid, whole_number
+from ..core.validation import WholeNumberField, longest, nip_is_valid, whole_number
 from .models import Role
 
 PIN = [Regexp(r"^[0-9]{4,6}$", message=_l("The PIN must be 4 to 6 digits."))]
@@ -74,7 +74,7 @@ class SettingsForm(ShopForm):
     krs = StringField(_l("KRS number (printed on gift confirmations)"), filters=[lambda v: (v or "").strip()],
                       validators=[Optional(), Regexp(r"^\d{10}$", message=_l("The KRS number has 10 digits."))])
     receipt_footer = TextAreaField(_l("Receipt footer"), validators=[Optional(), longest(500)])
-    discount_limit_percent = IntegerField(
+    discount_limit_percent = WholeNumberField(
         _l("Largest discount without a manager (%)"),
         validators=[NumberRange(0, 100, message=_l("From 0 to 100."))],
     )

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
-from ..core.validation import choice_id, longest
+from ..core.validation import WholeNumberField, choice_id, longest
 from .models import DENOMINATIONS, MovementKind
 from .service import MAX_PIECES
 
@@ -33,7 +33,7 @@ class _Counted(FlaskForm):
 
 
 for _minor in DENOMINATIONS:
-    setattr(_Counted, field_name(_minor), IntegerField(
+    setattr(_Counted, field_name(_minor), WholeNumberField(
         denomination_label(_minor), validators=[Optional(), NumberRange(0, MAX_PIECES, message=_l(
             "Type how many pieces: a whole number from 0 to %(max)d.", max=MAX_PIECES))],
         render_kw={"inputmode": "numeric", "min": 0, "data-value": _minor, "class": "piece-count"}))

@@ -138,6 +138,9 @@ def _render_session(found: TillSession, form: SignOffForm, status=200):
 @access(Access.TILL)
 def sign_off(session_id: int):
     found = service.session(session_id)
+    if found.status is not SessionStatus.CLOSED:  # nothing counted yet: nothing to sign off (the page says so)
+        flash(_("This till has not been counted yet: count it first, then sign the count off."), "error")
+        return redirect(url_for("cash.drawer"))
     form = SignOffForm()
     form.manager_id.choices = [SelectChoice(m.id, m.name) for m in managers()]
     if form.validate_on_submit():

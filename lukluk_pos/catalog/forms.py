@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
-from ..core.validation import choice_id, longest
+from ..core.validation import WholeNumberField, choice_id, longest
 from .models import VAT_CODES
 
 REQUIRED = DataRequired(_l("This field is required."))
@@ -28,7 +28,7 @@ class ItemForm(FlaskForm):
     description = StringField(_l("Description"), validators=[REQUIRED, longest(200)])
     category_id = SelectField(_l("Category"), coerce=choice_id, validate_choice=False)
     price = StringField(_l("Price (zł)"), validators=[REQUIRED, longest(20)], render_kw={"inputmode": "decimal"})
-    quantity = IntegerField(_l("Quantity on hand (bulk only)"), default=1,
+    quantity = WholeNumberField(_l("Quantity on hand (bulk only)"), default=1,
                             validators=[Optional(), NumberRange(1, 9999, message=_l("From 1 to 9999."))])
 
 
@@ -37,5 +37,5 @@ class ItemEditForm(FlaskForm):
     category_id = SelectField(_l("Category"), coerce=choice_id, validate_choice=False)
     price = StringField(_l("Price (zł)"), validators=[REQUIRED, longest(20)], render_kw={"inputmode": "decimal"})
     reason = StringField(_l("Reason for a price change"), validators=[Optional(), longest(200)])
-    add_quantity = IntegerField(_l("Add to quantity on hand (bulk only)"),
+    add_quantity = WholeNumberField(_l("Add to quantity on hand (bulk only)"),
                                 validators=[Optional(), NumberRange(1, 9999, message=_l("From 1 to 9999."))])

@@ -5,6 +5,7 @@ import unicodedata
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
+from wtforms import IntegerField
 from wtforms.validators import Length
 
 from .errors import InvalidInput
@@ -147,3 +148,22 @@ def nip(value, *, field: str = "nip") -> str:
 def longest(count: int) -> Length:
     """A form's length check with the shop's own translated message."""
     return Length(max=count, message=_l("At most %(max)d characters."))
+
+
+class WholeNumberField(IntegerField):
+    """A form's whole number as a till types it: at most 9 ASCII digits with an optional leading minus (the
+    field's NumberRange decides what is allowed). WTForms' own IntegerField takes "٣" and "1_000" for numbers, and a 309-digit number
+    reaches NumberRange, which compares it as a float and fails with an OverflowError (a 500)."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        raw = valuelist[0].strip() if isinstance(valuelist[0], str) else ""
+        if raw == "":
+            self.data = None
+            return
+        digits = raw[1:] if raw.startswith("-") else raw
+        if not (digits.isascii() and digits.isdigit()) or len(digits) > 9:
+            self.data = None
+            raise ValueError(_l("Type a whole number, e.g. 12."))
+        self.data = int(raw)

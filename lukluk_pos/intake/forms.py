@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
-from ..core.validation import choice_id, longest
+from ..core.validation import WholeNumberField, choice_id, longest
 from .models import Condition, Destination, Source
 
 REQUIRED = DataRequired(_l("This field is required."))
@@ -42,7 +42,7 @@ class ItemForm(FlaskForm):
     brand = StringField(_l("Brand"), validators=[Optional(), longest(60)])
     colour = StringField(_l("Colour"), validators=[Optional(), longest(40)])
     price = StringField(_l("Price (zł)"), validators=[REQUIRED, longest(20)], render_kw={"inputmode": "decimal"})
-    quantity = IntegerField(_l("How many identical pieces"), default=1,
+    quantity = WholeNumberField(_l("How many identical pieces"), default=1,
                             validators=[NumberRange(1, 500, message=_l("From 1 to 500."))])
     code = StringField(_l("Own code (only if it already has a label)"), validators=[Optional(), longest(13)],
                        render_kw={"inputmode": "numeric"})
@@ -50,10 +50,10 @@ class ItemForm(FlaskForm):
 
 
 class GuideForm(FlaskForm):
-    weight_g = IntegerField(_l("Weight of one item (g)"), validators=[NumberRange(0, 200_000, message=_l("From 0 to 200000."))])
-    markdown_after_weeks = IntegerField(_l("Mark down after (weeks)"), validators=[NumberRange(1, 52, message=_l("From 1 to 52."))])
-    markdown_percent = IntegerField(_l("Markdown (%)"), validators=[NumberRange(1, 90, message=_l("From 1 to 90."))])
-    pull_after_weeks = IntegerField(_l("Pull after (weeks)"), validators=[NumberRange(1, 104, message=_l("From 1 to 104."))])
+    weight_g = WholeNumberField(_l("Weight of one item (g)"), validators=[NumberRange(0, 200_000, message=_l("From 0 to 200000."))])
+    markdown_after_weeks = WholeNumberField(_l("Mark down after (weeks)"), validators=[NumberRange(1, 52, message=_l("From 1 to 52."))])
+    markdown_percent = WholeNumberField(_l("Markdown (%)"), validators=[NumberRange(1, 90, message=_l("From 1 to 90."))])
+    pull_after_weeks = WholeNumberField(_l("Pull after (weeks)"), validators=[NumberRange(1, 104, message=_l("From 1 to 104."))])
 
 
 class PullForm(FlaskForm):

@@ -21,7 +21,7 @@ from ..cash.views import may_see_day, parse_day
 from ..catalog import service as catalog
 from ..core import audit, validation
 from ..core.errors import DomainError, InvalidInput
-from ..core.validation import longest, page_number
+from ..core.validation import FIRST_DAY, LAST_DAY, longest, page_number
 from ..core.web import own_path, shop, show_on_form
 from ..extensions import db
 from ..printing import document as printed
@@ -110,8 +110,8 @@ def day_download(day: str, what: str, fmt: str):
 def month_download(month: str, what: str, fmt: str):
     """The month's days (``report``) or its journal, as ``csv`` or ``xlsx``."""
     found = MONTH_RE.match(month)
-    if not found or not 1 <= int(found[2]) <= 12:
-        abort(404)
+    if not found or not 1 <= int(found[2]) <= 12 or not FIRST_DAY.year <= int(found[1]) <= LAST_DAY.year:
+        abort(404)  # year 0 (no such date) or 9999 (past any shop's records) names no month of ours
     year, number = int(found[1]), int(found[2])
     reports = exports.month_reports(year, number)
     if what == "report":

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 
 STATUS_QUERY = b"\x10\x04\x01"
 ONLINE = b"\x16"
@@ -10,10 +11,13 @@ ONLINE = b"\x16"
 
 class FakePrinter:
     """``mode``: "accept" (prints and answers status), "hang" (takes the connection, never reads),
-    "drop" (reads a little, then hangs up), "refuse" (nothing listens: connection refused)."""
+    "drop" (reads a little, then hangs up), "refuse" (nothing listens: connection refused). ``slow``:
+    seconds per byte read (a printer that takes the job at its own pace and answers a status query only
+    when it has read up to it, as a real one does)."""
 
     def __init__(self):
         self.mode = "accept"
+        self.slow = 0.0
         self.jobs: list[bytes] = []
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -55,9 +59,11 @@ class FakePrinter:
         received = b""
         try:
             while True:
-                chunk = conn.recv(65536)
+                chunk = conn.recv(1 if self.slow else 65536)
                 if not chunk:
                     break
+                if self.slow:
+                    time.sleep(self.slow)
                 received += chunk
                 while STATUS_QUERY in received:
                     conn.sendall(ONLINE)

@@ -1,5 +1,6 @@
 """Receipts and the print queue: exact ESC/POS bytes, the HTML twin, and a printer that misbehaves."""
 import socket
+import time
 import threading
 from datetime import timedelta
 
@@ -370,6 +371,37 @@ def test_a_job_interrupted_by_a_crash_prints_again_marked_as_repeated(app, clien
         assert "WYDRUK PONOWNY".encode() in data and b"\x1bp" not in data
         assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.action == "print.repeated")) == 2
+
+
+def test_a_slow_printer_that_answers_too_late_prints_the_second_copy_marked(app, client, sign_in, make_item,
+                                                                            printer, fast_timeouts):
+    """#27 point 8: a printer reading about a byte a millisecond answers the status after the job later than
+    the time limit; the job had gone out and does print. The next try prints it again, marked WYDRUK
+    PONOWNY and without opening the drawer again, never a second unmarked original."""
+    use_printer(app, printer.spec)
+    printer.slow = 0.001
+    sign_in("Ania")
+    sale = sell(client, make_item)
+    with app.app_context():
+        assert service.process_due() == 0  # the status answer came too late: not known to have printed
+        job = db.session.scalar(select(PrintJob).where(PrintJob.sale_id == sale["id"]))
+        assert job.status is JobStatus.PENDING and job.attempts == 1
+        assert "WYDRUK PONOWNY" in [block.get("text") for block in job.document]
+        assert {"t": "drawer"} not in job.document
+    for _ in range(200):  # the slow printer finishes the first copy on its own
+        if printer.jobs and b"Paragon nr 1" in b"".join(printer.jobs):
+            break
+        time.sleep(0.05)
+    printer.slow = 0.0
+    with app.app_context():
+        job = db.session.get(PrintJob, job.id)
+        job.next_attempt_at = job.created_at
+        db.session.commit()
+        assert service.process_due() == 1
+    copies = [chunk for chunk in printer.jobs if b"Paragon nr 1" in chunk]
+    assert len(copies) == 2, printer.jobs
+    assert b"WYDRUK PONOWNY" not in copies[0] and b"WYDRUK PONOWNY" in copies[1]
+    assert b"\x1bp" in copies[0] and b"\x1bp" not in copies[1]  # the drawer opened once
 
 
 def _paper(app, job_id) -> tuple[list[str], bytes]:

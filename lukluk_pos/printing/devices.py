@@ -21,7 +21,14 @@ STATUS_QUERY = b"\x10\x04\x01"
 
 
 class PrinterUnavailable(Exception):
-    """The printer could not be reached or did not take the job; the job waits for the next try."""
+    """The printer could not be reached or did not take the job; the job waits for the next try.
+
+    ``sent``: the job's bytes had started to go out when it failed (a slow printer whose answer came too
+    late, a cable pulled mid-job): the paper may have come out, so a second try must say it is one."""
+
+    def __init__(self, message: str, *, sent: bool = False):
+        super().__init__(message)
+        self.sent = sent
 
 
 @dataclass(frozen=True)
@@ -72,22 +79,25 @@ def send(spec: PrinterSpec, data: bytes, *, check_status: bool = True) -> None:
     """Deliver the bytes to the printer now, or raise PrinterUnavailable; always closes the connection."""
     if spec.kind == "preview":
         return
+    progress = {"sent": False}
     try:
         if spec.kind == "network":
-            _send_network(spec, data, check_status)
+            _send_network(spec, data, check_status, progress)
         elif spec.kind == "file":
             with open(spec.target, "ab") as handle:
+                progress["sent"] = True
                 handle.write(data)
                 handle.flush()
         else:
-            _send_escpos_device(spec, data)
-    except PrinterUnavailable:
+            _send_escpos_device(spec, data, progress)
+    except PrinterUnavailable as exc:
+        exc.sent = exc.sent or progress["sent"]
         raise
-    except Exception as exc:  # noqa: BLE001 — any device error means: not printed, try again later
-        raise PrinterUnavailable(f"{type(exc).__name__}: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 — any device error means: not (known to be) printed, try again
+        raise PrinterUnavailable(f"{type(exc).__name__}: {exc}", sent=progress["sent"]) from exc
 
 
-def _send_network(spec: PrinterSpec, data: bytes, check_status: bool) -> None:
+def _send_network(spec: PrinterSpec, data: bytes, check_status: bool, progress: dict) -> None:
     """Raw TCP (port 9100) with short timeouts; the status query before and after proves the printer
     is alive and has read the job, so a printer that accepts the connection but hangs is noticed."""
     try:
@@ -98,6 +108,7 @@ def _send_network(spec: PrinterSpec, data: bytes, check_status: bool) -> None:
         sock.settimeout(IO_TIMEOUT)
         if check_status:
             _status(sock)
+        progress["sent"] = True  # from here on the printer may print it, whatever comes back
         sock.sendall(data)
         if check_status:
             _status(sock)
@@ -115,7 +126,7 @@ def _status(sock: socket.socket) -> int:
     return answer[0]
 
 
-def _send_escpos_device(spec: PrinterSpec, data: bytes) -> None:
+def _send_escpos_device(spec: PrinterSpec, data: bytes, progress: dict) -> None:
     """USB, serial, CUPS and Windows printers through python-escpos' own classes, with timeouts set."""
     from escpos import printer as escpos_printer
 
@@ -131,6 +142,7 @@ def _send_escpos_device(spec: PrinterSpec, data: bytes) -> None:
         raise PrinterUnavailable(f"unknown printer kind {spec.kind}")
     try:
         device.open()
+        progress["sent"] = True
         device._raw(data)
     finally:
         device.close()

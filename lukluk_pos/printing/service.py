@@ -244,6 +244,9 @@ def print_now(job: PrintJob) -> bool:
         job = db.session.get(PrintJob, job_id)
         job.attempts += 1
         job.last_error = str(exc)[:1000]
+        if exc.sent:  # it may have come out: the next try says so on paper and keeps the drawer shut
+            job.document = document.repeated(compose(job, config), REPEAT_MARK)
+            audit.record("print.repeated", user_id=None, job=job.id, sale_id=job.sale_id)
         job.status = JobStatus.FAILED if job.attempts >= MAX_ATTEMPTS else JobStatus.PENDING
         job.next_attempt_at = utcnow() + timedelta(seconds=min(2 ** job.attempts, MAX_BACKOFF_SECONDS))
         db.session.commit()

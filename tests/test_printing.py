@@ -1,7 +1,7 @@
 """Receipts and the print queue: exact ESC/POS bytes, the HTML twin, and a printer that misbehaves."""
 import socket
-import time
 import threading
+import time
 from datetime import timedelta
 
 import pytest

@@ -17,8 +17,8 @@ EXAMPLES = int(os.environ.get("LUKLUK_MODEL_EXAMPLES", "6"))
 STEPS = int(os.environ.get("LUKLUK_MODEL_STEPS", "25"))
 #: Shrinking a failure restarts servers many times: only where asked (a local hunt), never in CI.
 SHRINK = os.environ.get("LUKLUK_MODEL_SHRINK") == "1"
-#: CI runs the same examples every time (a red run lands nothing, and a new sequence found by chance belongs
-#: to the soak, which draws new ones: ``make soak-fiscal``/``soak-ksef`` set LUKLUK_MODEL_RANDOM=1).
+#: CI runs the same examples every time (a red run is reproduced by running it again); the soaks draw new
+#: ones (``make soak-fiscal``/``soak-ksef`` set LUKLUK_MODEL_RANDOM=1). See docs/performance.md.
 RANDOM = os.environ.get("LUKLUK_MODEL_RANDOM") == "1"
 
 

@@ -16,8 +16,8 @@ from tests import ksef_model
 EXAMPLES = int(os.environ.get("LUKLUK_KSEF_MODEL_EXAMPLES", "8"))
 STEPS = int(os.environ.get("LUKLUK_KSEF_MODEL_STEPS", "30"))
 SHRINK = os.environ.get("LUKLUK_MODEL_SHRINK") == "1"
-#: CI runs the same examples every time (a red run lands nothing, and a new sequence found by chance belongs
-#: to the soak, which draws new ones: ``make soak-fiscal``/``soak-ksef`` set LUKLUK_MODEL_RANDOM=1).
+#: CI runs the same examples every time (a red run is reproduced by running it again); the soaks draw new
+#: ones (``make soak-fiscal``/``soak-ksef`` set LUKLUK_MODEL_RANDOM=1). See docs/performance.md.
 RANDOM = os.environ.get("LUKLUK_MODEL_RANDOM") == "1"
 
 

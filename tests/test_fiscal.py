@@ -225,11 +225,13 @@ def test_a_manager_settles_or_voids_a_waiting_sale_with_a_reason(app, client, si
 def test_the_admin_sees_the_device_its_vat_table_and_a_rate_it_lacks(app, client, sign_in, emulator):
     sign_in("Magda", password=True)
     page = client.get("/admin/fiscal").get_data(as_text=True)
+    assert "Gotowa do pracy" not in page and "Zapytaj drukarkę fiskalną" in page  # not asked until asked
+    page = client.get("/admin/fiscal?ask=1").get_data(as_text=True)
     assert "LukLuk emulator" in page and "Gotowa do pracy" in page and "zwolniona (zw)" in page
     memory = emulator.memory()
     memory["rates"]["E"] = None
     emulator._write(memory)
-    assert "nie ma stawki dla VAT zw" in client.get("/admin/fiscal").get_data(as_text=True)
+    assert "nie ma stawki dla VAT zw" in client.get("/admin/fiscal?ask=1").get_data(as_text=True)
     bad = client.post("/admin/fiscal", data={"fiscal_printer": "posnet:"})
     assert bad.status_code == 422 and "posnet:HOST[:PORT]" in bad.get_data(as_text=True)
     assert client.post("/admin/fiscal", data={"fiscal_printer": "posnet:10.0.0.5"}).status_code == 302

@@ -99,6 +99,10 @@ def test_the_driver_reads_status_counters_and_the_daily_report(posnet):
     ("posnet:10.0.0.5", "posnet:10.0.0.5:6666"), ("posnet:drukarka.local:7000", "posnet:drukarka.local:7000"),
     ("posnet-serial:/dev/ttyUSB0", "posnet-serial:/dev/ttyUSB0:9600"), ("posnet-serial:COM3:19200",
                                                                          "posnet-serial:COM3:19200"),
+    ("posnet-serial:/dev/ttyS0", "posnet-serial:/dev/ttyS0:9600"),
+    ("posnet-serial:/dev/ttyACM1:115200", "posnet-serial:/dev/ttyACM1:115200"),
+    ("posnet-serial:/dev/serial/by-id/usb-Posnet_Thermal_XL2-if00-port0",
+     "posnet-serial:/dev/serial/by-id/usb-Posnet_Thermal_XL2-if00-port0:9600"),
     ("emulator", "emulator"), ("", "none"), ("none", "none"),
 ])
 def test_device_settings_are_read(text, expected):
@@ -106,7 +110,12 @@ def test_device_settings_are_read(text, expected):
 
 
 @pytest.mark.parametrize("text", ["posnet:", "posnet:a b", "posnet:h:99999", "posnet:h:²", "posnet-serial:", "usb:1:2",
-                                  "novitus:ftp://x", "emulator2"])
+                                  "novitus:ftp://x", "emulator2",
+                                  # #27 point 9: a serial device is a serial port, never any file
+                                  "posnet-serial:/etc/shadow", "posnet-serial:../../x", "posnet-serial:/dev/sda",
+                                  "posnet-serial:/dev/serial/by-id/../../../etc/passwd",
+                                  "posnet-serial:/dev/serial/by-id/..", "posnet-serial:/dev/ttyUSB0/../sda",
+                                  "posnet-serial:/tmp/ttyUSB0", "posnet-serial:COM3x", "posnet-serial:/dev/ttyUSB0:0"])
 def test_bad_device_settings_say_the_form_expected(text):
     with pytest.raises(ValueError) as refused:
         parse(text)

@@ -169,6 +169,12 @@ class DeviceSpec:
         return f"{self.kind}:{self.target}" + (f":{self.port}" if self.port else "")
 
 
+#: The serial ports a fiscal printer can be on, and nothing else: a setting is never a path to any file
+#: (``posnet-serial:/etc/shadow`` or ``…:../../x`` would have the server open it).
+SERIAL_DEVICE = re.compile(r"/dev/tty(?:S|USB|ACM)[0-9]{1,3}|/dev/serial/by-id/(?!\.{1,2}$)[A-Za-z0-9_:.+\-]{1,200}"
+                           r"|[Cc][Oo][Mm][0-9]{1,3}")
+
+
 def parse(spec: str | None) -> DeviceSpec:
     """Read a fiscal device setting; raise ValueError saying the form expected."""
     spec = (spec or "").strip()
@@ -187,8 +193,9 @@ def parse(spec: str | None) -> DeviceSpec:
         device, sep, baud = rest.rpartition(":")
         if not sep or not (baud.isascii() and baud.isdigit()):
             device, baud = rest, ""  # no baud rate given (COM3, /dev/ttyUSB0)
-        if not device or len(device) > 100 or any(ch.isspace() for ch in device):
-            raise ValueError("posnet-serial:DEVICE[:BAUD] (posnet-serial:/dev/ttyUSB0:9600)")
+        if not SERIAL_DEVICE.fullmatch(device) or (baud and not 0 < int(baud) <= 1_000_000):
+            raise ValueError("posnet-serial:DEVICE[:BAUD] — DEVICE is /dev/ttyS0, /dev/ttyUSB0, /dev/ttyACM0, "
+                             "/dev/serial/by-id/NAME or COM3 (posnet-serial:/dev/ttyUSB0:9600)")
         return DeviceSpec("posnet-serial", device, int(baud) if baud else 9600)
     if kind == "novitus":
         if not re.fullmatch(r"https?://[^\s]{1,200}", rest):

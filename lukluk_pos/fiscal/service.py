@@ -509,14 +509,16 @@ def status_of(sale: Sale) -> dict | None:
             "check": row.status is RegistrationStatus.PENDING and row.in_flight is not None}
 
 
-def device_report() -> dict:
+def device_report(*, ask: bool = True) -> dict:
     """What the device says about itself (never prints): state, programmed VAT table, counters, the totals
-    since its last daily report, and which of the shop's VAT codes it cannot register."""
+    since its last daily report, and which of the shop's VAT codes it cannot register. Without ``ask``,
+    only the setting in force: the device is not contacted."""
     from ..catalog.models import Category
 
     which = spec()
-    out: dict = {"spec": str(which), "from_environment": bool(current_app.config.get("FISCAL_PRINTER"))}
-    if which.kind == "none":
+    out: dict = {"spec": str(which), "from_environment": bool(current_app.config.get("FISCAL_PRINTER")),
+                 "asked": ask}
+    if which.kind == "none" or not ask:
         return out
     used = set(db.session.scalars(select(Category.vat_code).where(Category.active).distinct()))
     try:

@@ -30,7 +30,10 @@ def printer():
         audit.record("settings.fiscal_printer", user_id=g.user.id, obj=shop, fiscal_printer=shop.fiscal_printer)
         flash(_("Saved."), "success")
         return redirect(url_for("fiscal.printer"))
-    return render_template("fiscal/printer.html", form=form, shop=shop, report=service.device_report(),
+    # The device is asked only when the admin asks ("Ask the fiscal printer"): opening the settings page
+    # never connects to whatever a setting names.
+    asked = request.method == "GET" and request.args.get("ask") == "1"
+    return render_template("fiscal/printer.html", form=form, shop=shop, report=service.device_report(ask=asked),
                            waiting=service.waiting()), 422 if form.errors else 200
 
 

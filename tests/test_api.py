@@ -141,8 +141,10 @@ def test_openapi_document_describes_every_api_route(app, client):
                 assert (path, method) in documented
     add = doc["paths"]["/api/v1/till/basket/lines"]["post"]["requestBody"]["content"]["application/json"]["schema"]
     schema = doc["components"]["schemas"][add["$ref"].rsplit("/", 1)[1]]
-    assert schema["properties"]["quantity"]["maximum"] == 999
-    assert schema["additionalProperties"] is False
+    shapes = [doc["components"]["schemas"][one["$ref"].rsplit("/", 1)[1]] for one in schema["oneOf"]]
+    assert [sorted(shape["required"]) for shape in shapes] == [["code"], ["item_id"], ["category_id", "price"]]
+    for shape in shapes:  # exactly one of the three: each shape takes nothing of the others
+        assert shape["properties"]["quantity"]["maximum"] == 999 and shape["additionalProperties"] is False
 
 
 def test_a_scan_without_the_script_still_adds_the_item(app, till, make_item):

@@ -80,7 +80,7 @@ def test_no_route_answers_5xx_to_hostile_input(app, client, sign_in, make_item):
     ("POST", "/api/v1/sales/2147483648/reprint", {}, 404, None),
     ("POST", "/api/v1/till/basket/discount", {"kind": "percent", "value": "²", "reason": "x"}, 422,
      "Rabat musi wynosić od 0 do 100 procent."),
-    ("POST", "/api/v1/till/basket/lines", {"category_id": 7, "price": "100000", "quantity": 999}, 422,
+    ("POST", "/api/v1/till/basket/lines", {"category_id": 7, "price": "100000", "quantity": 999}, 409,
      "Koszyk nie może przekroczyć 100\u00a0000,00\u00a0zł."),
     ("POST", "/api/v1/till/basket/lines", {"category_id": 7, "price": "٣"}, 422, "Wpisz kwotę, np. 12,50."),
     ("POST", "/api/v1/till/basket/lines", {"category_id": 2**31, "price": "3"}, 422, None),
@@ -103,6 +103,6 @@ def test_no_basket_passes_the_largest_amount(client, sign_in, make_item):
     line = client.post("/api/v1/till/basket/lines", json={"category_id": 7, "price": "10000"}).json["line"]
     assert client.get("/api/v1/till/basket").json["total_minor"] == 100_000_00
     more = client.post("/api/v1/till/basket/lines", json={"category_id": 7, "price": "0,01"})
-    assert more.status_code == 422 and more.json["field"] == "price"
-    assert client.patch(f"/api/v1/till/basket/lines/{line['id']}", json={"quantity": 2}).status_code == 422
+    assert more.status_code == 409 and more.json["field"] == "price" and more.json["error"] == "too_much"
+    assert client.patch(f"/api/v1/till/basket/lines/{line['id']}", json={"quantity": 2}).status_code == 409
     assert client.get("/api/v1/till/basket").json["total_minor"] == 100_000_00  # nothing half-written

@@ -3,15 +3,71 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    RootModel,
+    StrictInt,
+    Tag,
+    model_validator,
+)
+
+from ..core.money import MAX_MINOR
+
+
+def _integral(value):
+    """JSON Schema's ``integer`` is any number without a fraction: 3.0 is the integer 3. A fraction (2.5)
+    and text stay refused."""
+    if isinstance(value, float) and value.is_integer() and abs(value) <= 2**53:
+        return int(value)
+    return value
+
+
+def whole(low: int, high: int):
+    """A whole number from ``low`` to ``high`` as JSON Schema means it (3 and 3.0), never text or a fraction.
+    The bounds sit on the integer itself, so the document says ``minimum``/``maximum``."""
+    return Annotated[StrictInt, Field(ge=low, le=high), BeforeValidator(_integral)]
+
+#: Typed money text the server reads, up to 99 999,99 zł: digits (one space may group the thousands),
+#: a decimal comma or point with one or two digits, "zł"/"zl"/"PLN" after it; spaces around. Only ASCII
+#: spaces are named: "\s" means different characters to the document's readers and to the server.
+_WHOLE = r"(?:[0-9]{1,5}|[0-9]{1,2} [0-9]{3})"
+_UNIT = r"(?: ?(?:zł|zl|PLN|pln))?"
+#: 100 000 zł itself, the largest amount (written out, since 100 000,01 is past it).
+_MAX_TEXT = r"100 ?000(?:[.,]00?)?"
+MONEY_TEXT = rf"^ *\+?(?:{_WHOLE}(?:[.,][0-9]{{1,2}})?|{_MAX_TEXT}){_UNIT} *$"
+#: The same, more than zero.
+_NONZERO = (r"(?:0{0,4}[1-9][0-9]{0,4}|[1-9][0-9]? [0-9]{3})(?:[.,][0-9]{1,2})?"
+            r"|0{1,5}[.,](?:[1-9][0-9]?|0[1-9])|" + _MAX_TEXT)
+MONEY_TEXT_POSITIVE = rf"^ *\+?(?:{_NONZERO}){_UNIT} *$"
+_MONEY_HELP = ("Grosze as an integer (1250, at most {max}), or typed text such as \"12,50\", \"12.5\", \"1 234,00\" "
+               "or \"12 zł\" (at most 100 000 zł).").format(max=MAX_MINOR)
 
 #: An amount: an integer of grosze, or text a person typed such as "12,50" or "12 zł".
-Money = Annotated[StrictInt | Annotated[str, Field(max_length=30)],
-                  Field(description="Grosze as an integer (1250), or typed text such as \"12,50\" or \"12 zł\".")]
-Quantity = Annotated[StrictInt, Field(ge=1, le=999)]
+Money = Annotated[whole(0, MAX_MINOR)
+                  | Annotated[str, Field(max_length=30, pattern=MONEY_TEXT)],
+                  Field(description=_MONEY_HELP)]
+#: An amount that must be more than zero (a price, a card payment).
+PositiveMoney = Annotated[whole(1, MAX_MINOR)
+                          | Annotated[str, Field(max_length=30, pattern=MONEY_TEXT_POSITIVE)],
+                          Field(description=_MONEY_HELP + " More than zero.")]
+Quantity = whole(1, 999)
 #: A row id: PostgreSQL's integer columns end at 2**31 - 1.
-Id = Annotated[StrictInt, Field(ge=1, le=2**31 - 1)]
-Reason = Annotated[str, Field(max_length=200)]
+Id = whole(1, 2**31 - 1)
+#: A reason a person types: what the audit log and the printouts keep. It needs a letter or a digit
+#: (control and formatting characters are dropped, so a reason of only those would be empty), no NUL.
+REASON_TEXT = r"^[^\x00]*[0-9A-Za-zÀ-ÖØ-öø-ž][^\x00]*$"
+Reason = Annotated[str, Field(max_length=200, pattern=REASON_TEXT,
+                              description="Required: at least one letter or digit; at most 200 characters.")]
+#: A request key: made by the till, repeated with a repeated request.
+Key = Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+#: Any text: everything but NUL (which PostgreSQL cannot store and no person types).
+NO_NUL = r"^[^\x00]*$"
+#: A Polish NIP as typed: ten digits, optionally "PL" before and dashes between the groups.
+NIP_TEXT = r"^(?:PL)?[0-9]{3}-?[0-9]{3}-?[0-9]{2}-?[0-9]{2}$"
 
 
 class Strict(BaseModel):
@@ -22,44 +78,98 @@ class ApprovalIn(Strict):
     """A manager's PIN, when the action is beyond what the person at the till may do alone."""
 
     manager_id: Id
-    pin: Annotated[str, Field(max_length=6)]
+    pin: Annotated[str, Field(pattern=r"^[0-9]{4,6}$", description="The manager's PIN: 4 to 6 digits.")]
 
 
-class AddLineIn(Strict):
-    """Add to the basket: a scanned or typed ``code``; an ``item_id`` from search; or an open price."""
+class CodeLineIn(Strict):
+    """A scanned or typed code."""
 
-    code: Annotated[str, Field(max_length=32)] | None = None
-    item_id: Id | None = None
-    category_id: Id | None = None
-    price: Money | None = None
-    description: Annotated[str, Field(max_length=200)] | None = None
+    code: Annotated[str, Field(min_length=1, max_length=32, pattern=NO_NUL)]
     quantity: Quantity = 1
 
-    @model_validator(mode="after")
-    def _one_source(self):
-        given = [x is not None for x in (self.code, self.item_id, self.category_id)]
-        if sum(given) != 1:
-            raise ValueError("one_source")
-        if self.category_id is not None and self.price is None:
-            raise ValueError("price_needed")
-        return self
+
+class ItemLineIn(Strict):
+    """An item found by search."""
+
+    item_id: Id
+    quantity: Quantity = 1
+
+
+class OpenLineIn(Strict):
+    """An open price in a category (its quick button), with what the volunteer typed."""
+
+    category_id: Id
+    price: PositiveMoney
+    description: Annotated[str, Field(max_length=200, pattern=NO_NUL)] | None = None
+    quantity: Quantity = 1
+
+
+def _line_source(data) -> str:
+    """Which of the three shapes a body means (told by its key, so its errors are that shape's own)."""
+    if isinstance(data, dict):
+        return "by-code" if data.get("code") is not None else "by-item" if data.get("item_id") is not None \
+            else "open-price"
+    return "by-code" if isinstance(data, CodeLineIn) else "by-item" if isinstance(data, ItemLineIn) else "open-price"
+
+
+class AddLineIn(RootModel[Annotated[Annotated[CodeLineIn, Tag("by-code")] | Annotated[ItemLineIn, Tag("by-item")]
+                                    | Annotated[OpenLineIn, Tag("open-price")], Discriminator(_line_source)]]):
+    """Add to the basket: a scanned or typed ``code``; an ``item_id`` from search; or an open price
+    (``category_id`` with ``price``): exactly one of the three shapes."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_source(cls, data):
+        if isinstance(data, dict):
+            if sum(data.get(name) is not None for name in ("code", "item_id", "category_id")) != 1:
+                raise ValueError("one_source")
+            if data.get("category_id") is not None and data.get("price") is None:
+                raise ValueError("price_needed")
+        return data
 
 
 class QuantityIn(Strict):
     quantity: Quantity
 
 
-class DiscountIn(Strict):
-    """A discount as a percentage or an amount; value 0 removes it. A reason is required."""
+#: A percentage as a number (0 to 100) or typed ("15", "15 %").
+Percent = Annotated[whole(0, 100)
+                    | Annotated[str, Field(max_length=10, pattern=r"^ *(?:100|[0-9]{1,2}) *%? *$")],
+                    Field(description="0 to 100, a number or typed text such as \"15 %\".")]
 
-    kind: Literal["percent", "amount"]
-    value: Money
-    reason: Reason = ""
+
+class PercentDiscountIn(Strict):
+    """A discount of ``value`` percent (0 removes it)."""
+
+    kind: Literal["percent"]
+    value: Percent
+    reason: Reason | Literal[""] = ""
     approval: ApprovalIn | None = None
 
 
+class AmountDiscountIn(Strict):
+    """A discount of ``value`` (money; 0 removes it). More than the line or the basket is refused with 409
+    ``too_much``: the basket decides, not the request."""
+
+    kind: Literal["amount"]
+    value: Money
+    reason: Reason | Literal[""] = ""
+    approval: ApprovalIn | None = None
+
+
+def _discount_kind(data) -> str | None:
+    kind = data.get("kind") if isinstance(data, dict) else getattr(data, "kind", None)
+    return {"percent": "percent-off", "amount": "amount-off"}.get(kind)
+
+
+class DiscountIn(RootModel[Annotated[Annotated[PercentDiscountIn, Tag("percent-off")]
+                                     | Annotated[AmountDiscountIn, Tag("amount-off")], Discriminator(_discount_kind)]]):
+    """A discount as a percentage or an amount, told apart by ``kind``; value 0 removes it. A reason is
+    required unless the discount is removed."""
+
+
 class PriceIn(Strict):
-    price: Money
+    price: Annotated[Money, Field(description=_MONEY_HELP + " 0 makes the line free.")]
     reason: Reason
     approval: ApprovalIn | None = None
 
@@ -69,23 +179,26 @@ class VoidIn(Strict):
 
 
 class PaymentSpec(Strict):
-    """Card: ``amount`` charged on the terminal (default: all that is due). Cash: ``tendered``."""
+    """Card: ``amount`` charged on the terminal (default: all that is due). Cash: ``tendered``. A card
+    amount above what is due, or cash short of it, is refused with 409 (the basket decides)."""
 
     method: Literal["cash", "card"]
-    amount: Money | None = None
+    amount: PositiveMoney | None = None
     tendered: Money | None = None
 
 
 class CompleteIn(Strict):
-    """``key`` is made by the till once per attempt: repeating the request returns the same sale."""
+    """``key`` is made by the till once per attempt: repeating the request returns the same sale. At most one
+    cash and one card payment."""
 
-    key: Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+    key: Key
     payments: Annotated[list[PaymentSpec], Field(max_length=2)]
-    buyer_nip: Annotated[str | None, Field(None, max_length=20, description=(
-        "The buyer's NIP for a receipt with NIP (fiscal-printer mode); checked by its checksum."))] = None
-    basket_id: Annotated[int | None, Field(None, ge=1, le=2**31 - 1, description=(
+    buyer_nip: Annotated[Annotated[str, Field(pattern=NIP_TEXT)] | Literal[""] | None, Field(None, description=(
+        "The buyer's NIP for a receipt with NIP (fiscal-printer mode): ten digits (\"PL\" and dashes allowed) "
+        "whose last is the checksum of the first nine; \"\" for none."))] = None
+    basket_id: Id | None = Field(None, description=(
         "The basket the till is paying for (its id from GET /till/basket): a key that already made another "
-        "sale, or a basket that changed, is a 409 ``key_used``, never someone else's sale."))] = None
+        "sale, or a basket that changed, is a 409 ``key_used``, never someone else's sale."))
 
 
 class RefundLineSpec(Strict):
@@ -95,15 +208,15 @@ class RefundLineSpec(Strict):
 
 
 class RefundIn(Strict):
-    key: Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+    key: Key
     lines: Annotated[list[RefundLineSpec], Field(min_length=1, max_length=200)]
     method: Literal["cash", "card"]
     reason: Reason
     approval: ApprovalIn | None = None
     fiscal_register: Literal["return", "correction"] | None = Field(None, description=(
         "Fiscal-printer mode: a customer's return (returns register) or an obvious mistake (corrections)."))
-    buyer_name: Annotated[str | None, Field(None, max_length=120, description=(
-        "Fiscal-printer mode: the buyer who confirms the return."))] = None
+    buyer_name: Annotated[str, Field(max_length=120, pattern=NO_NUL)] | None = Field(None, description=(
+        "Fiscal-printer mode: the buyer who confirms the return."))
 
 
 class DrawerIn(Strict):
@@ -124,7 +237,7 @@ class SuggestOut(BaseModel):
 
 
 class SearchQuery(Strict):
-    q: Annotated[str, Field(max_length=100)] = ""
+    q: Annotated[str, Field(max_length=100, pattern=NO_NUL)] = ""
 
 
 # --- responses ----------------------------------------------------------------------------------

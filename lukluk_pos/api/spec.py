@@ -36,9 +36,18 @@ _MESSAGES = {
     "one_source": _l("Give exactly one of: a code, an item or a category."),
     "price_needed": _l("Type a price."),
     "money": _l("Enter an amount like 12,50."),
+    "reason": _l("Type the reason (a word or a number)."),
+    "nip": _l("This is not a valid NIP (10 digits)."),
+    "key": _l("The till sent no valid request key; reload the page."),
+    "pin": _l("The PIN must be 4 to 6 digits."),
+    "percent": _l("The discount must be from 0 to 100 percent."),
+    "union_tag_invalid": _l("Choose one of the allowed values."),
+    "union_tag_not_found": _l("This field is required."),
 }
-#: Fields that carry money: a wrong type there gets the amount message, not "a whole number".
+#: Fields that carry money: a wrong type or form there gets the amount message, not "a whole number".
 _MONEY_FIELDS = frozenset({"price", "value", "amount", "tendered"})
+#: Text fields whose pattern states a rule: the rule's own message.
+_TEXT_FIELDS = {"reason": "reason", "buyer_nip": "nip", "key": "key", "pin": "pin"}
 _RANGE = {
     "greater_than_equal": (_l("Must be at least %(limit)s."), "ge"),
     "less_than_equal": (_l("Must be at most %(limit)s."), "le"),
@@ -49,16 +58,51 @@ _RANGE = {
 }
 
 
+def _money_problem(value) -> str | None:
+    """What the server's own money rules say of a refused amount (negative, too large, zero, not money),
+    in the words a form at the till uses; None when they take it (a schema limit refused it)."""
+    from ..core.validation import money
+
+    if isinstance(value, float):
+        value = str(value)  # 5.5 is no integer of grosze: as text it is told apart the same way
+    try:
+        money(value if isinstance(value, (int, str)) and not isinstance(value, bool) else None, field="")
+    except InvalidInput as exc:
+        return exc.describe()
+    return None
+
+
 def translate(error: ValidationError) -> InvalidInput:
-    """pydantic's errors as one translated message per field."""
+    """pydantic's errors as one translated message per field. An amount gets the money rules' own message
+    ("Kwota nie może być ujemna."), without the field's label, as a form at the till says it."""
     errors: dict[str, str] = {}
+    plain: set[str] = set()
     for item in error.errors(include_url=False):
         kind = item["type"]
         if kind == "value_error":  # our model validators raise ValueError("<code>")
             kind = str(item.get("ctx", {}).get("error", ""))
         loc = _location(item["loc"])
-        if loc.rsplit(".", 1)[-1] in _MONEY_FIELDS and kind.endswith(("_type", "_parsing", "_from_float")):
+        name = loc.rsplit(".", 1)[-1]
+        if "percent-off" in item["loc"] and name == "value":  # a percentage, not an amount of money
+            kind = "percent"
+        if kind in ("union_tag_invalid", "union_tag_not_found"):  # a discount's ``kind`` names its shape
+            loc, name = "kind", "kind"
+        if name in _MONEY_FIELDS and loc not in errors and isinstance(item.get("input"), (int, str)) and \
+                not isinstance(item.get("input"), bool) and \
+                kind.endswith(("_type", "_parsing", "_pattern_mismatch", "greater_than_equal", "less_than_equal")):
+            problem = _money_problem(item.get("input"))
+            if problem is not None:
+                errors[loc] = problem
+                plain.add(loc)
+                continue
+        if name in _MONEY_FIELDS and kind.endswith(("_type", "_parsing", "_from_float", "_pattern_mismatch")):
             kind = "money"
+        elif name in _TEXT_FIELDS and kind == "string_pattern_mismatch":
+            kind = _TEXT_FIELDS[name]
+        if kind == "percent":  # says what it is about ("Rabat musi wynosić …"): no label before it
+            errors.setdefault(loc, str(_MESSAGES["percent"]))
+            plain.add(loc)
+            continue
         if kind in _RANGE:
             template, key = _RANGE[kind]
             text = str(template) % {"limit": item.get("ctx", {}).get(key, "?")}
@@ -66,6 +110,8 @@ def translate(error: ValidationError) -> InvalidInput:
             text = str(_MESSAGES.get(kind, _l("This value is not valid.")))
         errors.setdefault(loc, text)
     first_field, first_text = next(iter(errors.items()))
+    if first_field in plain:
+        return InvalidInput(first_text, field=first_field, errors=errors)
     return InvalidInput(_l("%(label)s: %(problem)s"), field=first_field, errors=errors,
                         label=_field_label(first_field), problem=first_text)
 
@@ -164,8 +210,10 @@ def openapi_document(prefix: str) -> dict:
         if e.method not in ("GET", "HEAD") and e.access is not Access.PUBLIC:
             params.append(CSRF_HEADER)
         if e.query is not None:
-            for name, schema in e.query.model_json_schema()["properties"].items():
-                params.append({"name": name, "in": "query", "required": False, "schema": schema})
+            query = e.query.model_json_schema()
+            for name, schema in query["properties"].items():
+                params.append({"name": name, "in": "query", "required": name in query.get("required", ()),
+                               "schema": schema})
         if params:
             operation["parameters"] = params
         if e.body is not None:

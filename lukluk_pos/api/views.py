@@ -21,10 +21,12 @@ from .schemas import (
     BasketOut,
     CategoryList,
     CategoryOut,
+    CodeLineIn,
     CompleteIn,
     DayOut,
     DiscountIn,
     DrawerIn,
+    ItemLineIn,
     ItemList,
     ItemOut,
     JobOut,
@@ -75,9 +77,10 @@ def get_basket():
           response=BasketChangeOut, status=201)
 def add_line(data: AddLineIn):
     cash.ensure_current_session(_till_id())
-    if data.code is not None:
+    data = data.root
+    if isinstance(data, CodeLineIn):
         line = till.add_code(_till_id(), g.user, data.code, data.quantity)
-    elif data.item_id is not None:
+    elif isinstance(data, ItemLineIn):
         line = till.add_item(_till_id(), g.user, catalog.item(data.item_id), data.quantity)
     else:
         line = till.add_open_price(_till_id(), g.user, category_id=data.category_id, price=data.price,
@@ -102,6 +105,7 @@ def remove_line(line_id: int):
 @endpoint(bp, "POST", "/till/basket/lines/<int:line_id>/discount", summary="Discount one line",
           access=Access.TILL, body=DiscountIn, response=BasketOut)
 def line_discount(line_id: int, data: DiscountIn):
+    data = data.root
     till.set_line_discount(_till_id(), g.user, line_id, kind=data.kind, value=data.value, reason=data.reason,
                            approval=_approval(data))
     return _basket()
@@ -118,6 +122,7 @@ def line_price(line_id: int, data: PriceIn):
 @endpoint(bp, "POST", "/till/basket/discount", summary="Discount the whole basket", access=Access.TILL,
           body=DiscountIn, response=BasketOut)
 def basket_discount(data: DiscountIn):
+    data = data.root
     till.set_basket_discount(_till_id(), g.user, kind=data.kind, value=data.value, reason=data.reason,
                              approval=_approval(data))
     return _basket()
@@ -158,7 +163,8 @@ def complete(data: CompleteIn):
 
 
 @endpoint(bp, "GET", "/till/completions/<key>", summary="What became of a payment whose answer was lost: its sale, "
-          "or 404 when no sale was made (the basket is still open)", access=Access.TILL, response=SaleOut)
+          "or 404 when no sale was made (the basket is still open)", access=Access.TILL, response=SaleOut,
+          params={"key": {"minLength": 8, "maxLength": 64, "pattern": "^[A-Za-z0-9_-]+$"}})
 def completion(key: str):
     return _sale_out(till.completed(till.completion(_till_id(), key).id))
 
@@ -266,9 +272,14 @@ def suggest_price(params: SuggestQuery):
                       display={"price": format_input(price), "low": format_money(low), "high": format_money(high)})
 
 
+#: A day the shop can have records of (the server refuses days outside 2000–2999 as typing errors).
+DAY_PARAM = {"format": "date", "pattern": r"^2[0-9]{3}-[0-9]{2}-[0-9]{2}$",
+             "description": "A day from 2000-01-01 to 2999-12-31."}
+
+
 @endpoint(bp, "GET", "/days/<day>", summary="A day's report (YYYY-MM-DD): the Z report's figures, cash, "
           "movements, corrections and the journal; a manager or a reports:read token",
-          access=Access.REPORTS, response=DayOut, tag="reports", params={"day": {"format": "date"}})
+          access=Access.REPORTS, response=DayOut, tag="reports", params={"day": DAY_PARAM})
 def day_figures(day: str):
 
     from ..cash import zreport

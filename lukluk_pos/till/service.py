@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import BigInteger, cast, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -37,13 +37,23 @@ class ItemUnavailable(DomainError):
     code = "item_unavailable"
 
 
+class TooMuch(DomainError):
+    """More than the basket, the line or the sale allows as it stands now (a discount above the line, a card
+    amount above the total, a line past the basket's limit, more back than was sold): 409, since the same
+    request is right for another basket."""
+
+    code = "too_much"
+
+
 class BasketEmpty(DomainError):
     code = "basket_empty"
     message = _l("The basket is empty.")
 
 
 class PaymentShort(DomainError):
-    status = 422
+    """The payments do not cover what is due: the basket decides, not the request (409)."""
+
+    status = 409
     code = "payment_short"
 
 
@@ -122,7 +132,10 @@ def _line_figures(sale: Sale) -> tuple[int, int, int]:
     stored lines (changes made in this request are flushed first), whether its lines are loaded or not."""
     count, last, gross = db.session.execute(
         select(func.count(SaleLine.id), func.max(SaleLine.position),
-               func.sum(SaleLine.unit_price_minor * SaleLine.quantity)).where(SaleLine.sale_id == sale.id)).one()
+               # In 64 bits: a line of 100 000 zł × 999 pieces is past a PostgreSQL integer, and it is this
+               # sum that says "too much".
+               func.sum(cast(SaleLine.unit_price_minor, BigInteger) * SaleLine.quantity))
+        .where(SaleLine.sale_id == sale.id)).one()
     return count, last or 0, gross or 0
 
 
@@ -130,7 +143,7 @@ def _over_basket_limit(gross_minor: int, field: str) -> None:
     """A basket comes to at most 100 000 zł before discounts (the largest amount the till takes): more is
     a typing slip, and would overflow a PostgreSQL integer of grosze in the day's figures."""
     if gross_minor > MAX_MINOR:
-        raise InvalidInput(_l("A basket cannot come to more than %(max)s."), field=field,
+        raise TooMuch(_l("A basket cannot come to more than %(max)s."), field=field,
                            max=format_money(MAX_MINOR))
 
 
@@ -142,7 +155,7 @@ def _new_line(sale: Sale, **fields) -> SaleLine:
     """Add a line after the basket's last, checked against the basket's limits before it is written."""
     count, last, gross = _line_figures(sale)
     if count >= MAX_LINES:
-        raise InvalidInput(_l("A basket holds at most %(count)d lines."), count=MAX_LINES)
+        raise TooMuch(_l("A basket holds at most %(count)d lines."), count=MAX_LINES)
     _over_basket_limit(gross + fields["unit_price_minor"] * fields["quantity"],
                        "price" if fields["item_id"] is None else "quantity")
     line = SaleLine(sale=sale, position=last + 1, **fields)  # joins ``sale.lines`` without loading them
@@ -186,12 +199,14 @@ def add_item(till_id: int, user: User, item: Item, quantity=1) -> SaleLine:
             SaleLine.sale_id == sale.id, SaleLine.item_id == item.id, SaleLine.unit_price_minor == item.price_minor,
             SaleLine.discount_reason == "").order_by(SaleLine.position).limit(1))
         if line is not None:  # the same goods at the same price: one more on its line
-            line.quantity = validation.quantity(line.quantity + quantity)
+            if line.quantity + quantity > 999:
+                raise TooMuch(_l("A line holds at most %(count)d pieces."), field="quantity", count=999)
+            line.quantity = line.quantity + quantity
             _within_limit(sale)
             return line
     else:
         if quantity != 1:
-            raise InvalidInput(_l("A unique item is sold one at a time."), field="quantity")
+            raise TooMuch(_l("A unique item is sold one at a time."), field="quantity")
         reserved = db.session.execute(
             update(Item).where(Item.id == item.id, Item.status == ItemStatus.IN_STOCK)
             .values(status=ItemStatus.IN_SALE).execution_options(synchronize_session=False)
@@ -233,7 +248,7 @@ def set_quantity(till_id: int, user: User, line_id, quantity) -> SaleLine:
     sale = _basket_for_change(till_id, user, create=False)
     line = _line(sale, line_id)
     if line.item_id is not None and line.item.kind is ItemKind.UNIQUE and quantity != 1:
-        raise InvalidInput(_l("A unique item is sold one at a time."), field="quantity")
+        raise TooMuch(_l("A unique item is sold one at a time."), field="quantity")
     line.quantity = quantity
     _within_limit(sale)
     db.session.flush()
@@ -294,7 +309,7 @@ def set_line_discount(till_id: int, user: User, line_id, *, kind: str, value, re
     line = _line(sale, line_id)
     gross = line.unit_price_minor * line.quantity
     if amount is not None and amount > gross:
-        raise InvalidInput(_l("The discount cannot be more than the line (%(max)s)."), field="value",
+        raise TooMuch(_l("The discount cannot be more than the line (%(max)s)."), field="value",
                            max=format_money(gross))
     discount = pricing.discount_amount(gross, percent, amount)
     _apply_discount(line, sale, user, approval, percent, amount, reason, base=gross, discount=discount,
@@ -309,7 +324,7 @@ def set_basket_discount(till_id: int, user: User, *, kind: str, value, reason=""
     sale = _basket_for_change(till_id, user, create=False)
     subtotal = totals(sale).subtotal_minor
     if amount is not None and amount > subtotal:
-        raise InvalidInput(_l("The discount cannot be more than the basket (%(max)s)."), field="value",
+        raise TooMuch(_l("The discount cannot be more than the basket (%(max)s)."), field="value",
                            max=format_money(subtotal))
     discount = pricing.discount_amount(subtotal, percent, amount)
     _apply_discount(sale, sale, user, approval, percent, amount, reason, base=subtotal, discount=discount,
@@ -541,7 +556,7 @@ def _settle(total_minor: int, payments: list[PaymentIn]) -> list[Payment]:
     if card:
         card_minor = card[0].amount_minor if card[0].amount_minor is not None else total_minor
         if card_minor > total_minor:
-            raise InvalidInput(_l("The card amount is more than the total (%(total)s)."), field="amount",
+            raise TooMuch(_l("The card amount is more than the total (%(total)s)."), field="amount",
                                total=format_money(total_minor))
         if card_minor == 0:
             raise InvalidInput(_l("The card amount must be more than zero."), field="amount")
@@ -549,7 +564,7 @@ def _settle(total_minor: int, payments: list[PaymentIn]) -> list[Payment]:
     cash_due = total_minor - card_minor
     if cash:
         if cash_due == 0 and card:
-            raise InvalidInput(_l("The card already covers the whole total."), field="tendered")
+            raise TooMuch(_l("The card already covers the whole total."), field="tendered")
         tendered = cash[0].tendered_minor if cash[0].tendered_minor is not None else cash_due
         if tendered < cash_due:
             raise PaymentShort(_l("Not enough cash: %(missing)s more is needed."), field="tendered",
@@ -628,12 +643,12 @@ def refund(*, user: User, till_id: int, sale_id: int, lines: list[RefundLineIn],
     for wanted in lines:
         line = by_id.get(wanted.line_id)
         if line is None or wanted.line_id in seen:
-            raise InvalidInput(_l("This line is not on the receipt."), field="lines")
+            raise TooMuch(_l("This line is not on the receipt."), field="lines")
         seen.add(wanted.line_id)
         quantity = validation.quantity(wanted.quantity)
         done_qty, done_amount = already.get(line.id, (0, 0))
         if quantity > line.quantity - done_qty:
-            raise InvalidInput(_l("%(item)s: at most %(count)d can still be refunded."), field="lines",
+            raise TooMuch(_l("%(item)s: at most %(count)d can still be refunded."), field="lines",
                                item=line.description, count=line.quantity - done_qty)
         amount = refund_amount(line, quantity, (done_qty, done_amount))
         position += 1

@@ -41,10 +41,10 @@ def upgrade():
 
 def downgrade():
     with op.batch_alter_table('user', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('locked_until', sa.DATETIME(), nullable=True))
-        batch_op.add_column(sa.Column('password_locked_until', sa.DATETIME(), nullable=True))
-        batch_op.add_column(sa.Column('failed_attempts', sa.INTEGER(), server_default=sa.text("'0'"), nullable=False))
-        batch_op.add_column(sa.Column('password_failed_attempts', sa.INTEGER(), server_default=sa.text("'0'"), nullable=False))
+        batch_op.add_column(sa.Column('locked_until', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('password_locked_until', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('failed_attempts', sa.Integer(), server_default=sa.text("'0'"), nullable=False))
+        batch_op.add_column(sa.Column('password_failed_attempts', sa.Integer(), server_default=sa.text("'0'"), nullable=False))
 
     with op.batch_alter_table('throttle', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_throttle_user_id'))

@@ -66,8 +66,9 @@ Reason = Annotated[str, Field(max_length=200, pattern=REASON_TEXT,
 Key = Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 #: Any text: everything but NUL (which PostgreSQL cannot store and no person types).
 NO_NUL = r"^[^\x00]*$"
-#: A Polish NIP as typed: ten digits, optionally "PL" before and dashes between the groups.
-NIP_TEXT = r"^(?:PL)?[0-9]{3}-?[0-9]{3}-?[0-9]{2}-?[0-9]{2}$"
+#: A Polish NIP as typed: ten digits, "PL" before them if wanted, a dash or a space between any two
+#: (123-456-78-90, 123-45-67-890, PL 1234567890).
+NIP_TEXT = r"^ *(?:[Pp][Ll] ?)?(?:[0-9][- ]?){9}[0-9] *$"
 
 
 class Strict(BaseModel):
@@ -194,7 +195,7 @@ class CompleteIn(Strict):
     key: Key
     payments: Annotated[list[PaymentSpec], Field(max_length=2)]
     buyer_nip: Annotated[Annotated[str, Field(pattern=NIP_TEXT)] | Literal[""] | None, Field(None, description=(
-        "The buyer's NIP for a receipt with NIP (fiscal-printer mode): ten digits (\"PL\" and dashes allowed) "
+        "The buyer's NIP for a receipt with NIP (fiscal-printer mode): ten digits (\"PL\", dashes and spaces allowed) "
         "whose last is the checksum of the first nine; \"\" for none."))] = None
     basket_id: Id | None = Field(None, description=(
         "The basket the till is paying for (its id from GET /till/basket): a key that already made another "

@@ -139,7 +139,7 @@ def nip_is_valid(nip: str) -> bool:
 def nip(value, *, field: str = "nip") -> str:
     """A NIP as typed ("585-123-45-68", "PL 5851234568") → its 10 digits; raise if the checksum fails."""
     text_value = value if isinstance(value, str) else ""
-    digits = text_value.upper().removeprefix("PL").replace("-", "").replace(" ", "").strip()
+    digits = text_value.strip().upper().removeprefix("PL").replace("-", "").replace(" ", "")
     if not nip_is_valid(digits):
         raise InvalidInput(_l("This is not a valid NIP (10 digits)."), field=field)
     return digits

@@ -19,8 +19,8 @@ from ..core import audit
 from ..core.errors import DomainError, Forbidden, InvalidInput
 from ..core.models import FiscalMode, Shop, next_value, utcnow
 from ..extensions import db
+from . import ledger, totals
 from . import service as cash
-from . import totals
 from .figures import figures, utc_bounds
 from .models import Adjustment, BusinessDay, CashMovement, DayStatus, SessionStatus, TillSession, ZReport
 
@@ -121,6 +121,8 @@ def build(day: date, *, report: ZReport | None = None) -> dict:
                           for r in cash.reopenings(day)]
     data["fiscal_mode"] = shop.fiscal_mode.value if shop else FiscalMode.EXEMPT.value
     data["fiscal"] = _fiscal(data, current.fiscal if current else None)
+    if report is not None:  # closing: the settings its outputs read are kept with the day
+        data["kept"] = ledger.kept_at_close()
     return data
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import textwrap
 from datetime import datetime
+from types import SimpleNamespace
 
 from flask_babel import format_datetime
 
@@ -217,7 +218,11 @@ MOVEMENT_NAMES = {"paid_in": "Wpłata", "paid_out": "Wypłata", "drop": "Do sejf
 
 
 def z_report(data: dict, shop: Shop | None, width: int) -> list[dict]:
-    """The day's Z report on the receipt printer (in Polish, like the receipts), from ``zreport.build``."""
+    """The day's Z report on the receipt printer (in Polish, like the receipts), from ``zreport.build``. A
+    closed day is headed by the shop as it was at the close (``data["kept"]``), not as it is now."""
+    kept = (data.get("kept") or {}).get("shop")
+    if kept:
+        shop = SimpleNamespace(name=kept["name"], address=kept["address"], nip=kept["nip"])
     blocks = [*header(shop, width), text("")]
     blocks.append(text(f"RAPORT DOBOWY Z nr {data['z_number'] or '-'}", align="center", bold=True))
     blocks.append(text(data["date"], align="center", bold=True, big=True))

@@ -17,8 +17,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..cash import zreport
+from ..cash.ledger import ACCOUNT_KEYS, DEFAULT_ACCOUNTS, accounts, category_names  # noqa: F401 (the views' names)
 from ..cash.models import Adjustment, LedgerAccount, TillSession
-from ..catalog.models import Category
 from ..core import validation
 from ..extensions import db
 from ..till.models import Sale
@@ -26,10 +26,6 @@ from ..till.models import Sale
 #: CSV dialects: separator and decimal mark. ``pl`` is what Polish Excel expects.
 DIALECTS = {"pl": (";", ","), "en": (",", ".")}
 
-#: The journal's fixed accounts and their starting numbers (the bookkeeper sets the real ones).
-ACCOUNT_KEYS = ("cash", "card", "safe", "paid_in", "paid_out", "over_short", "adjustments", "revenue")
-DEFAULT_ACCOUNTS = {"cash": "100-01", "card": "145", "safe": "100-02", "paid_in": "240-01", "paid_out": "409",
-                    "over_short": "240-02", "adjustments": "240-03", "revenue": "702"}
 
 
 class Money(int):
@@ -62,15 +58,6 @@ def account_names() -> dict[str, str]:
             "revenue": _("Sales revenue (categories without their own account)")}
 
 
-def accounts() -> dict[str, str]:
-    """Key → account number: the fixed keys, ``payment:cash``/``payment:card`` and ``category:ID``."""
-    stored = {row.key: row.number for row in db.session.scalars(select(LedgerAccount))}
-    numbers = {key: stored.get(key) or DEFAULT_ACCOUNTS[key] for key in ACCOUNT_KEYS}
-    for category in db.session.scalars(select(Category)):
-        numbers[f"category:{category.id}"] = stored.get(f"category:{category.id}") or numbers["revenue"]
-    return numbers
-
-
 def save_accounts(values: dict[str, str]) -> None:
     for key, number in values.items():
         number = (number or "").strip()
@@ -87,10 +74,13 @@ def save_accounts(values: dict[str, str]) -> None:
 def journal(data: dict, numbers: dict[str, str] | None = None) -> list[dict]:
     """The day as balanced postings, one line per account: debit what came in, credit where from.
 
-    ``data`` is the day's report (a closed day's as stored at its close); the account numbers are the
-    bookkeeper's current plan, so changing the plan changes where the same figures are posted."""
-    numbers = numbers or accounts()
-    by_name = {c.name: c.id for c in db.session.scalars(select(Category))}
+    ``data`` is the day's report (a closed day's as stored at its close). A day closed since the accounts
+    were kept with it (``data["kept"]``) posts to the accounts and names of its close, whatever the plan
+    says now; an open day (and a day closed before that) to the bookkeeper's current plan."""
+    kept = data.get("kept")
+    numbers = kept["accounts"] if kept else (numbers or accounts())
+    names = kept["categories"] if kept else category_names()
+    by_name = {name: int(key.split(":", 1)[1]) for key, name in names.items()}
     postings: dict[str, int] = {}  # account number → signed amount (debit positive)
 
     def post(account: str, amount: int) -> None:
@@ -120,7 +110,7 @@ def journal(data: dict, numbers: dict[str, str] | None = None) -> list[dict]:
         post(target or numbers["adjustments"], -adj["amount_minor"])
     if sum(postings.values()) != 0:  # every posting above has its counterpart: this is a bug, never data
         raise RuntimeError(f"the journal of {data['date']} does not balance: {postings}")
-    labels = _labels(numbers)
+    labels = _labels(numbers, names)
     lines = []
     for account in sorted(postings):
         amount = postings[account]
@@ -131,10 +121,9 @@ def journal(data: dict, numbers: dict[str, str] | None = None) -> list[dict]:
     return lines
 
 
-def _labels(numbers: dict[str, str]) -> dict[str, str]:
+def _labels(numbers: dict[str, str], categories: dict[str, str]) -> dict[str, str]:
     """Account number → what it holds: its key's name, or the categories whose revenue goes there."""
     names = account_names()
-    categories = {f"category:{c.id}": c.name for c in db.session.scalars(select(Category))}
     by_number: dict[str, list[str]] = {}
     for key, number in numbers.items():
         by_number.setdefault(number, []).append(key)

@@ -38,7 +38,8 @@ def _outputs(client, day: str) -> dict:
     page = client.get(f"/reports/days/{day}").get_data(as_text=True)
     main = page[page.index("<main"):page.index("</main>")]
     main = re.sub(r'<div class="flashes".*?</div>', "", main, flags=re.S)  # what the last action said
-    out["html"] = re.sub(r'name="csrf_token" type="hidden" value="[^"]+"', "", main)
+    main = re.sub(r'name="csrf_token" type="hidden" value="[^"]+"', "", main)
+    out["html"] = " ".join(main.split())
     assert client.post(f"/reports/days/{day}/print").status_code == 302
     return out
 

@@ -395,7 +395,10 @@ def test_the_backup_taken_at_closing_restores_into_a_new_file(app, client, sign_
     if backend == "postgresql":  # backed up with pg_dump (README); closing neither tries nor complains
         assert "Kopia" not in page and "Raport Z nr 1" in page
         return
-    assert "Kopia zapasowa jest w trakcie" in page
+    # Said once, on the page (#28 point 6): closed, where the Z report is (no printer: below), the backup.
+    assert page.count("Dzień jest zamknięty") == 1 and "drukuje się" not in page
+    assert "nic się nie wydrukowało: raport Z jest poniżej" in page
+    assert "Kopia zapasowa się robi" in page or "Kopia zapasowa jest zapisana" in page
     app.extensions["lukluk_backup"].join(30)  # the copy runs after the answer, on its own thread
     from pathlib import Path
 
@@ -551,6 +554,26 @@ def test_a_volunteer_cannot_lock_a_day_alone(app, client, sign_in, shop):
     with in_app(app):
         event = db.session.scalar(select(cash.audit.AuditEvent).where(cash.audit.AuditEvent.action == "day.close"))
         assert event.user_id == shop["Ania"] and event.details["approved_by"] == shop["Marek"]
+        paper = db.session.scalars(select(PrintJob.document).where(PrintJob.kind == JobKind.REPORT)).one()
+    # The Z report names both, with their roles (#28 point 6); no receipts is said as "none".
+    closed = client2.get(f"/cash/day/{empty_day}").get_data(as_text=True)
+    assert "Ania (wolontariusz), zatwierdził(a) Marek (kierownik)" in closed
+    assert "brak" in closed and "—–—" not in closed
+    texts = [block.get("text", "") for block in paper]
+    on_paper = " ".join(" ".join(texts).split())
+    assert "Ania, wolontariusz" in on_paper and "Zatwierdził(a): Marek, kierownik" in on_paper, texts
+    assert any(t.startswith("Paragony") and t.endswith("brak") for t in texts)
+
+
+def test_an_empty_day_with_goods_taken_in_says_so(app, client, sign_in, shop, make_item, clock):
+    """#28 point 6: a day with no till opened but goods taken in is not "a day when nothing happened"."""
+    clock.shift(timedelta(days=-1))
+    make_item()
+    clock.shift(timedelta(days=1))
+    sign_in("Marek", password=True)
+    yesterday = (shop_today() - timedelta(days=1)).isoformat()
+    page = client.get(f"/cash/day/{yesterday}").get_data(as_text=True)
+    assert "nic się nie wydarzyło" not in page and "przyjęto 1 rzecz" in page
 
 
 def test_a_manager_cancels_a_basket_left_open_at_another_till(app, client, sign_in, make_item, shop):

@@ -236,8 +236,7 @@ def after_close(report: ZReport, *, user_id: int) -> None:
     printing.queue_document(JobKind.REPORT, printed.z_report(report.figures, config.shop, config.columns),
                             user_id=user_id)
     db.session.commit()
-    flash(_("Day %(day)s is closed: Z report no. %(number)d is printing.", day=report.day.isoformat(),
-            number=report.number), "success")
+    # The closed day's page says it once: closed, where the report is, the backup (no flash repeats it).
     stock_figures.start_after_close()
     if db.engine.url.get_backend_name() != "sqlite":
         return
@@ -247,8 +246,16 @@ def after_close(report: ZReport, *, user_id: int) -> None:
     except (BackupError, OSError, RuntimeError) as exc:
         log.error("Backup after closing %s failed to start: %s", report.day, exc)
         flash(_("The backup after closing failed: %(error)s", error=str(exc)), "error")
-    else:
-        flash(_("The backup is being made; the dashboard says when it is saved, or if it fails."), "info")
+
+
+def _backup_state(day) -> str | None:
+    """The backup after this day's close, as the closed day's page says it: running, ok, failed, or None."""
+    from ..core.backup import read_status
+
+    if db.engine.url.get_backend_name() != "sqlite":
+        return None
+    last = read_status(current_app.instance_path) or {}
+    return last.get("state") if last.get("day") == day.isoformat() else None
 
 
 @bp.route("/day/<day>", methods=["GET", "POST"])
@@ -285,6 +292,7 @@ def close_day(day: str):
             return redirect(url_for("cash.close_day", day=when.isoformat()))
     blockers = service.close_blockers(when) + _fiscal_blockers(when)
     return render_template("cash/close_day.html", day=when, data=data, form=form, blockers=blockers,
+                           preview=printing.settings().spec.kind == "preview", backup=_backup_state(when),
                            register=register, codes=codes, closed=data["status"] == DayStatus.CLOSED.value,
                            vat_fields=[getattr(form, f"vat_{code}") for code in codes] if register else []), \
         422 if form.errors or refused else 200

@@ -164,7 +164,13 @@ def close_day(day: date, user: User, *, fiscal: dict | None = None, at: datetime
     else:
         existing.status = DayStatus.CLOSED
     db.session.flush()
-    report.figures = build(day, report=report)
+    figures = build(day, report=report)
+    # Who closed it and, for a volunteer's close, the manager who approved it, with their roles: both
+    # stand on the Z report.
+    figures["closed_by_role"] = user.role.value
+    figures["approved_by"] = manager.name if manager is not user else None
+    figures["approved_by_role"] = manager.role.value if manager is not user else None
+    report.figures = figures
     totals.write(report)
     db.session.flush()
     audit.record("day.close", user_id=user.id, obj=report, day=day.isoformat(), number=report.number,

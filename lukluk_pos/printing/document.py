@@ -217,6 +217,10 @@ PAYMENT_NAMES = {"cash": "Gotówka", "card": "Karta"}
 MOVEMENT_NAMES = {"paid_in": "Wpłata", "paid_out": "Wypłata", "drop": "Do sejfu"}
 
 
+#: The people's roles on paper (the receipt printer speaks Polish whatever the screen does).
+ROLES_PL = {"volunteer": "wolontariusz", "manager": "kierownik", "admin": "administrator"}
+
+
 def z_report(data: dict, shop: Shop | None, width: int) -> list[dict]:
     """The day's Z report on the receipt printer (in Polish, like the receipts), from ``zreport.build``. A
     closed day is headed by the shop as it was at the close (``data["kept"]``), not as it is now."""
@@ -229,8 +233,12 @@ def z_report(data: dict, shop: Shop | None, width: int) -> list[dict]:
     if data["earlier_z_numbers"]:
         blocks += wrapped(f"Po ponownym otwarciu; wcześniej nr {', '.join(map(str, data['earlier_z_numbers']))}", width)
     if data["closed_at"]:
-        blocks += wrapped(f"Zamknięcie: {data['closed_at'][:16].replace('T', ' ')} ({data['closed_by']})", width)
-    blocks += row("Paragony", f"{data['first_receipt'] or '-'}-{data['last_receipt'] or '-'}", width)
+        who = data["closed_by"] + (f", {ROLES_PL[data['closed_by_role']]}" if data.get("closed_by_role") else "")
+        blocks += wrapped(f"Zamknięcie: {data['closed_at'][:16].replace('T', ' ')} ({who})", width)
+        if data.get("approved_by"):
+            blocks += wrapped(f"Zatwierdził(a): {data['approved_by']}, {ROLES_PL[data['approved_by_role']]}", width)
+    receipts = f"{data['first_receipt']}-{data['last_receipt']}" if data["first_receipt"] else "brak"
+    blocks += row("Paragony", receipts, width)
     blocks.append(rule(width))
     for label, key in (("Sprzedaż brutto", "gross_minor"), ("Rabaty", "discounts_minor"),
                        ("Zwroty", "refunds_minor")):

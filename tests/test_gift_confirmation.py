@@ -23,7 +23,18 @@ def _donation(app, client):
     return batch_id
 
 
+def _a_receipt_printer(app) -> None:
+    """A receipt printer is set (never reached here: no worker runs), so confirmations are queued as print
+    jobs whose ESC/POS the tests read. Without one they open as their A4 page (test_preview_says_where)."""
+    from lukluk_pos.core.models import Shop
+
+    with app.app_context():
+        db.session.scalar(select(Shop)).printer = "network:192.0.2.10:9100"
+        db.session.commit()
+
+
 def test_a_donor_gets_a_printed_confirmation_with_its_value_and_again_later(app, client, sign_in, shop):
+    _a_receipt_printer(app)
     sign_in("Ania")
     batch_id = _donation(app, client)
     response = client.post(f"/intake/batches/{batch_id}/confirmation",
@@ -72,6 +83,7 @@ def test_a_confirmation_is_the_gift_as_accepted_and_every_print_repeats_it(app, 
     with app.app_context():
         db.session.scalar(select(Shop)).krs = "0000123456"
         db.session.commit()
+    _a_receipt_printer(app)
     sign_in("Marek")
     batch_id = new_batch(client)
     assert client.post(f"/intake/batches/{batch_id}", data={

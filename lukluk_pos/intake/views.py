@@ -143,8 +143,13 @@ def print_labels():
 def reprint_label(item_id: int):
     """Print one item's label again."""
     item = catalog.item(item_id)
+    config = printing.settings()
+    if config.spec.kind == "preview":  # no ticket printer: the label opens on an A4 sheet, as the queue's do
+        flash(_("No ticket printer is set up, so nothing was printed: the item's label opens on an A4 sheet."),
+              "info")
+        return redirect(url_for("intake.label_sheet", item=item.id))
     blocks = printed.labels([(item.price_minor, item.description, item.code, item.tag_colour or "",
-                              item.created_at.date(), 1)], printing.settings().columns)
+                              item.created_at.date(), 1)], config.columns)
     printing.queue_document(JobKind.LABEL, blocks, user_id=g.user.id)
     flash(_("The label is on its way to the printer."), "success")
     return redirect(request.referrer if (request.referrer or "").startswith(request.host_url)
@@ -159,11 +164,16 @@ def label_sheet():
     if layout not in LAYOUTS:
         layout = "3x8"
     batch_id = request.args.get("batch", type=record_id)
-    if request.args.get("all") and batch_id:
+    one = request.args.get("item", type=record_id)
+    if one:  # one item's label again
+        items = [catalog.item(one)]
+    elif request.args.get("all") and batch_id:
         items = service.batch_items(batch_id)
     else:
         items = service.label_queue(batch_id=batch_id)
     labels = [row for row in _label_rows(items) for _ in range(row[5])]
+    if one:
+        labels = labels[:1]
     columns, rows, *_ = LAYOUTS[layout]
     per_page = columns * rows
     pages = [labels[i:i + per_page] for i in range(0, len(labels), per_page)]
@@ -369,9 +379,12 @@ def gift_confirmation(batch_id: int):
         db.session.rollback()
         flash(exc.describe(), "error")
         return redirect(url_for("intake.batch", batch_id=batch_id) + "#gift")
-    if request.form.get("target") == "page":
-        return redirect(url_for("intake.gift_page", batch_id=batch_id, value=int(with_value)))
     config = printing.settings()
+    if request.form.get("target") == "page" or config.spec.kind == "preview":
+        if request.form.get("target") != "page":  # nothing would print: the A4 page opens instead
+            flash(_("No receipt printer is set up, so nothing was printed: the confirmation opens as an A4 page; "
+                    "print it in the browser."), "info")
+        return redirect(url_for("intake.gift_page", batch_id=batch_id, value=int(with_value)))
     printing.queue_document(JobKind.GIFT, printed.gift_confirmation(data, config.shop, config.columns),
                             user_id=g.user.id)
     flash(_("The gift confirmation is on its way to the printer."), "success")

@@ -28,7 +28,11 @@ def receipt(sale_id: int):
 def reprint(sale_id: int):
     """Print a copy (KOPIA) of a receipt."""
     service.reprint(till.completed(sale_id), user_id=g.user.id)
-    flash(_("A copy of the receipt is on its way to the printer."), "success")
+    if service.settings().spec.kind == "preview":  # nothing prints: the receipt is on this page
+        flash(_("No receipt printer is set up, so nothing was printed: the receipt is below; print it in the "
+                "browser."), "info")
+    else:
+        flash(_("A copy of the receipt is on its way to the printer."), "success")
     return redirect(url_for("printing.receipt", sale_id=sale_id))
 
 
@@ -59,7 +63,10 @@ def printer():
 def test_page():
     """Queue the test page (Polish letters and a barcode)."""
     service.queue_test_page(user_id=g.user.id)
-    flash(_("The test page is on its way to the printer."), "success")
+    if service.settings().spec.kind == "preview":
+        flash(_("No receipt printer is set up, so nothing was printed: set one above first."), "error")
+    else:
+        flash(_("The test page is on its way to the printer."), "success")
     return redirect(url_for("printing.printer"))
 
 

@@ -139,7 +139,11 @@ def print_day(day: str):
     data = zreport.for_day(when)
     config = printing.settings()
     printing.queue_document(JobKind.REPORT, printed.z_report(data, config.shop, config.columns), user_id=g.user.id)
-    flash(_("The report is printing."), "success")
+    if config.spec.kind == "preview":
+        flash(_("No receipt printer is set up, so nothing was printed: the report is on this page; print it in "
+                "the browser."), "info")
+    else:
+        flash(_("The report is on its way to the printer."), "success")
     return redirect(own_path(request.form.get("next"), url_for("reports.day", day=when.isoformat())))
 
 

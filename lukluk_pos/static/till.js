@@ -546,7 +546,10 @@
   $("done-close").addEventListener("click", function () { hideDone(); refocus(); });
   $("done-reprint").addEventListener("click", function () {
     if (!lastSale) return;
-    call("POST", "/sales/" + lastSale.id + "/reprint", {}).then(function () { say(T.copyQueued, "ok"); checkPrinter(); })
+    call("POST", "/sales/" + lastSale.id + "/reprint", {}).then(function (job) {
+      // No receipt printer (preview): nothing prints, so the till says where the receipt is instead.
+      say(job && job.status === "preview" ? T.copyPreview : T.copyQueued, "ok"); checkPrinter();
+    })
       .catch(function (error) { say(error.message, "error"); }).then(refocus);
   });
 

@@ -47,7 +47,7 @@ FAULT_MESSAGES = {
     "drop": ANSWER_LOST,
     "hang": _UNREACHABLE,
     "refuse": _UNREACHABLE,
-    "error": "Błąd stawki PTU: ta nazwa towaru była sprzedana w innej stawce i jest zablokowana.",
+    "error": "Błąd stawki VAT: ta nazwa towaru była sprzedana w innej stawce i jest zablokowana.",
 }
 
 

@@ -355,7 +355,7 @@ def test_fiscal_register_figures_are_compared(app, client, sign_in, make_item, s
     _pay(client, "fiscal-0001", [{"method": "cash", "tendered": "20"}])
     _post_form(client, "/cash/count", {"d10000": "2", "d2000": "1"})
     page = client.get(f"/cash/day/{shop_today().isoformat()}").get_data(as_text=True)
-    assert "kasy fiskalnej" in page and 'name="vat_zw"' in page
+    assert "urządzenia fiskalnego" in page and 'name="vat_zw"' in page
     missing = client.post(f"/cash/day/{shop_today().isoformat()}", data={"vat_zw": "19,00", "confirm": "y", **MANAGER_PIN})
     assert missing.status_code == 422
     _post_form(client, f"/cash/day/{shop_today().isoformat()}", {"vat_zw": "19,00", "receipts": "1", "confirm": "y", **MANAGER_PIN})

@@ -239,6 +239,21 @@ def test_the_admin_sees_the_device_its_vat_table_and_a_rate_it_lacks(app, client
         assert db.session.scalar(select(Shop)).fiscal_printer == "posnet:10.0.0.5"
 
 
+def test_a_machine_set_fiscal_printer_is_shown_read_only(app, client, sign_in, shop):
+    """#28 point 9: when LUKLUK_FISCAL_PRINTER sets the device, the admin sees it, read-only, and cannot
+    type over it; the device beside the till is never called "kasa" (the glossary's till)."""
+    app.config["FISCAL_PRINTER"] = "posnet:10.0.0.9"
+    sign_in("Magda", password=True)
+    page = client.get("/admin/fiscal").get_data(as_text=True)
+    assert 'value="posnet:10.0.0.9"' in page and "readonly" in page and "LUKLUK_FISCAL_PRINTER" in page
+    refused = client.post("/admin/fiscal", data={"fiscal_printer": "emulator"}, follow_redirects=True)
+    assert "zmienia się tam" in refused.get_data(as_text=True)
+    with in_app(app):
+        assert db.session.scalar(select(Shop)).fiscal_printer != "emulator"
+    settings = client.get("/admin/settings").get_data(as_text=True)
+    assert "kasa fiskalna" not in settings.lower() and "urządzenie fiskalne" in settings.lower()
+
+
 def test_the_cli_reads_the_device_and_prints_nothing(app, emulator):
     result = app.test_cli_runner().invoke(args=["fiscal", "status"])
     assert result.exit_code == 0, result.output

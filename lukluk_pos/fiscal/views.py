@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..auth.access import Access, access
@@ -23,7 +23,15 @@ def printer():
     """Set the fiscal printer and see what it says: its state, VAT table, counters and day totals."""
     shop = current_shop()
     form = FiscalPrinterForm()
-    if request.method == "GET":
+    machine = current_app.config.get("FISCAL_PRINTER")
+    if machine:  # this machine's setting decides: shown as it is, not to be typed over here
+        form.fiscal_printer.data = machine
+        form.fiscal_printer.render_kw = {"readonly": True, "aria-readonly": "true"}
+        if request.method == "POST":
+            flash(_("This machine's LUKLUK_FISCAL_PRINTER setting decides the fiscal printer: it is changed there, "
+                    "not here."), "error")
+            return redirect(url_for("fiscal.printer"))
+    elif request.method == "GET":
         form.fiscal_printer.data = shop.fiscal_printer
     if form.validate_on_submit():
         shop.fiscal_printer = (form.fiscal_printer.data or "").strip()

@@ -117,6 +117,9 @@ def test_a_sale_survives_a_reload_and_a_double_click_makes_one_sale(page, make_i
     page.get_by_role("button", name="Karta", exact=True).click()
     page.get_by_role("button", name="Zapłacono kartą").dblclick()
     expect(page.locator("#done-detail")).to_contain_text("Zapłacono kartą, paragon nr 1")
+    # A card sale gives no change: no "Reszta 0,00 zł" (#28 point 11).
+    expect(page.locator("#done-change")).to_be_hidden()
+    expect(page.locator("#done-label")).to_be_hidden()
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Sale)) == 1
 

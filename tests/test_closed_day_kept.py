@@ -32,6 +32,7 @@ def _outputs(client, day: str) -> dict:
                  f"/reports/months/{month}/report"):
         csv = client.get(path + ".csv")
         assert csv.status_code == 200, path
+        assert csv.headers["Content-Type"] == "text/csv; charset=utf-8"  # one charset (#28 point 11)
         out[path + ".csv"] = csv.data
         book = load_workbook(io.BytesIO(client.get(path + ".xlsx").data))
         out[path + ".xlsx"] = [[cell.value for cell in row] for sheet in book for row in sheet.iter_rows()]

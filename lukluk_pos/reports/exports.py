@@ -322,5 +322,5 @@ def download(table: Table, fmt: str, name: str, dialect: str = "pl"):
     from flask import Response
 
     body = to_csv(table, dialect) if fmt == "csv" else to_xlsx([table])
-    return Response(body, mimetype=TYPES[fmt], headers={
+    return Response(body, content_type=TYPES[fmt], headers={  # the type as written: one charset
         "Content-Disposition": f'attachment; filename="{name}.{fmt}"', "Cache-Control": "no-store"})

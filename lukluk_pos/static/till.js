@@ -537,6 +537,7 @@
     $("done-invoice").href = $("done-invoice").getAttribute("data-href") + "?receipt=" + sale.number;
     var cash = sale.payments.filter(function (p) { return p.method === "cash"; })[0];
     $("done-change").textContent = sale.display.change;
+    $("done-change").hidden = $("done-label").hidden = !cash;  // a card sale gives no change to show
     $("done-detail").textContent = cash ?
       fmt(T.tendered, { tendered: sale.display.tendered, number: sale.number }) :
       fmt(T.paidCard, { number: sale.number });

@@ -37,6 +37,7 @@ def test_a_volunteer_invoices_the_sale_just_made_from_the_till(page, app, shop, 
     page.get_by_role("link", name="Faktura", exact=True).last.click()
     expect(page.get_by_role("heading", name="Faktura do sprzedaży")).to_be_visible()
     expect(page.get_by_label("Numer paragonu")).to_have_value("1")
+    expect(page.locator("#sale-summary")).to_contain_text("45,00")  # which sale, as soon as it opens
     axe_check(page, "new invoice")
     page.get_by_label("NIP", exact=True).fill("526-000-12-46")
     page.get_by_role("button", name="Znajdź po NIP-ie").click()
@@ -50,6 +51,8 @@ def test_a_volunteer_invoices_the_sale_just_made_from_the_till(page, app, shop, 
     elapsed = time.monotonic() - started
     assert elapsed < 60, elapsed
     expect(page.locator("#invoice-total")).to_have_text("Razem: 45,00 zł")
+    face = page.locator("article.invoice").evaluate("element => getComputedStyle(element).fontFamily")
+    assert "Mono" not in face and "monospace" not in face, face  # an invoice's face, not a receipt's
     expect(page.locator("#ksef-state")).to_contain_text("do wysłania")
     axe_check(page, "invoice waiting for KSeF")
     work_queue(app)  # the KSeF worker's rounds (beside the server in a shop)

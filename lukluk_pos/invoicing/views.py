@@ -30,9 +30,13 @@ def _today() -> date:
 def new():
     """Turn a completed sale into an invoice: the receipt's number, the buyer found by NIP or typed."""
     form = InvoiceForm()
+    sale = buyer = None
     if request.method == "GET" and request.args.get("receipt"):
         form.receipt.data = request.args["receipt"][:20]
-    sale = buyer = None
+        try:  # which sale it is, said as soon as the form opens (its number, date and amount)
+            sale = service.sale_for(form.receipt.data)
+        except DomainError:
+            sale = None
     if form.validate_on_submit():
         try:
             sale = service.sale_for(form.receipt.data)

@@ -252,8 +252,12 @@
   }
 
   // --- scanning and searching -------------------------------------------------------------------
+  // A till that cannot sell (the day closed, the till not opened): its controls are disabled with the reason
+  // beside them, and the keys do nothing either.
+  var closed = root.hasAttribute("data-closed");
   $("scan-form").addEventListener("submit", function (event) {
     event.preventDefault();
+    if (closed) return;
     var text = scan.value.trim();
     if (!text) return;
     scan.value = "";
@@ -414,6 +418,7 @@
 
   // --- payment ----------------------------------------------------------------------------------
   function openPay(focusCard) {
+    if (closed) return;
     busy.then(function () { showPay(focusCard); });
   }
 

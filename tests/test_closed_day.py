@@ -40,6 +40,7 @@ def _readings(app, client, day: str) -> dict:
     html = client.get(f"/reports/days/{day}").get_data(as_text=True)
     main = html[html.index('<main id="main">'):html.index("</main>")]
     main = re.sub(r'<p class="flash[^"]*">.*?</p>', "", re.sub(r'name="csrf_token"[^>]*', "", main))
+    main = " ".join(re.sub(r'<div class="flashes"[^>]*>\s*</div>', "", main).split())  # the last action's words
     out = {"html": main, "json": client.get(f"/api/v1/days/{day}").json}
     for what in ("report", "journal"):
         out[f"{what}.csv"] = client.get(f"/reports/days/{day}/{what}.csv").data

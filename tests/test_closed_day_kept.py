@@ -39,7 +39,7 @@ def _outputs(client, day: str) -> dict:
     page = client.get(f"/reports/days/{day}").get_data(as_text=True)
     main = page[page.index("<main"):page.index("</main>")]
     main = re.sub(r'<div class="flashes".*?</div>', "", main, flags=re.S)  # what the last action said
-    main = re.sub(r'name="csrf_token" type="hidden" value="[^"]+"', "", main)
+    main = re.sub(r'name="csrf_token"[^>]*', "", main)  # a fresh token each time, in either attribute order
     out["html"] = " ".join(main.split())
     assert client.post(f"/reports/days/{day}/print").status_code == 302
     return out

@@ -1,7 +1,6 @@
 """LukLuk POS: the till and stock system of a charity shop."""
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 
@@ -94,13 +93,6 @@ def _sqlite_file(url: str | None, instance_path: Path) -> Path | None:
 
 def _secret_key(instance_path: Path) -> bytes:
     """The session-signing key: made once on first start and kept in the instance folder."""
-    path = instance_path / "secret_key"
-    if not path.exists():
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it a moment ago
-            pass
-        else:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_hex(32))
-    return path.read_text().strip().encode()
+    from .core import private
+
+    return private.key_file(instance_path / "secret_key", lambda: secrets.token_hex(32).encode())

@@ -98,22 +98,20 @@ def _documented_rules_hold(case) -> bool:
             validation.nip(nip)  # the server's own reading: "PL", dashes and spaces dropped, the checksum
         except InvalidInput:
             return False
-    payments = body.get("payments")
-    if isinstance(payments, list):
-        methods = [p.get("method") for p in payments if isinstance(p, dict)]
-        if len(methods) != len(set(methods)):
-            return False
+    if _repeats(body.get("payments"), "method"):
+        return False
     if body.get("kind") in ("percent", "amount") and not body.get("reason"):
         value = body.get("value")
         removal = value == 0 or (isinstance(value, str) and not any(ch in "123456789" for ch in value))
         if not removal:
             return False
-    lines = body.get("lines")
-    if isinstance(lines, list):
-        ids = [line.get("line_id") for line in lines if isinstance(line, dict)]
-        if len(ids) != len(set(ids)):
-            return False
-    return True
+    return not _repeats(body.get("lines"), "line_id")
+
+
+def _repeats(entries, key: str) -> bool:
+    """Whether a list of objects names the same ``key`` twice."""
+    named = [entry.get(key) for entry in entries if isinstance(entry, dict)] if isinstance(entries, list) else []
+    return len(named) != len(set(named))
 
 
 def _fuzz(operation, flavour, *, credentials, checks, failures: list[str], statuses: Counter) -> int:

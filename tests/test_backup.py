@@ -101,8 +101,8 @@ def test_a_backup_killed_mid_copy_is_taken_again_at_start_and_its_part_removed(a
         import os, sys, time
         from datetime import date
         from pathlib import Path
-        from lukluk_pos.core import backup
-        backup._write_status({str(instance)!r}, day="2026-11-24", state="running", pid=os.getpid())
+        from lukluk_pos.core import backup, process
+        backup._write_status({str(instance)!r}, day="2026-11-24", state="running", process=process.identity())
         def stuck(done, total):
             print("copying", flush=True)
             time.sleep(60)

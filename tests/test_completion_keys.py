@@ -44,16 +44,7 @@ def test_a_key_from_another_till_or_for_another_basket_is_refused(app, client, s
     sign_in("Ania")
     basket = _line(client)["id"]
     assert _pay(client, "till-one-key-0001").status_code == 200
-    # Kasa 2 on another counter PC, open for the day.
-    with in_app(app):
-        from lukluk_pos.auth.models import User
-
-        second = Till(name="Kasa 2")
-        db.session.add(second)
-        db.session.flush()
-        cash.open_session(second.id, db.session.get(User, shop["Magda"]), counts={"10000": 1})
-        db.session.commit()
-        till2 = second.id
+    till2 = _second_till(app, shop)  # Kasa 2 on another counter PC, open for the day
     other = app.test_client()
     assert other.post(f"/sign-in/{shop['Marek']}", data={"pin": PINS["Marek"], "till_id": till2}).status_code == 302
     _line(other, "3")

@@ -573,7 +573,7 @@ def test_an_empty_day_with_goods_taken_in_says_so(app, client, sign_in, shop, ma
     sign_in("Marek", password=True)
     yesterday = (shop_today() - timedelta(days=1)).isoformat()
     page = client.get(f"/cash/day/{yesterday}").get_data(as_text=True)
-    assert "nic się nie wydarzyło" not in page and "przyjęto 1 rzecz" in page
+    assert "nic się nie wydarzyło" not in page and "przyjęto 1 towar" in page
 
 
 def test_a_manager_cancels_a_basket_left_open_at_another_till(app, client, sign_in, make_item, shop):

@@ -130,7 +130,7 @@ def verify(user: User, secret: str, *, kind: SignInMethod, throttle_key: str | N
     raise WrongCredentials(_l("Wrong PIN.") if kind is SignInMethod.PIN else _l("Wrong password."))
 
 
-def delays(user_ids=None) -> dict[int, datetime]:
+def delays() -> dict[int, datetime]:
     """The people whose PIN or password some source is now made to wait for, with the latest wait's end."""
     now = utcnow()
     query = select(Throttle.user_id, func.max(Throttle.wait_until)).where(Throttle.wait_until > now) \

@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from ..extensions import db
-from . import private
+from . import private, process
 
 PAGES_PER_STEP = 256
 #: The outcome of the last backup taken after a close, read by the manager's dashboard.
@@ -116,7 +116,7 @@ def backup_in_background(instance_path: str, *, keep_days: int, day) -> threadin
     source = sqlite_path()
     # The process doing it is written down: a status "running" whose process is gone is seen at the next
     # start (``recover``), which tidies and takes the copy again.
-    _write_status(instance_path, day=day.isoformat(), state="running", pid=os.getpid())
+    _write_status(instance_path, day=day.isoformat(), state="running", process=process.identity())
 
     def run():
         with _ONE_AT_A_TIME:
@@ -131,21 +131,6 @@ def backup_in_background(instance_path: str, *, keep_days: int, day) -> threadin
     thread = threading.Thread(target=run, name=f"backup-after-close-{day}")
     thread.start()
     return thread
-
-
-def _alive(pid) -> bool:
-    """Whether a process of this machine still runs (the backup it was making may still be going)."""
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True  # someone's process, or a system that cannot tell: assume it runs
-    return True
 
 
 def remove_partials(instance_path: str, *, older_than: timedelta | None = PARTIAL_AGE) -> list[Path]:
@@ -168,7 +153,7 @@ def recover(instance_path: str, *, keep_days: int) -> threading.Thread | None:
     killed or the power cut during the copy) is taken again, and half-written copies are removed. Returns
     the retried backup's thread, if one was started."""
     last = read_status(instance_path) or {}
-    stale = last.get("state") == "running" and not _alive(last.get("pid"))
+    stale = last.get("state") == "running" and process.gone(last.get("process", ""))
     remove_partials(instance_path, older_than=None if stale else PARTIAL_AGE)
     if not stale:
         return None

@@ -35,6 +35,22 @@ def new_file(path: Path) -> Path:
     return path
 
 
+def key_file(path: Path, make) -> bytes:
+    """A secret kept in a file of its own (0600): made once with ``make()`` (bytes), then read; two
+    processes starting together make it once."""
+    if not path.exists():
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE)
+        except FileExistsError:  # another process made it a moment ago
+            pass
+        else:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(make())
+                handle.flush()
+                os.fsync(handle.fileno())
+    return path.read_bytes().strip()
+
+
 def database(path: Path) -> None:
     """The live SQLite database: created 0600 if it is not there yet, tightened with its companions (SQLite
     gives a new WAL the database file's own mode)."""

@@ -13,13 +13,14 @@ next; migration f0b2c4d6e8a1 seals what an installation already holds.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
 from sqlalchemy import Text
 from sqlalchemy.types import TypeDecorator
+
+from . import private
 
 KEY_FILE = "data.key"
 PREFIX = "sealed:v1:"
@@ -32,18 +33,7 @@ def key_path(instance_path: str | Path | None = None) -> Path:
 
 
 def _fernet(instance_path: str | Path | None = None) -> Fernet:
-    path = key_path(instance_path)
-    if not path.exists():
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it a moment ago
-            pass
-        else:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(Fernet.generate_key())
-                handle.flush()
-                os.fsync(handle.fileno())
-    return Fernet(path.read_bytes().strip())
+    return Fernet(private.key_file(key_path(instance_path), Fernet.generate_key))
 
 
 def seal(text: str, instance_path: str | Path | None = None) -> str:

@@ -15,47 +15,23 @@ then settled by the device's counters, as after any lost answer.
 """
 from __future__ import annotations
 
-import os
 import secrets
-import socket
 import time
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy import or_, select, update
 
+from ..core import process
 from ..core.models import utcnow
 from ..extensions import db
 from .models import FiscalDevice
 
-HOST = socket.gethostname()[:60] or "localhost"
 #: How often a request waiting for the device looks again.
 POLL_SECONDS = 0.05
 
 
-def _start_time(pid: int) -> str | None:
-    """The process's start time in clock ticks since boot (Linux), or None where it cannot be read."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat.rpartition(")")[2].split()
-    if fields and fields[0] in ("Z", "X"):  # a zombie: killed and not yet reaped by its parent
-        return None
-    return fields[19] if len(fields) > 19 else None
-
-
 def _holder() -> str:
-    me = f"{HOST}:{os.getpid()}:{_start_time(os.getpid()) or '0'}"  # after a fork the pid differs
-    return f"{me}:{secrets.token_hex(6)}"
-
-
-def _gone(holder: str) -> bool:
-    """True when the holder's process is known to be dead (same machine, Linux); False when unsure."""
-    host, pid, start, _rest = (holder.split(":") + ["", "", "", ""])[:4]
-    if host != HOST or not pid.isdigit() or start in ("", "0") or not Path("/proc/self/stat").exists():
-        return False
-    return _start_time(int(pid)) != start
+    return f"{process.identity()}:{secrets.token_hex(6)}"
 
 
 def _ensure_row(key: str) -> None:
@@ -76,7 +52,7 @@ def _try(key: str, me: str, hold: float) -> bool:
     taken = db.session.execute(mine.where(row.key == key, or_(row.holder.is_(None), row.held_until < now))).rowcount
     if not taken:
         holder = db.session.scalar(select(row.holder).where(row.key == key))
-        if holder and _gone(holder):
+        if holder and process.gone(holder):
             taken = db.session.execute(mine.where(row.key == key, row.holder == holder)).rowcount
     db.session.commit()
     return bool(taken)

@@ -76,7 +76,8 @@ def _labels() -> dict[str, str]:
         "reference": _("Reference"), "refund": _("Refund"), "refund_of": _("Refund of"),
         "remembered": _("Remembered"), "reported_on": _("Reported on"), "role": _("Role"), "rule": _("Rule"),
         "sale": _("Sale"), "sale_id": _("Sale"), "scope": _("Scope"), "send_by": _("Send by"),
-        "series": _("Series"), "session": _("Till session"), "token_changed": _("Token changed"),
+        "seconds": _("Seconds"), "series": _("Series"), "session": _("Till session"), "source": _("Typed from"),
+        "token_changed": _("Token changed"),
         "tolerance": _("Tolerance"), "total": _("Total"), "with_value": _("With value"),
     }
 

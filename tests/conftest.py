@@ -59,6 +59,28 @@ def clock(request):
         yield traveller
 
 
+@pytest.fixture(autouse=True)
+def audit_reads_in_words(monkeypatch):
+    """Every audit event any test records must read in words on the audit log (``tests/audit_words.py``):
+    the whole suite walks the actions with the values real flows give them."""
+    from lukluk_pos.core import audit
+    from tests.audit_words import problems
+
+    original, found = audit.record, []
+
+    def record(action, **kwargs):
+        event = original(action, **kwargs)
+        try:
+            found.extend(problems(action, event.details))
+        except Exception as exc:  # the check itself failed: say so, never break the action
+            found.append(f"{action}: checking its words failed: {exc!r}")
+        return event
+
+    monkeypatch.setattr(audit, "record", record)
+    yield
+    assert not found, "audit events that do not read in words: " + "; ".join(sorted(set(found)))
+
+
 def shop_today():
     """The shop's calendar date now (the tests run with the shop in Europe/Warsaw)."""
     return datetime.now(SHOP_ZONE).date()

@@ -484,7 +484,7 @@ def test_the_audit_log_shows_the_day_for_managers(app, client, sign_in, shop):
     assert page.status_code == 200 and "Wypłata" in html and "Mleko do kawy" in html and "Ania" in html
     assert "Kasa otwarta" in html  # the fixture opened the till
     # Read as words: amounts in złoty, records by name, no raw keys, grosze or None.
-    assert "Kwota: 4,50 zł" in html and "Wpłata lub wypłata nr 1" in html
+    assert "Kwota: 4,50 zł" in html and "<td>Wypłata 4,50 zł</td>" in html
     for raw in ("amount=", "450", "=None", "cashmovement", "approved_by", "Zapisz</th>"):
         assert raw not in html, raw
     assert "<th scope=\"col\">Dotyczy</th>" in html

@@ -120,11 +120,13 @@ def _patterns() -> tuple[str, str]:
     return DATE_PATTERNS.get(str(get_locale()), DATE_PATTERNS["pl"])
 
 
-def _when(value) -> str:
+def format_when(value) -> str:
+    """A moment as the person's language writes it: 29.11.2026, 14:05."""
     return format_datetime(value, _patterns()[1]) if value else ""
 
 
-def _day(value) -> str:
+def format_day(value) -> str:
+    """A day as the person's language writes it: 29.11.2026 (ISO only in files and the API)."""
     return format_date(value, _patterns()[0]) if value else "—"
 
 
@@ -228,5 +230,5 @@ def init_app(app: Flask) -> None:
                 "current_locale": str(get_locale())}
 
     app.add_template_filter(format_money, "money")
-    app.add_template_filter(_when, "datetime")
-    app.add_template_filter(_day, "date")
+    app.add_template_filter(format_when, "datetime")
+    app.add_template_filter(format_day, "date")

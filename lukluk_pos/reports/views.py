@@ -364,13 +364,14 @@ def audit_log():
              .order_by(AuditEvent.id.desc()))
     groups = {"cash": ("cash.", "day.", "drawer."), "sale": ("sale.", "receipt."), "stock": ("item.", "rotation.",
               "stock_take.", "category."), "people": ("auth.", "user.", "token.", "donor."),
-              "settings": ("settings.", "print.")}
+              "settings": ("settings.", "print."), "documents": ("invoice.", "buyer.", "fiscal.", "intake.")}
     if group in groups:
         from sqlalchemy import or_
 
         query = query.where(or_(*[AuditEvent.action.startswith(prefix) for prefix in groups[group]]))
     rows = db.session.execute(query.limit(101).offset((page - 1) * 100)).all()
     people = dict(db.session.execute(select(User.id, User.name)).all())
-    shown = [(event, name, readable.record(event), readable.details(event, people)) for event, name in rows[:100]]
+    names = readable.Names([event for event, _name in rows[:100]], people)
+    shown = [(event, name, readable.record(event, names), readable.details(event, names)) for event, name in rows[:100]]
     return render_template("reports/audit.html", rows=shown, more=len(rows) > 100, page=page, first=first,
                            last=last, group=group, names=readable.action_names()), status

@@ -430,8 +430,20 @@
     $("tendered").value = "";
     $("card-amount").value = "";
     $("pay-status").textContent = "";
+    showNip(false);
     $("pay").showModal();
     (focusCard ? $("pay-card-submit") : $("tendered")).focus();
+  }
+  // The buyer's NIP is asked for only when the customer wants it on the receipt ("Paragon z NIP…").
+  function showNip(shown) {
+    if (!$("nip-part")) return;
+    $("nip-part").hidden = !shown;
+    $("nip-open").hidden = shown;
+    $("nip-open").setAttribute("aria-expanded", shown ? "true" : "false");
+    if (!shown) $("buyer-nip").value = "";
+  }
+  if ($("nip-open")) {
+    $("nip-open").addEventListener("click", function () { showNip(true); $("buyer-nip").focus(); });
   }
   $("pay-cash").addEventListener("click", function () { openPay(false); });
   $("pay-card").addEventListener("click", function () { openPay(true); });

@@ -26,3 +26,23 @@ def test_the_glossary_words_are_the_catalogues_words():
     assert "Podział:" not in joined  # a split payment is "płatność dzielona"
     assert not [t for t in texts if "przez: %(who)s" in t]  # who did it: "(Agnieszka)", not "przez:"
     assert "Płatność dzielona: karta + gotówka" in texts and "Na sali" in texts
+
+
+def test_a_nip_refused_says_what_is_wrong_with_it(app):
+    """Ten digits with a wrong one are not told "(10 cyfr)" again: the message names the mistake."""
+    import pytest
+
+    from lukluk_pos.core.errors import InvalidInput
+    from lukluk_pos.core.validation import nip
+
+    said = {}
+    with app.test_request_context():
+        for typed in ("526-000-12-47", "52600012", "52600O1246", ""):
+            with pytest.raises(InvalidInput) as refused:
+                nip(typed)
+            said[typed] = refused.value.describe()
+        assert nip("PL 526-000-12-46") == "5260001246"
+    assert said["526-000-12-47"] == "To nie jest prawidłowy NIP: któraś cyfra się nie zgadza. Sprawdź go z nabywcą."
+    assert said["52600012"] == "To nie jest prawidłowy NIP: NIP ma 10 cyfr, a ten ma 8."
+    assert said["52600O1246"].startswith("To nie jest prawidłowy NIP: tylko cyfry")
+    assert not [text for text in said.values() if "(10 cyfr)" in text]

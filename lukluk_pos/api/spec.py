@@ -37,7 +37,7 @@ _MESSAGES = {
     "price_needed": _l("Type a price."),
     "money": _l("Enter an amount like 12,50."),
     "reason": _l("Type the reason (a word or a number)."),
-    "nip": _l("This is not a valid NIP (10 digits)."),
+    "nip": _l("This is not a valid NIP: a NIP has 10 digits."),
     "key": _l("The till sent no valid request key; reload the page."),
     "pin": _l("The PIN must be 4 to 6 digits."),
     "percent": _l("The discount must be from 0 to 100 percent."),

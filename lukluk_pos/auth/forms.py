@@ -7,7 +7,7 @@ from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, Stri
 from wtforms.validators import DataRequired, EqualTo, Length, NumberRange, Optional, Regexp, ValidationError
 
 from ..core.models import FiscalMode
-from ..core.validation import WholeNumberField, longest, nip_is_valid, whole_number
+from ..core.validation import WholeNumberField, longest, nip_problem, whole_number
 from .models import Role
 
 PIN = [Regexp(r"^[0-9]{4,6}$", message=_l("The PIN must be 4 to 6 digits."))]
@@ -20,8 +20,10 @@ def clean_nip(value: str | None) -> str:
 
 class NipField(StringField):
     def pre_validate(self, form):
-        if self.data and not nip_is_valid(clean_nip(self.data)):
-            raise ValidationError(_l("This is not a valid NIP (10 digits)."))
+        problem = nip_problem(clean_nip(self.data).upper().removeprefix("PL")) if self.data else None
+        if problem is not None:
+            message, values = problem
+            raise ValidationError(str(message) % values if values else str(message))
 
 
 class ShopForm(FlaskForm):

@@ -136,12 +136,26 @@ def nip_is_valid(nip: str) -> bool:
     return sum(int(d) * w for d, w in zip(nip, weights)) % 11 == int(nip[9])
 
 
+def nip_problem(digits: str) -> tuple | None:
+    """What is wrong with a NIP (its separators already taken out), as (message, its values) in words that
+    say what to do, or None. Ten digits that fail the checksum are a mistyped digit, not "10 digits" again."""
+    if nip_is_valid(digits):
+        return None
+    if not (digits.isascii() and digits.isdigit()):
+        return _l("This is not a valid NIP: only digits (dashes and a PL prefix are fine)."), {}
+    if len(digits) != 10:
+        return _l("This is not a valid NIP: a NIP has 10 digits, this one has %(count)d."), {"count": len(digits)}
+    return _l("This is not a valid NIP: a digit is wrong. Check it with the buyer."), {}
+
+
 def nip(value, *, field: str = "nip") -> str:
     """A NIP as typed ("585-123-45-68", "PL 5851234568") → its 10 digits; raise if the checksum fails."""
     text_value = value if isinstance(value, str) else ""
     digits = text_value.strip().upper().removeprefix("PL").replace("-", "").replace(" ", "")
-    if not nip_is_valid(digits):
-        raise InvalidInput(_l("This is not a valid NIP (10 digits)."), field=field)
+    problem = nip_problem(digits)
+    if problem is not None:
+        message, values = problem
+        raise InvalidInput(message, field=field, **values)
     return digits
 
 

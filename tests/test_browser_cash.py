@@ -18,6 +18,10 @@ def _today() -> str:
     return shop_today().isoformat()
 
 
+def _polish_today() -> str:
+    return f"{shop_today():%d.%m.%Y}"
+
+
 def _sell_for_cash(page, code, tendered):
     page.keyboard.type(code)
     page.keyboard.press("Enter")
@@ -81,7 +85,7 @@ def test_closing_a_till_and_the_day_in_the_browser(page, app, shop, make_item, a
     axe_check(page, "count result")
 
     page.get_by_role("link", name="Zamknij dzień").click()
-    expect(page.get_by_role("heading", name=f"Zamknięcie dnia {_today()}")).to_be_visible()
+    expect(page.get_by_role("heading", name=f"Zamknięcie dnia {_polish_today()}")).to_be_visible()
     axe_check(page, "close the day")
     # A volunteer closes the day only with a manager's PIN, and only once it is confirmed.
     page.get_by_role("button", name="Zamknij dzień i wydrukuj raport").click()
@@ -116,9 +120,9 @@ def test_closing_a_till_and_the_day_in_the_browser(page, app, shop, make_item, a
     page.get_by_label("Imię i nazwisko").select_option(label="Magda")
     page.get_by_role("button", name="Zaloguj").click()
     page.goto("/reports/days")
-    expect(page.locator("table").first).to_contain_text(_today())
+    expect(page.locator("table").first).to_contain_text(_polish_today())
     axe_check(page, "days")
-    page.get_by_role("link", name=_today()).click()
+    page.get_by_role("link", name=_polish_today()).click()
     expect(page.locator("#net")).to_have_text("25,00\u00a0zł")
     expect(page.locator("main")).to_contain_text("Dziennik")
     axe_check(page, "day report")

@@ -449,14 +449,14 @@ def test_closing_answers_before_the_backup_and_a_failed_backup_is_shown(app, cli
     release.set()
     app.extensions["lukluk_backup"].join(30)
     dashboard = _manager_dashboard(app, client)
-    assert f"Kopia zapasowa po zamknięciu dnia {shop_today().isoformat()} nie powiodła się: dysk pełny" in dashboard
+    assert f"Kopia zapasowa po zamknięciu dnia {shop_today():%d.%m.%Y} nie powiodła się: dysk pełny" in dashboard
     with in_app(app):  # the day stays closed
         assert db.session.scalar(select(func.count()).select_from(ZReport)) == 1
     # A copy still "running" an hour on never finished (the program stopped during it): said as a failure.
     status = Path(app.instance_path) / "backups" / backup.STATUS_FILE
     started = (datetime.now() - timedelta(hours=2)).isoformat(timespec="seconds")
     status.write_text(json.dumps({"day": "2026-11-23", "state": "running", "at": started}))
-    assert "Kopia zapasowa po zamknięciu dnia 2026-11-23 nie powiodła się: nie została dokończona" in \
+    assert "Kopia zapasowa po zamknięciu dnia 23.11.2026 nie powiodła się: nie została dokończona" in \
         _manager_dashboard(app, client)
 
 
@@ -505,8 +505,8 @@ def test_a_till_left_open_overnight_starts_no_new_sale(app, client, sign_in, mak
     dress = make_item(price_minor=2000)
     refused = client.post("/api/v1/till/basket/lines", json={"code": dress["code"]})
     assert refused.status_code == 409 and refused.json["error"] == "till_from_another_day"
-    assert yesterday.isoformat() in refused.json["message"]
-    assert yesterday.isoformat() in client.get("/till").get_data(as_text=True)
+    assert f"{yesterday:%d.%m.%Y}" in refused.json["message"]
+    assert f"{yesterday:%d.%m.%Y}" in client.get("/till").get_data(as_text=True)
     _post_form(client, "/cash/count", {"d10000": "1"})
     _post_form(client, f"/cash/day/{yesterday.isoformat()}", {"confirm": "y", **MANAGER_PIN})
     _post_form(client, "/cash/open", {"carry_over": "y"})

@@ -119,7 +119,7 @@ def test_reports_equal_the_raw_sales_and_the_day_reports(ctx, shop, days, plan):
             report = zreport.build(day)
             assert report["net_minor"] == raw["net"]
             if raw["count"]:
-                row = over_time[day.isoformat()]
+                row = over_time[day]
                 assert (row[1], int(row[4])) == (raw["count"], raw["net"])
                 assert int(row[5]) == (int(row[2]) + row[1] // 2) // row[1]  # average sale, rounded half up
             else:

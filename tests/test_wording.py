@@ -46,3 +46,21 @@ def test_a_nip_refused_says_what_is_wrong_with_it(app):
     assert said["52600012"] == "To nie jest prawidłowy NIP: NIP ma 10 cyfr, a ten ma 8."
     assert said["52600O1246"].startswith("To nie jest prawidłowy NIP: tylko cyfry")
     assert not [text for text in said.values() if "(10 cyfr)" in text]
+
+
+def test_the_carry_over_box_says_what_ticking_it_does(app, client, sign_in, shop):
+    """The box that opens the till with yesterday's cash says it as an action, not as a statement."""
+    from lukluk_pos.auth.models import User
+    from lukluk_pos.cash import service as cash
+    from lukluk_pos.extensions import db
+    from lukluk_pos.till.models import Till
+    from tests.conftest import FLOAT_COUNTS, in_app
+
+    with in_app(app):
+        cash.close_session(db.session.scalar(db.select(Till.id)), db.session.get(User, shop["Marek"]),
+                           counts=FLOAT_COUNTS)
+        db.session.commit()
+    sign_in("Ania")
+    html = client.get("/cash/").get_data(as_text=True)
+    assert "Otwórz kasę z gotówką zostawioną w szufladzie przy ostatnim zamknięciu, bez ponownego liczenia" in html
+    assert "Pogotowie kasowe to gotówka" not in html

@@ -40,7 +40,7 @@ for _minor in DENOMINATIONS:
 
 
 class OpenForm(_Counted):
-    carry_over = BooleanField(_l("Keep the cash left in the drawer at the last closing as the float"))
+    carry_over = BooleanField(_l("Open with the cash left in the drawer at the last closing, without counting it again"))
 
 
 class CountForm(_Counted):

@@ -20,6 +20,7 @@ from ..core import audit, validation
 from ..core.errors import DomainError, Forbidden, InvalidInput, NotFound
 from ..core.models import FiscalMode, Shop, utcnow
 from ..core.money import format_money
+from ..core.web import format_day
 from ..extensions import db
 from ..till.models import OPEN_SQL, Payment, PaymentMethod, Sale, SaleKind, SaleStatus, Till
 from .models import (
@@ -82,7 +83,7 @@ def day_status(day: date) -> DayStatus:
 def ensure_day_open(day: date) -> None:
     """Refuse any write that would land in a closed day."""
     if day_status(day) is DayStatus.CLOSED:
-        raise DayClosed(day=day.isoformat())
+        raise DayClosed(day=format_day(day))
 
 
 def first_open_day(start: date) -> date:
@@ -139,7 +140,7 @@ def session_for_sale(till_id: int) -> TillSession:
         day = today()
         if day_status(day) is DayStatus.CLOSED:  # the day is over: say so, not "count the float"
             raise TillNotOpen(_l("Today (%(day)s) is closed: the till cannot be opened until an admin reopens the day."),
-                              day=day.isoformat())
+                              day=format_day(day))
         raise TillNotOpen()
     return found
 
@@ -155,7 +156,7 @@ def ensure_current_session(till_id: int) -> None:
     opened = current_session(till_id)
     if opened is not None and opened.business_date < today():
         if not _basket_open(till_id):
-            raise StaleSession(day=opened.business_date.isoformat())
+            raise StaleSession(day=format_day(opened.business_date))
 
 
 def session(session_id) -> TillSession:

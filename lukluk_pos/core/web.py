@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import logging
+from datetime import date, datetime
 from urllib.parse import urlsplit
 
+from babel.dates import format_datetime as babel_format_datetime
 from flask import (
     Flask,
     current_app,
@@ -126,8 +128,29 @@ def format_when(value) -> str:
 
 
 def format_day(value) -> str:
-    """A day as the person's language writes it: 29.11.2026 (ISO only in files and the API)."""
-    return format_date(value, _patterns()[0]) if value else "—"
+    """A day as the person's language writes it: 29.11.2026 (ISO only in files and the API). Takes a date,
+    a datetime's day or an ISO day as a report's figures keep it."""
+    if not value:
+        return "—"
+    if isinstance(value, str):
+        try:
+            value = date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    return format_date(value.date() if isinstance(value, datetime) else value, _patterns()[0])
+
+
+def format_local(value) -> str:
+    """A moment already in the shop's time (a report's "2026-11-29T14:05:00"), written as the person's
+    language does: 29.11.2026, 14:05 — without moving it to another time zone."""
+    if not value:
+        return "—"
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return babel_format_datetime(value.replace(tzinfo=None), _patterns()[1], locale=get_locale())
 
 
 def init_app(app: Flask) -> None:
@@ -232,3 +255,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(format_money, "money")
     app.add_template_filter(format_when, "datetime")
     app.add_template_filter(format_day, "date")
+    app.add_template_filter(format_local, "local_when")

@@ -72,6 +72,12 @@ def bucket(day: date, grain: str) -> str:
     return day.isoformat()
 
 
+def _period_cell(key: str, grain: str):
+    """A table's period: a day as a date (the page writes it the Polish way, a spreadsheet gets a date
+    cell, a CSV its ISO text); a week or month as its label."""
+    return date.fromisoformat(key) if grain == "day" else key
+
+
 def _days_between(later, earlier):
     if db.engine.dialect.name == "sqlite":
         return func.julianday(later) - func.julianday(earlier)
@@ -110,7 +116,7 @@ def sales_over_time(p: Period) -> Table:
         if not (s.sales_count or s.refunds_count):
             continue
         count, total = s.sales_count, s.sales_minor
-        t.rows.append([key, count, Money(total), Money(s.refunds_minor), Money(s.net_minor),
+        t.rows.append([_period_cell(key, p.grain), count, Money(total), Money(s.refunds_minor), Money(s.net_minor),
                        Money((total + count // 2) // count if count else 0),
                        round(s.sales_quantity / count, 2) if count else 0])
     return t
@@ -148,7 +154,7 @@ def adjustments_table(p: Period) -> Table:
     """Discounts, refunds and voids per day, week or month."""
     t = Table(_("Discounts, refunds and voids"), [_("Period"), _("Discounts"), _("Refunds"), _("Refunded"),
                                                   _("Voided baskets")])
-    t.rows = [[key, Money(s.discounts_minor), s.refunds_count, Money(s.refunds_minor), s.voids_count]
+    t.rows = [[_period_cell(key, p.grain), Money(s.discounts_minor), s.refunds_count, Money(s.refunds_minor), s.voids_count]
               for key, s in sorted(_by_bucket(p).items()) if s.sales_count or s.refunds_count or s.voids_count]
     return t
 
@@ -293,7 +299,7 @@ def value_by_batch(p: Period) -> Table:
     names = source_names()
     t = Table(_("Value raised per donation"), [_("Donation"), _("Received"), _("Source"), _("Items"),
                                                 _("Value realised")])
-    t.rows = [[f"{_('No.')} {b}", cash.local_date(at).isoformat(), names.get(s.value, s.value),
+    t.rows = [[f"{_('No.')} {b}", cash.local_date(at), names.get(s.value, s.value),
                items.get(b, (0, 0))[0], Money(realised.get(b, 0))] for b, at, s, _colour in _batches(p)]
     return t
 

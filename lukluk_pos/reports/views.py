@@ -22,7 +22,7 @@ from ..catalog import service as catalog
 from ..core import audit, validation
 from ..core.errors import DomainError, InvalidInput
 from ..core.validation import FIRST_DAY, LAST_DAY, longest, page_number
-from ..core.web import own_path, shop, show_on_form
+from ..core.web import format_day, own_path, shop, show_on_form
 from ..extensions import db
 from ..printing import document as printed
 from ..printing import service as printing
@@ -74,7 +74,7 @@ def add_adjustment():
         except DomainError as exc:
             show_on_form(exc, form)
         else:
-            flash(_("Correction recorded: it shows in the report of %(day)s.", day=row.reported_on.isoformat()),
+            flash(_("Correction recorded: it shows in the report of %(day)s.", day=format_day(row.reported_on)),
                   "success")
             return redirect(url_for("reports.days"))
     return _render_days(form, 422)
@@ -159,7 +159,7 @@ def reopen(day: str):
             db.session.rollback()
             flash(exc.describe(), "error")
         else:
-            flash(_("Day %(day)s is open again; close it again when it is right.", day=when.isoformat()), "success")
+            flash(_("Day %(day)s is open again; close it again when it is right.", day=format_day(when)), "success")
     else:
         flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
     return redirect(url_for("reports.day", day=when.isoformat()))

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from wtforms import SelectChoice
 
+from ..catalog.standard import FISCAL_FIRST
 from ..core import audit
 from ..core.errors import DomainError
 from ..core.models import FiscalMode
@@ -60,12 +61,12 @@ def setup():
         except DomainError as exc:
             db.session.rollback()
             flash(exc.describe(), "error")
-            return render_template("auth/setup.html", form=form), 422
+            return render_template("auth/setup.html", form=form, fiscal_first=FISCAL_FIRST), 422
         _start_session(token)
         current_app.extensions["lukluk_set_up"] = True
         flash(_("The shop is ready. Welcome!"), "success")
         return redirect(url_for("till.till_page"))
-    return render_template("auth/setup.html", form=form), 422 if form.errors else 200
+    return render_template("auth/setup.html", form=form, fiscal_first=FISCAL_FIRST), 422 if form.errors else 200
 
 
 @bp.get("/sign-in")

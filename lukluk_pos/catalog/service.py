@@ -38,6 +38,37 @@ def categories(*, include_inactive: bool = False) -> list[Category]:
     return list(db.session.scalars(query))
 
 
+def kept_off_the_till() -> list[Category]:
+    """The categories this shop's till refuses: in exempt mode (non-fiscal receipts), those the law wants
+    on a fiscal device from the first sale (jewellery, records, electronics…). Said at intake, hidden from
+    the till's quick buttons and counted on the dashboard, so nobody learns it with a customer waiting."""
+    from ..core.models import FiscalMode, Shop
+
+    if db.session.scalar(select(Shop.fiscal_mode)) is not FiscalMode.EXEMPT:
+        return []
+    return [c for c in categories() if c.fiscal_from_first_sale]
+
+
+def on_the_floor_off_the_till() -> tuple[int, list[Category]]:
+    """Pieces on the floor that the till will refuse (see ``kept_off_the_till``), and their categories."""
+    kept_off = kept_off_the_till()
+    if not kept_off:
+        return 0, []
+    pieces = db.session.scalar(
+        select(func.coalesce(func.sum(Item.quantity_on_hand), 0))
+        .where(Item.status == IN_STOCK_SQL, Item.category_id.in_([c.id for c in kept_off])))
+    return int(pieces or 0), kept_off
+
+
+def off_the_till_message(category: Category) -> str:
+    """What intake says about such a category, with what the manager can do."""
+    from flask_babel import gettext
+
+    return gettext("%(category)s must be on a fiscal receipt from the first sale, and this shop prints non-fiscal "
+                   "receipts: the till will not sell it. A manager can set up a fiscal printer (Settings → "
+                   "Receipts), or the shop does not take such goods in.", category=f"„{category.name}”")
+
+
 def save_category(cat: Category | None, *, name, default_price, vat_code, active=True, by, fiscal_name=None,
                   fiscal_from_first_sale=None) -> Category:
     """Add or change a category (name, default price, VAT code, its name on fiscal receipts)."""

@@ -39,3 +39,7 @@ FISCAL = {
     "Meble": ("Meble używane", False),
     "Sport i rekreacja": ("Sprzęt sportowy używany", False),
 }
+
+
+#: The standard categories the law wants on a fiscal receipt from the first sale (no exemption).
+FISCAL_FIRST = [name for name, (_fiscal_name, first_sale) in FISCAL.items() if first_sale]

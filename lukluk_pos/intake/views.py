@@ -88,6 +88,8 @@ def batch(batch_id: int):
             show_on_form(exc, form)
         else:
             flash(_("Saved: %(code)s, %(price)s.", code=item.code, price=format_money(item.price_minor)), "success")
+            if item.category in catalog.kept_off_the_till():
+                flash(catalog.off_the_till_message(item.category), "error")
             return redirect(url_for("intake.batch", batch_id=found.id, category_id=item.category_id,
                                     condition=item.condition, last=item.id))
     last = db.session.get(Item, request.args.get("last", type=record_id) or 0)
@@ -99,7 +101,9 @@ def batch(batch_id: int):
     return render_template("intake/batch.html", batch=found, form=form, items=service.batch_items(found.id),
                            summary=service.batch_summary(found), last=last, layouts=LAYOUTS,
                            issued=issued, donor_visible=donor_visible,
-                           pending=len(service.label_queue(batch_id=found.id))), 422 if form.errors else 200
+                           pending=len(service.label_queue(batch_id=found.id)),
+                           off_till={str(c.id): catalog.off_the_till_message(c) for c in catalog.kept_off_the_till()},
+                           ), 422 if form.errors else 200
 
 
 def _label_rows(items: list[Item]):

@@ -335,7 +335,8 @@ def dashboard():
         buckets=stock.AGE_BUCKETS, due=due,
         printer=printing.status(), backup=_backup_status(), open_tills=cash.open_sessions(),
         open_baskets=len(till.open_baskets()),
-        closed=cash.day_status(today) is DayStatus.CLOSED, exemption=fiscal.exemption(today))
+        closed=cash.day_status(today) is DayStatus.CLOSED, exemption=fiscal.exemption(today),
+        off_till=catalog.on_the_floor_off_the_till())
 
 
 @bp.get("/audit")

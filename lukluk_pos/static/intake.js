@@ -57,6 +57,10 @@
     clearTimeout(timer);
     timer = setTimeout(suggest, 150);
   }
+  // A category the till will refuse (exempt mode, fiscal from the first sale) is said as it is chosen.
+  var offTill = JSON.parse(form.getAttribute("data-off-till") || "{}");
+  var note = document.getElementById("off-till-note");
+  category.addEventListener("change", function () { note.textContent = offTill[category.value] || ""; });
   category.addEventListener("change", soon);
   condition.addEventListener("change", soon);
 })();

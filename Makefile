@@ -42,6 +42,7 @@ chromium:
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check lukluk_pos tests bench config.py wsgi.py
+	$(VENV)/bin/lint-imports
 
 test: $(VENV)/.installed-dev catalog chromium lint
 	$(PY) -m pytest -q

@@ -24,7 +24,7 @@ from sqlalchemy import insert, select, text
 
 from config import Config
 from lukluk_pos import create_app
-from lukluk_pos.auth.access import Access
+from lukluk_pos.core.access import Access
 from lukluk_pos.core.progress import Progress
 from lukluk_pos.extensions import db
 

@@ -64,12 +64,24 @@ def create_app(config: Config | None = None, *, migrations: bool = True) -> Flas
     app.register_blueprint(invoicing.bp)
     app.register_blueprint(api.bp)
 
-    web.init_app(app)
+    from .auth.access import identify
+    from .cash.service import restore_would_lose_the_day
+    from .core.backup import refuse_restore_while
+    from .till.service import restore_would_lose_a_basket
+
+    refuse_restore_while(app, restore_would_lose_a_basket)
+    refuse_restore_while(app, restore_would_lose_the_day)
+
+    web.init_app(app, identify=identify)
     cli.init_app(app)
+    from .auth.cli import tokens
+    from .demo import demo_command
     from .fiscal.cli import fiscal as fiscal_cli
     from .invoicing.cli import ksef_cli
     from .printing.cli import printer
 
+    app.cli.add_command(tokens)
+    app.cli.add_command(demo_command)
     app.cli.add_command(printer)
     app.cli.add_command(fiscal_cli)
     app.cli.add_command(ksef_cli)

@@ -13,6 +13,8 @@ import random
 import secrets
 from datetime import datetime, time, timedelta, timezone
 
+import click
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from .auth import service as auth
@@ -253,3 +255,14 @@ def _one_sale(rng, till_id, person, made, cats, moment) -> None:
             payment.created_at = moment
     fiscal_printer.sell(sale)
     db.session.commit()
+
+
+@click.command("demo")
+@click.option("--items", default=400, show_default=True, help="Donated items to add.")
+@click.option("--days", default=7, show_default=True, help="Days of sales to simulate.")
+@click.option("--seed", default=2026, show_default=True, help="Random seed (same seed, same shop).")
+@click.option("--fiscal", is_flag=True, help="Sell through the built-in fiscal printer emulator.")
+@with_appcontext
+def demo_command(items: int, days: int, seed: int, fiscal: bool) -> None:
+    """Fill the database with a realistic Polish demo shop (items and a week of sales)."""
+    build_demo(items=items, days=days, seed=seed, echo=click.echo, fiscal=fiscal)

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 
-from ..auth.access import Access
+from ..core.access import Access
 from ..core.errors import InvalidInput
 from .schemas import ErrorOut
 

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask import g, jsonify
 
-from ..auth.access import Access
 from ..cash import service as cash
 from ..catalog import service as catalog
+from ..core.access import Access
 from ..core.money import format_money
 from ..core.web import shop as current_shop
 from ..fiscal import service as fiscal

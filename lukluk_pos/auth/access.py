@@ -1,34 +1,12 @@
-"""Who may open which route: every view declares its level, and one hook enforces it.
-
-The check is default-deny: a view without a declared level answers 403 to everyone, so a new route
-cannot be left open by forgetting a decorator. ``tests/test_access.py`` walks every route × role.
-"""
+"""Who may open which route: views declare their level on the ground floor (``core.access``); this one
+hook, registered by ``auth``, enforces it before every request, default-deny."""
 from __future__ import annotations
 
-import enum
-
-from flask import abort, current_app, g, jsonify, redirect, request, url_for
+from flask import abort, g, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 
+from ..core.access import Access, level_of
 from .models import Role, SignInMethod
-
-
-class Access(enum.IntEnum):
-    PUBLIC = 0  #: anyone (sign-in pages, static files, language switch)
-    TILL = 1  #: anyone signed in, by PIN or password
-    MANAGER = 2  #: a manager or admin signed in with their password
-    ADMIN = 3  #: an admin signed in with their password
-    REPORTS = 4  #: a manager's password sign-in, or an API token with the ``reports:read`` scope
-
-
-def access(level: Access):
-    """Declare who may open a view; enforced by ``enforce_access`` before the view runs."""
-
-    def decorate(view):
-        view.access = level
-        return view
-
-    return decorate
 
 
 def allowed(level: Access, role: Role | None, method: SignInMethod | None) -> bool:
@@ -60,14 +38,15 @@ def sees_personal_data(made_by_id: int | None, made_at) -> bool:
         and made_at >= login.created_at
 
 
-def level_of(endpoint: str | None) -> Access | None:
-    """The declared level of an endpoint; None means undeclared (denied)."""
-    if endpoint is None:
-        return Access.PUBLIC  # a 404 is answered by the 404 handler
-    if endpoint == "static":
-        return Access.PUBLIC
-    view = current_app.view_functions.get(endpoint)
-    return getattr(view, "access", None)
+def identify():
+    """Before every request (hooked into ``core.web``): who is signed in, and whether they may open it."""
+    from flask import session
+
+    from .service import load_login
+
+    g.login = load_login(session.get("sid"))
+    g.user = g.login.user if g.login else None
+    return enforce_access()
 
 
 def enforce_access():

@@ -7,9 +7,8 @@ from sqlalchemy import select
 from ..catalog.models import Category
 from ..catalog.standard import FISCAL, STANDARD_CATEGORIES
 from ..core.errors import DomainError
-from ..core.models import Shop
+from ..core.models import Shop, Till
 from ..extensions import db
-from ..till.models import Till
 from . import service
 from .models import Role, User
 

@@ -8,14 +8,13 @@ from wtforms import SelectChoice
 
 from ..catalog.standard import FISCAL_FIRST
 from ..core import audit
+from ..core.access import Access, access
 from ..core.errors import DomainError
-from ..core.models import FiscalMode
+from ..core.models import FiscalMode, Till
 from ..core.web import TILL_COOKIE, keep_cookie, own_path, show_on_form
 from ..core.web import shop as current_shop
 from ..extensions import db
-from ..till.models import Till
 from . import bp, service
-from .access import Access, access
 from .forms import PasswordSignInForm, PinForm, SettingsForm, SetupForm, TillForm, UserForm, clean_nip
 from .models import Role, SignInMethod, User
 from .setup import AlreadySetUp, is_set_up, set_up_shop

@@ -420,5 +420,11 @@ def reopenings(day: date) -> list[DayReopening]:
     return list(db.session.scalars(select(DayReopening).where(DayReopening.day == day).order_by(DayReopening.id)))
 
 
+def restore_would_lose_the_day() -> str:
+    """A restore now would lose a day still being written: a till not yet counted and closed (hooked into
+    ``core.backup.restore``)."""
+    return "Kasa jest otwarta (dzień trwa): policz i zamknij kasę albo użyj --force." if open_sessions() else ""
+
+
 def open_sessions() -> list[TillSession]:
     return list(db.session.scalars(select(TillSession).where(TillSession.status == SESSION_OPEN_SQL)))

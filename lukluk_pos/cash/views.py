@@ -12,10 +12,10 @@ from sqlalchemy import select
 from wtforms import SelectChoice, StringField
 from wtforms.validators import Optional
 
-from ..auth.access import Access, access
 from ..auth.service import approve, managers
 from ..catalog.models import Category
 from ..core import validation
+from ..core.access import Access, access
 from ..core.errors import DomainError
 from ..core.models import FiscalMode
 from ..core.money import format_money

@@ -5,7 +5,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from wtforms import SelectChoice
 
-from ..auth.access import Access, access
+from ..core.access import Access, access
 from ..core.errors import DomainError
 from ..core.money import format_input
 from ..core.validation import page_number

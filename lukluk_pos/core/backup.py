@@ -15,8 +15,6 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select
-
 from ..extensions import db
 from . import private, process
 
@@ -183,18 +181,21 @@ def prune(instance_path: str, *, keep_days: int, now: datetime | None = None) ->
     return removed
 
 
-def open_baskets() -> int:
-    """Baskets still open at any till (a restore would throw them away)."""
-    from ..till.models import OPEN_SQL, Sale
+def refuse_restore_while(app, reason) -> None:
+    """Hook a check into ``restore``: ``reason()`` says why a restore would lose work now (a basket open at
+    a till, a till not yet counted), or "". The areas that know register theirs when the app is created, so
+    the ground floor asks without importing them."""
+    app.extensions.setdefault("lukluk_restore_checks", []).append(reason)
 
-    return len(db.session.scalars(select(Sale.id).where(Sale.status == OPEN_SQL)).all())
 
+def _why_not_restore() -> str:
+    from flask import current_app
 
-def open_tills() -> int:
-    """Till sessions not yet counted and closed: the day is still being written."""
-    from ..cash.service import open_sessions
-
-    return len(open_sessions())
+    for reason in current_app.extensions.get("lukluk_restore_checks", []):
+        said = reason()
+        if said:
+            return said
+    return ""
 
 
 def restore(file: Path, *, force: bool, progress=None) -> None:
@@ -218,10 +219,9 @@ def restore(file: Path, *, force: bool, progress=None) -> None:
         raise BackupError(f"To nie jest kopia bazy LukLuk: {exc}") from None
     if result != "ok":
         raise BackupError(f"Plik nie przeszedł sprawdzenia: {result}")
-    if not force and open_baskets():
-        raise BackupError("Przy kasie jest otwarty koszyk: dokończ lub anuluj go albo użyj --force.")
-    if not force and open_tills():
-        raise BackupError("Kasa jest otwarta (dzień trwa): policz i zamknij kasę albo użyj --force.")
+    refused = "" if force else _why_not_restore()
+    if refused:
+        raise BackupError(refused)
     db.session.remove()
     db.engine.dispose()
     source = sqlite3.connect(f"file:{file}?mode=ro", uri=True)

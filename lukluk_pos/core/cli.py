@@ -1,25 +1,14 @@
-"""Command-line tasks: ``flask --app wsgi demo``."""
+"""The ground floor's command-line tasks: ``flask backup`` and ``flask restore``. Each area registers its
+own commands (``auth``: tokens; ``demo``; ``printing``, ``fiscal``, ``invoicing``)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
 
 
 def init_app(app: Flask) -> None:
-    @app.cli.command("demo")
-    @click.option("--items", default=400, show_default=True, help="Donated items to add.")
-    @click.option("--days", default=7, show_default=True, help="Days of sales to simulate.")
-    @click.option("--seed", default=2026, show_default=True, help="Random seed (same seed, same shop).")
-    @click.option("--fiscal", is_flag=True, help="Sell through the built-in fiscal printer emulator.")
-    def demo(items: int, days: int, seed: int, fiscal: bool) -> None:
-        """Fill the database with a realistic Polish demo shop (items and a week of sales)."""
-        from ..demo import build_demo
-
-        build_demo(items=items, days=days, seed=seed, echo=click.echo, fiscal=fiscal)
-
     @app.cli.command("backup")
     def backup_command() -> None:
         """Take a hot backup of the SQLite database into instance/backups (online backup API)."""
@@ -54,47 +43,3 @@ def init_app(app: Flask) -> None:
             raise click.ClickException(str(exc)) from None
         click.echo(f"Przywrócono bazę z {file}.")
 
-    tokens = AppGroup("tokens", help="Read-only API tokens for the bookkeeper.")
-
-    @tokens.command("create")
-    @click.argument("name")
-    @click.option("--scope", default="reports:read", show_default=True)
-    def create_token(name: str, scope: str) -> None:
-        """Make a token and print it once (only its hash is kept)."""
-        from ..auth.service import create_token as make
-        from ..extensions import db
-        from .errors import DomainError
-
-        try:
-            record, token = make(name, scope)
-        except DomainError as exc:
-            raise click.ClickException(exc.describe()) from None
-        db.session.commit()
-        click.echo(f"Token {record.id} ({record.name}, {record.scope}) — zapisz go teraz, nie pokażemy go ponownie:")
-        click.echo(token)
-
-    @tokens.command("list")
-    def list_tokens() -> None:
-        """Show every token: number, name, scope, made, revoked."""
-        from ..auth.service import tokens as all_tokens
-
-        for record in all_tokens():
-            state = f"unieważniony {record.revoked_at:%Y-%m-%d}" if record.revoked_at else "aktywny"
-            click.echo(f"{record.id}\t{record.name}\t{record.scope}\t{record.created_at:%Y-%m-%d}\t{state}")
-
-    @tokens.command("revoke")
-    @click.argument("token_id", type=int)
-    def revoke(token_id: int) -> None:
-        """Revoke a token for good."""
-        from ..auth.service import revoke_token
-        from ..extensions import db
-        from .errors import DomainError
-
-        try:
-            record = revoke_token(token_id)
-        except DomainError as exc:
-            raise click.ClickException(exc.describe()) from None
-        db.session.commit()
-        click.echo(f"Token {record.id} ({record.name}) unieważniony.")
-
-    app.cli.add_command(tokens)

@@ -103,3 +103,13 @@ class AuditEvent(db.Model):
     object_id: Mapped[int | None]
     reason: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Till(db.Model):
+    """A counter (PC or tablet) that keeps one basket open at a time. On the ground floor: a volunteer signs
+    in at one (``auth``) before any sale exists, and the till's baskets, the drawer's sessions and the
+    fiscal device all name it."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)

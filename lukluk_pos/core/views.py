@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, make_response, redirect, request, url_for
 
-from ..auth.access import Access, access
+from ..core.access import Access, access
 from .web import LANG_COOKIE, keep_cookie, own_path
 
 bp = Blueprint("core", __name__, template_folder="../templates")

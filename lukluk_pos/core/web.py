@@ -16,7 +16,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import format_date, format_datetime, get_locale
@@ -153,9 +152,9 @@ def format_local(value) -> str:
     return babel_format_datetime(value.replace(tzinfo=None), _patterns()[1], locale=get_locale())
 
 
-def init_app(app: Flask) -> None:
-    from ..auth.access import enforce_access
-    from ..auth.service import load_login
+def init_app(app: Flask, *, identify) -> None:
+    """The request plumbing. ``identify`` is hooked in by ``auth`` (the ground floor knows no person): it
+    reads who is signed in into ``g`` and answers a response when they may not open the page."""
 
     @app.before_request
     def _load_person():
@@ -168,9 +167,7 @@ def init_app(app: Flask) -> None:
                     return redirect(url_for("auth.setup"))
             else:
                 app.extensions["lukluk_set_up"] = True
-        g.login = load_login(session.get("sid"))
-        g.user = g.login.user if g.login else None
-        refused = enforce_access()
+        refused = identify()
         if refused is not None:
             return refused
         if request.method not in SAFE_METHODS and request.endpoint and app.config.get("WTF_CSRF_ENABLED", True):

@@ -6,8 +6,8 @@ from datetime import date
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..auth.access import Access, access
 from ..core import audit
+from ..core.access import Access, access
 from ..core.errors import DomainError
 from ..core.web import shop as current_shop
 from ..extensions import db

@@ -10,10 +10,11 @@ from flask_babel import ngettext
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from ..auth.access import Access, access, sees_personal_data
+from ..auth.access import sees_personal_data
 from ..catalog import service as catalog
 from ..catalog.codes import is_valid_ean13
 from ..catalog.models import Category, Item
+from ..core.access import Access, access
 from ..core.errors import DomainError, InvalidInput
 from ..core.models import utcnow
 from ..core.money import format_input, format_money

@@ -9,8 +9,9 @@ from flask import Response, abort, flash, g, redirect, render_template, request,
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from ..auth.access import Access, access, sees_personal_data
+from ..auth.access import sees_personal_data
 from ..core import audit
+from ..core.access import Access, access
 from ..core.errors import DomainError
 from ..core.web import show_on_form
 from ..extensions import db

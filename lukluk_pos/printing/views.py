@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from ..auth.access import Access, access
 from ..core import audit
+from ..core.access import Access, access
 from ..core.web import shop as current_shop
 from ..extensions import db
 from ..till import service as till

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from wtforms import SelectChoice, StringField
 from wtforms.validators import Optional
 
-from ..auth.access import Access, access
 from ..cash import service as cash
 from ..cash import zreport
 from ..cash.forms import AdjustmentForm, ReopenForm
@@ -20,6 +19,7 @@ from ..cash.models import BusinessDay, DayStatus, TillSession, ZReport
 from ..cash.views import may_see_day, parse_day
 from ..catalog import service as catalog
 from ..core import audit, validation
+from ..core.access import Access, access
 from ..core.errors import DomainError, InvalidInput
 from ..core.validation import FIRST_DAY, LAST_DAY, longest, page_number
 from ..core.web import format_day, own_path, shop, show_on_form

@@ -5,9 +5,9 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from ..auth.access import Access, access
 from ..catalog import service as catalog
 from ..catalog.models import ItemStatus
+from ..core.access import Access, access
 from ..core.errors import DomainError, InvalidInput
 from ..core.validation import page_number, record_id, whole_number
 from ..extensions import db

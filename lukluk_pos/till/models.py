@@ -10,20 +10,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..core.db import partial_index
 from ..core.errors import DomainError
-from ..core.models import utcnow
+from ..core.models import Till, utcnow
 from ..extensions import db
 
 
 def _enum(cls, length=16):
     return db.Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
-
-
-class Till(db.Model):
-    """A counter (PC or tablet) that keeps one basket open at a time."""
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(40), unique=True)
-    active: Mapped[bool] = mapped_column(default=True)
 
 
 class SaleKind(str, enum.Enum):

@@ -396,6 +396,13 @@ def void(till_id: int, user: User, reason) -> Sale:
     return sale
 
 
+def restore_would_lose_a_basket() -> str:
+    """A restore now would throw away a basket open at a till (hooked into ``core.backup.restore``)."""
+    if db.session.scalar(select(Sale.id).where(Sale.status == OPEN_SQL).limit(1)) is not None:
+        return "Przy kasie jest otwarty koszyk: dokończ lub anuluj go albo użyj --force."
+    return ""
+
+
 def open_baskets() -> list[Sale]:
     """Every till's open basket, oldest first (a crash or a closed browser can leave one behind, its
     unique items reserved)."""

@@ -9,12 +9,12 @@ from pydantic import ValidationError
 
 from ..api.schemas import RefundIn
 from ..api.spec import translate
-from ..auth.access import Access, access
 from ..auth.service import managers
 from ..cash import service as cash
 from ..cash.models import DayStatus
 from ..catalog import service as catalog
 from ..core import validation
+from ..core.access import Access, access
 from ..core.errors import DomainError
 from ..core.money import format_money
 from ..extensions import db

@@ -64,6 +64,7 @@ def create_app(config: Config | None = None, *, migrations: bool = True) -> Flas
     app.register_blueprint(invoicing.bp)
     app.register_blueprint(api.bp)
 
+    _listen()
     from .auth.access import identify
     from .cash.service import restore_would_lose_the_day
     from .core.backup import refuse_restore_while
@@ -86,6 +87,22 @@ def create_app(config: Config | None = None, *, migrations: bool = True) -> Flas
     app.cli.add_command(fiscal_cli)
     app.cli.add_command(ksef_cli)
     return app
+
+
+def _listen() -> None:
+    """Connect the areas that listen to what others announce (``core.events``; the table is in
+    docs/architecture.md). Connecting the same listener again (another app in the same process) changes
+    nothing; the order of connection is the order they are asked."""
+    from .core import events
+    from .fiscal import closing
+    from .printing import service as printing
+    from .stock import figures
+
+    events.day_close_blockers.connect(closing.waiting_sales, weak=False)
+    events.day_closing.connect(closing.daily_report_at_close, weak=False)
+    events.day_closed.connect(printing.queue_z_report, weak=False)
+    events.day_closed.connect(figures.refresh_after_close, weak=False)
+    events.z_report_goes_to.connect(printing.z_report_goes_to, weak=False)
 
 
 def _sqlite_file(url: str | None, instance_path: Path) -> Path | None:

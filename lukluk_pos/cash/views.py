@@ -6,15 +6,13 @@ from datetime import date
 
 from flask import abort, current_app, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from sqlalchemy import select
 from wtforms import SelectChoice, StringField
 from wtforms.validators import Optional
 
 from ..auth.service import approve, managers
 from ..catalog.models import Category
-from ..core import validation
+from ..core import events, validation
 from ..core.access import Access, access
 from ..core.errors import DomainError
 from ..core.models import FiscalMode
@@ -22,11 +20,6 @@ from ..core.money import format_money
 from ..core.validation import longest
 from ..core.web import shop, show_on_form
 from ..extensions import db
-from ..fiscal import service as fiscal_printer
-from ..fiscal.device import FiscalError
-from ..printing import document as printed
-from ..printing import service as printing
-from ..printing.models import JobKind
 from ..till.models import Till
 from . import bp, service, zreport
 from .forms import CloseDayForm, CountForm, MovementForm, OpenForm, SignOffForm
@@ -201,43 +194,21 @@ def parse_day(text: str) -> date:
         abort(404)
 
 
-def _fiscal_blockers(day) -> list[str]:
-    """Fiscal-printer mode: sales still waiting for their fiscal receipt keep the day open."""
-    if not fiscal_printer.printer_mode():
-        return []
-    count = len(fiscal_printer.waiting(day))
-    return [ngettext("%(num)d sale is still waiting for its fiscal receipt: print it, settle it or void it "
-                     "under Sales waiting for a fiscal receipt.",
-                     "%(num)d sales are still waiting for their fiscal receipt: print them, settle them or void "
-                     "them under Sales waiting for a fiscal receipt.", count)] if count else []
-
-
-def _fiscal_daily_report(day) -> dict:
-    """Check nothing waits, then print the fiscal printer's daily report (once) and read it back. The check
-    is made again holding the printer, so no sale slips in between."""
-    problems = service.close_blockers(day) + _fiscal_blockers(day)
-    if problems:
-        raise DomainError(" ".join(problems))
-    try:
-        return fiscal_printer.daily_report(day, blockers=lambda: service.close_blockers(day) + _fiscal_blockers(day))
-    except FiscalError as exc:
-        raise DomainError(_l("The fiscal printer did not print the daily report: %(error)s", error=exc.describe())) \
-            from exc
+def blockers(day) -> list[str]:
+    """Everything that keeps the day open: the drawer's (tills not counted, sign-offs) and what the areas
+    listening to the close say (fiscal: sales waiting for their fiscal receipt)."""
+    return service.close_blockers(day) + [said for answer in events.answers(events.day_close_blockers, day=day)
+                                          for said in answer]
 
 
 def after_close(report: ZReport, *, user_id: int) -> None:
-    """After a day's close is committed: print the Z report, refresh the stock figures the long reports
-    read and start the backup; the last two run after the answer (see ``backup_in_background`` and
-    ``stock.figures``). None may undo the close; a failure is shown and logged."""
+    """After a day's close is committed: announce it (printing queues the Z report and commits; the stock
+    figures the long reports read are refreshed after the answer), then start the backup (see
+    ``backup_in_background``). None may undo the close; a failure is shown and logged."""
     from ..core.backup import BackupError, backup_in_background
-    from ..stock import figures as stock_figures
 
-    config = printing.settings()
-    printing.queue_document(JobKind.REPORT, printed.z_report(report.figures, config.shop, config.columns),
-                            user_id=user_id)
-    db.session.commit()
+    events.day_closed.send(None, report=report, user_id=user_id)
     # The closed day's page says it once: closed, where the report is, the backup (no flash repeats it).
-    stock_figures.start_after_close()
     if db.engine.url.get_backend_name() != "sqlite":
         return
     try:
@@ -280,8 +251,8 @@ def close_day(day: str):
         try:
             # A volunteer closes with a manager's PIN; a manager signed in needs none.
             approved_by = None if g.user.is_manager else approve(form.manager_id.data, form.pin.data)
-            if fiscal_printer.printer_mode():
-                fiscal = _fiscal_daily_report(when)
+            for answer in events.answers(events.day_closing, day=when, blockers=lambda: blockers(when)):
+                fiscal = answer  # the fiscal device's daily report, printed once while the day closes
             report = zreport.close_day(when, g.user, fiscal=fiscal, approved_by=approved_by)
         except DomainError as exc:
             show_on_form(exc, form)
@@ -290,9 +261,9 @@ def close_day(day: str):
             db.session.commit()
             after_close(report, user_id=g.user.id)
             return redirect(url_for("cash.close_day", day=when.isoformat()))
-    blockers = service.close_blockers(when) + _fiscal_blockers(when)
-    return render_template("cash/close_day.html", day=when, data=data, form=form, blockers=blockers,
-                           preview=printing.settings().spec.kind == "preview", backup=_backup_state(when),
+    return render_template("cash/close_day.html", day=when, data=data, form=form, blockers=blockers(when),
+                           preview="preview" in events.answers(events.z_report_goes_to),
+                           backup=_backup_state(when),
                            register=register, codes=codes, closed=data["status"] == DayStatus.CLOSED.value,
                            vat_fields=[getattr(form, f"vat_{code}") for code in codes] if register else []), \
         422 if form.errors or refused else 200

@@ -287,3 +287,18 @@ def status() -> dict:
 
 def recent_jobs(limit: int = 20) -> list[PrintJob]:
     return list(db.session.scalars(select(PrintJob).order_by(PrintJob.id.desc()).limit(limit)))
+
+
+# --- listening to the day's close (core.events) -------------------------------------------------
+
+def queue_z_report(_sender, *, report, user_id: int) -> None:
+    """The day is closed (committed): its Z report goes to the receipt printer's queue, or is kept for the
+    page when there is none. Committed here, before anything else listens."""
+    config = settings()
+    queue_document(JobKind.REPORT, document.z_report(report.figures, config.shop, config.columns), user_id=user_id)
+    db.session.commit()
+
+
+def z_report_goes_to(_sender) -> str:
+    """Where a Z report goes: "preview" (no receipt printer: the page) or "printer"."""
+    return "preview" if settings().spec.kind == "preview" else "printer"

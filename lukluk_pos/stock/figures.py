@@ -134,3 +134,8 @@ def batch_items(batch_ids: list[int]) -> dict[int, tuple[int, int]]:
         select(StockFigure.batch_id, StockFigure.items, StockFigure.priced_minor)
         .where(StockFigure.batch_id.in_(batch_ids)))}
 
+
+
+def refresh_after_close(_sender, **_close) -> None:
+    """Listening to the day's close (``core.events.day_closed``): see ``start_after_close``."""
+    start_after_close()

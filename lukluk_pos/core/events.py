@@ -1,0 +1,36 @@
+"""What happened, announced: an area says it once, and the areas above it that care listen (blinker, as
+Flask itself does). The ground floor holds the signals, so the one who speaks never imports the ones who
+listen. Listeners are connected when the app is created (``lukluk_pos.create_app``); the table of who
+sends and who listens is in ``docs/architecture.md``.
+
+A listener's answer is the signal's ``send`` result, read in the order the listeners were connected; a
+listener that must stop what is being done raises ``DomainError`` and the sender shows it.
+"""
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: Asked by ``cash`` when a day's close is shown or tried: ``day``. Each listener answers a list of
+#: sentences that keep the day open (fiscal: sales still waiting for their fiscal receipt).
+day_close_blockers = _signals.signal("day-close-blockers")
+
+#: Sent by ``cash`` while a day closes, before its Z report is written: ``day`` and ``blockers`` (a
+#: callable: every sentence that keeps the day open, asked again when the listener holds its device).
+#: A listener answers the figures the Z report keeps of it (fiscal: the device's daily report, printed
+#: once), or None; raising ``DomainError`` stops the close.
+day_closing = _signals.signal("day-closing")
+
+#: Sent by ``cash`` after a day's close is committed: ``report`` (the ZReport) and ``user_id``. Printing
+#: queues the Z report; the stock figures the long reports read are refreshed. None may undo the close.
+day_closed = _signals.signal("day-closed")
+
+#: Asked by ``cash`` when it shows where the Z report goes: a listener answers "preview" (no receipt
+#: printer: the report is on the page) or "printer".
+z_report_goes_to = _signals.signal("z-report-goes-to")
+
+
+def answers(signal, **kwargs) -> list:
+    """The listeners' answers to ``signal``, in the order they were connected, Nones left out."""
+    return [answer for _receiver, answer in signal.send(None, **kwargs) if answer is not None]

@@ -94,15 +94,16 @@ def _listen() -> None:
     docs/architecture.md). Connecting the same listener again (another app in the same process) changes
     nothing; the order of connection is the order they are asked."""
     from .core import events
-    from .fiscal import closing
+    from .fiscal import listeners as fiscal
     from .printing import service as printing
     from .stock import figures
 
-    events.day_close_blockers.connect(closing.waiting_sales, weak=False)
-    events.day_closing.connect(closing.daily_report_at_close, weak=False)
+    events.day_close_blockers.connect(fiscal.waiting_sales, weak=False)
+    events.day_closing.connect(fiscal.daily_report_at_close, weak=False)
     events.day_closed.connect(printing.queue_z_report, weak=False)
     events.day_closed.connect(figures.refresh_after_close, weak=False)
     events.z_report_goes_to.connect(printing.z_report_goes_to, weak=False)
+    events.category_on_fiscal_receipts.connect(fiscal.category_on_fiscal_receipts, weak=False)
 
 
 def _sqlite_file(url: str | None, instance_path: Path) -> Path | None:

@@ -108,13 +108,11 @@ def save_category(cat: Category | None, *, name, default_price, vat_code, active
 
 
 def _registered_at(cat: Category) -> bool:
-    """Whether a fiscal receipt was printed with this category's goods on it."""
-    from ..fiscal.models import FiscalRegistration, RegistrationStatus
-    from ..till.models import SaleLine
+    """Whether a fiscal receipt was printed with this category's goods on it (asked of the fiscal area,
+    which listens: ``core.events.category_on_fiscal_receipts``)."""
+    from ..core import events
 
-    return db.session.scalar(select(SaleLine.id).join(FiscalRegistration, FiscalRegistration.sale_id == SaleLine.sale_id)
-                             .where(SaleLine.category_id == cat.id,
-                                    FiscalRegistration.status == RegistrationStatus.REGISTERED).limit(1)) is not None
+    return any(events.answers(events.category_on_fiscal_receipts, category_id=cat.id))
 
 
 _RATE_SUFFIX = re.compile(r"\s*\((?:\d{1,2}%|zw)\)$")
@@ -122,7 +120,7 @@ _RATE_SUFFIX = re.compile(r"\s*\((?:\d{1,2}%|zw)\)$")
 
 def name_for_rate(cat: Category, vat_code: str) -> str:
     """The category's fiscal name for a VAT rate: its name without an earlier rate's mark, with this one's."""
-    from ..fiscal.names import NAME_MAX, clean, fiscal_name
+    from .fiscal_names import NAME_MAX, clean, fiscal_name
 
     label = "zw" if vat_code == "zw" else f"{vat_code}%"
     base = _RATE_SUFFIX.sub("", fiscal_name(cat))[:NAME_MAX - len(label) - 3].rstrip()

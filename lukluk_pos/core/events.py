@@ -34,3 +34,8 @@ z_report_goes_to = _signals.signal("z-report-goes-to")
 def answers(signal, **kwargs) -> list:
     """The listeners' answers to ``signal``, in the order they were connected, Nones left out."""
     return [answer for _receiver, answer in signal.send(None, **kwargs) if answer is not None]
+
+#: Asked by ``catalog`` before a category's VAT rate changes: ``category_id``. The fiscal area answers True
+#: when a fiscal receipt was printed with the category's goods (the device has bound its name to the old
+#: rate, so the category gets a name of its own for the new one).
+category_on_fiscal_receipts = _signals.signal("category-on-fiscal-receipts")

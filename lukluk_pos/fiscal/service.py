@@ -40,6 +40,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..catalog.fiscal_names import DESCRIPTION_MAX, clean, fiscal_name
 from ..core import audit, validation
 from ..core.errors import DomainError, InvalidInput, NotFound
 from ..core.models import FiscalMode, Shop, utcnow
@@ -58,7 +59,6 @@ from .models import (
     RegistrationStatus,
     transition,
 )
-from .names import DESCRIPTION_MAX, clean, fiscal_name
 
 log = logging.getLogger(__name__)
 
@@ -681,7 +681,7 @@ def register_entries(start: date, end: date, kind: RegisterKind) -> list[FiscalR
 
 def register_table(entries: list[FiscalRegisterEntry], kind: RegisterKind):
     """The register as a table for the page and the accountant's CSV/XLSX."""
-    from ..reports.exports import Money, Table
+    from ..core.tables import Money, Table
 
     methods = {"cash": _l("cash"), "card": _l("card")}
     title = _l("Returns register") if kind is RegisterKind.RETURN else _l("Corrections register")

@@ -98,7 +98,7 @@ def protocol(entry_id: int):
 
 def _month(text: str | None) -> tuple[date, date]:
     from ..cash.service import today as cash_today  # the cash area imports this package: import late
-    from ..reports.exports import month_asked
+    from ..core.tables import month_asked
 
     return month_asked(text, cash_today())
 
@@ -108,7 +108,7 @@ def _month(text: str | None) -> tuple[date, date]:
 @access(Access.MANAGER)
 def registers(fmt: str | None = None):
     """The returns and corrections registers of a month, on the page or as CSV/XLSX for the accountant."""
-    from ..reports.exports import download
+    from ..core.tables import download
     start, end = _month(request.args.get("month"))
     kind = RegisterKind.CORRECTION if request.args.get("kind") == "correction" else RegisterKind.RETURN
     table = service.register_table(service.register_entries(start, end, kind), kind)

@@ -481,7 +481,7 @@ def month_table(rows: list[Invoice], month: str):
     """The bookkeeper's month file: number, kind, dates, buyer, net/VAT/gross, receipt, KSeF number."""
     from flask_babel import gettext as _
 
-    from ..reports.exports import Money, Table
+    from ..core.tables import Money, Table
 
     table = Table(_("Invoices %(month)s", month=month), [
         _("Number"), _("Kind"), _("Issued"), _("Sold"), _("Buyer"), _("NIP"), _("Net"), _("VAT"), _("Gross"),

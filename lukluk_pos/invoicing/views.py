@@ -131,7 +131,7 @@ def upo(invoice_id: int):
 
 
 def _month(text: str | None) -> tuple[date, date]:
-    from ..reports.exports import month_asked
+    from ..core.tables import month_asked
 
     return month_asked(text, _today())
 
@@ -151,8 +151,8 @@ def index():
 @access(Access.REPORTS)
 def month_file(fmt: str):
     """The bookkeeper's month file: every invoice and correction with its KSeF number."""
+    from ..core.tables import download
     from ..core.web import shop
-    from ..reports.exports import download
 
     if fmt not in ("csv", "xlsx"):
         abort(404)

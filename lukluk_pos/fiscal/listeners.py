@@ -1,6 +1,7 @@
-"""The fiscal device at the day's close, by listening to ``cash`` (``core.events``): sales still waiting for
-their fiscal receipt keep the day open, and the device's daily report is printed once while the day
-closes (``service.daily_report``: marked before it prints, read back, never printed twice)."""
+"""What the fiscal area answers when others announce or ask (``core.events``): at the day's close, sales
+still waiting for their fiscal receipt keep the day open, and the device's daily report is printed once
+while the day closes (``service.daily_report``: marked before it prints, read back, never printed
+twice); for the catalogue, whether a category's goods are on fiscal receipts already."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
@@ -35,3 +36,17 @@ def daily_report_at_close(_sender, *, day, blockers) -> dict | None:
     except FiscalError as exc:
         raise DomainError(_l("The fiscal printer did not print the daily report: %(error)s", error=exc.describe())) \
             from exc
+
+
+def category_on_fiscal_receipts(_sender, *, category_id: int) -> bool:
+    """Whether a fiscal receipt was printed with this category's goods on it."""
+    from sqlalchemy import select
+
+    from ..extensions import db
+    from ..till.models import SaleLine
+    from .models import FiscalRegistration, RegistrationStatus
+
+    return db.session.scalar(
+        select(SaleLine.id).join(FiscalRegistration, FiscalRegistration.sale_id == SaleLine.sale_id)
+        .where(SaleLine.category_id == category_id, FiscalRegistration.status == RegistrationStatus.REGISTERED)
+        .limit(1)) is not None

@@ -97,6 +97,7 @@ def _listen() -> None:
     from .fiscal import listeners as fiscal
     from .printing import service as printing
     from .stock import figures
+    from .till import service as till
 
     events.day_close_blockers.connect(fiscal.waiting_sales, weak=False)
     events.day_closing.connect(fiscal.daily_report_at_close, weak=False)
@@ -104,6 +105,7 @@ def _listen() -> None:
     events.day_closed.connect(figures.refresh_after_close, weak=False)
     events.z_report_goes_to.connect(printing.z_report_goes_to, weak=False)
     events.category_on_fiscal_receipts.connect(fiscal.category_on_fiscal_receipts, weak=False)
+    events.receipts_mode_changed.connect(till.refuse_exempt_with_flagged_goods, weak=False)
 
 
 def _sqlite_file(url: str | None, instance_path: Path) -> Path | None:

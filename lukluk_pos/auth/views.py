@@ -7,7 +7,7 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from ..catalog.standard import FISCAL_FIRST
-from ..core import audit
+from ..core import audit, events
 from ..core.access import Access, access
 from ..core.errors import DomainError
 from ..core.models import FiscalMode, Till
@@ -215,10 +215,12 @@ def settings():
         shop.receipt_footer = form.receipt_footer.data or ""
         shop.krs = form.krs.data or ""
         shop.discount_limit_percent = form.discount_limit_percent.data
-        from ..fiscal import service as fiscal_printer
-
         try:
-            fiscal_printer.change_mode(shop, FiscalMode(form.fiscal_mode.data))
+            mode = FiscalMode(form.fiscal_mode.data)
+            if mode is not shop.fiscal_mode:
+                shop.fiscal_mode = mode
+                db.session.flush()  # the shop's row is locked (PostgreSQL) before the baskets are looked at
+                events.receipts_mode_changed.send(None, mode=mode)  # the till refuses exempt over flagged goods
         except DomainError as exc:
             show_on_form(exc, form)
             return render_template("auth/settings.html", form=form, till_form=till_form, tills=_tills(),

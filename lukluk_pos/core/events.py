@@ -39,3 +39,8 @@ def answers(signal, **kwargs) -> list:
 #: when a fiscal receipt was printed with the category's goods (the device has bound its name to the old
 #: rate, so the category gets a name of its own for the new one).
 category_on_fiscal_receipts = _signals.signal("category-on-fiscal-receipts")
+
+#: Sent by ``auth`` when the admin changes the receipts mode, after the shop's row is written (and so
+#: locked): ``mode``. A listener raises ``DomainError`` to refuse it (the till: exempt mode while an open
+#: basket holds goods that must be on a fiscal receipt from the first sale).
+receipts_mode_changed = _signals.signal("receipts-mode-changed")

@@ -732,28 +732,6 @@ def _invoiced_to_businesses(start: date, end: date) -> int:
     return int(sold or 0) - int(back or 0)
 
 
-def change_mode(current: Shop, mode: FiscalMode) -> None:
-    """The admin switches the receipts mode. Exempt mode (non-fiscal receipts) is refused while an open
-    basket holds goods the law wants on a fiscal device from the first sale: they were allowed in when
-    the till printed fiscal receipts, and would otherwise leave on a non-fiscal one."""
-    from ..catalog.models import Category
-    from ..till.models import SaleLine
-
-    if mode is current.fiscal_mode:
-        return
-    current.fiscal_mode = mode
-    db.session.flush()  # the shop's row is locked (PostgreSQL) before the baskets are looked at
-    if mode is not FiscalMode.EXEMPT:
-        return
-    flagged = db.session.scalar(select(func.count()).select_from(SaleLine).join(Sale, Sale.id == SaleLine.sale_id)
-                                .join(Category, Category.id == SaleLine.category_id)
-                                .where(Sale.status == SaleStatus.OPEN, Category.fiscal_from_first_sale))
-    if flagged:
-        raise DomainError(_l("An open basket holds goods that must be registered on a fiscal device from the first "
-                             "sale: finish or cancel that sale before switching to non-fiscal receipts."),
-                          field="fiscal_mode")
-
-
 def exemption(today: date) -> dict | None:
     """Exempt mode: this year's turnover to private persons against the 20 000 zł limit (pro rata in a
     first year of selling), with the share used, so the manager sees the limit coming (80 %, 100 %).

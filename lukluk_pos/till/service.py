@@ -19,7 +19,7 @@ from ..auth.models import User
 from ..auth.service import approve
 from ..cash import service as cash
 from ..catalog import service as catalog
-from ..catalog.models import Item, ItemKind, ItemStatus
+from ..catalog.models import Category, Item, ItemKind, ItemStatus
 from ..core import audit, validation
 from ..core.errors import ApprovalRequired, DomainError, Forbidden, InvalidInput, NotFound
 from ..core.models import FiscalMode, Shop, next_value, utcnow
@@ -394,6 +394,22 @@ def void(till_id: int, user: User, reason) -> Sale:
                  total=figures.total_minor)
     db.session.flush()
     return sale
+
+
+def refuse_exempt_with_flagged_goods(_sender, *, mode: FiscalMode) -> None:
+    """Listening to a change of the receipts mode (``core.events.receipts_mode_changed``, after the shop's
+    row is written and so locked): exempt mode (non-fiscal receipts) is refused while an open basket holds
+    goods the law wants on a fiscal device from the first sale — they were allowed in when the till printed
+    fiscal receipts, and would otherwise leave on a non-fiscal one."""
+    if mode is not FiscalMode.EXEMPT:
+        return
+    flagged = db.session.scalar(select(func.count()).select_from(SaleLine).join(Sale, Sale.id == SaleLine.sale_id)
+                                .join(Category, Category.id == SaleLine.category_id)
+                                .where(Sale.status == SaleStatus.OPEN, Category.fiscal_from_first_sale))
+    if flagged:
+        raise DomainError(_l("An open basket holds goods that must be registered on a fiscal device from the first "
+                             "sale: finish or cancel that sale before switching to non-fiscal receipts."),
+                          field="fiscal_mode")
 
 
 def restore_would_lose_a_basket() -> str:

@@ -95,6 +95,7 @@ def _listen() -> None:
     nothing; the order of connection is the order they are asked."""
     from .core import events
     from .fiscal import listeners as fiscal
+    from .invoicing import service as invoicing
     from .printing import service as printing
     from .stock import figures
     from .till import service as till
@@ -106,6 +107,7 @@ def _listen() -> None:
     events.z_report_goes_to.connect(printing.z_report_goes_to, weak=False)
     events.category_on_fiscal_receipts.connect(fiscal.category_on_fiscal_receipts, weak=False)
     events.receipts_mode_changed.connect(till.refuse_exempt_with_flagged_goods, weak=False)
+    events.invoiced_to_businesses.connect(invoicing.invoiced_to_businesses, weak=False)
 
 
 def _sqlite_file(url: str | None, instance_path: Path) -> Path | None:

@@ -44,3 +44,7 @@ category_on_fiscal_receipts = _signals.signal("category-on-fiscal-receipts")
 #: locked): ``mode``. A listener raises ``DomainError`` to refuse it (the till: exempt mode while an open
 #: basket holds goods that must be on a fiscal receipt from the first sale).
 receipts_mode_changed = _signals.signal("receipts-mode-changed")
+
+#: Asked by the fiscal area for the exemption's limit: ``start``, ``end``. The invoicing area answers the
+#: sales of the period invoiced to a business buyer, less their refunds (they are outside the limit).
+invoiced_to_businesses = _signals.signal("invoiced-to-businesses")

@@ -720,16 +720,11 @@ EXEMPTION_LIMIT_MINOR = 2_000_000
 
 
 def _invoiced_to_businesses(start: date, end: date) -> int:
-    """Sales of the period invoiced to a business buyer, less what was refunded of them."""
-    from ..invoicing.models import Buyer, BuyerKind, Invoice
+    """Sales of the period invoiced to a business buyer, less what was refunded of them: asked of the
+    invoicing area (``core.events.invoiced_to_businesses``), which knows the invoices."""
+    from ..core import events
 
-    invoiced = (select(Sale.id).join(Invoice, Invoice.sale_id == Sale.id).join(Buyer, Buyer.id == Invoice.buyer_id)
-                .where(Buyer.kind == BuyerKind.BUSINESS, Sale.status == SaleStatus.COMPLETED,
-                       Sale.business_date >= start, Sale.business_date <= end))
-    sold = db.session.scalar(select(func.coalesce(func.sum(Sale.total_minor), 0)).where(Sale.id.in_(invoiced)))
-    back = db.session.scalar(select(func.coalesce(func.sum(Sale.total_minor), 0)).where(
-        Sale.refund_of_id.in_(invoiced), Sale.status == SaleStatus.COMPLETED, Sale.business_date <= end))
-    return int(sold or 0) - int(back or 0)
+    return sum(events.answers(events.invoiced_to_businesses, start=start, end=end))
 
 
 def exemption(today: date) -> dict | None:

@@ -502,3 +502,15 @@ def month_table(rows: list[Invoice], month: str):
                            Money(sum(sum(r["vat_minor"] for r in i.data["vat"]) for i in rows)),
                            Money(sum(i.total_minor for i in rows)), "", "", "", "", "", ""])
     return table
+
+
+def invoiced_to_businesses(_sender, *, start: date, end: date) -> int:
+    """Listening to the fiscal area's question (``core.events.invoiced_to_businesses``): sales of the period
+    invoiced to a business buyer, less what was refunded of them — outside the exemption's limit."""
+    invoiced = (select(Sale.id).join(Invoice, Invoice.sale_id == Sale.id).join(Buyer, Buyer.id == Invoice.buyer_id)
+                .where(Buyer.kind == BuyerKind.BUSINESS, Sale.status == SaleStatus.COMPLETED,
+                       Sale.business_date >= start, Sale.business_date <= end))
+    sold = db.session.scalar(select(func.coalesce(func.sum(Sale.total_minor), 0)).where(Sale.id.in_(invoiced)))
+    back = db.session.scalar(select(func.coalesce(func.sum(Sale.total_minor), 0)).where(
+        Sale.refund_of_id.in_(invoiced), Sale.status == SaleStatus.COMPLETED, Sale.business_date <= end))
+    return int(sold or 0) - int(back or 0)

@@ -29,13 +29,13 @@ from lukluk_pos.core.progress import Progress
 from lukluk_pos.extensions import db
 
 from . import minimal, minimal_orm, waits
+from .people import PIN
 
 DESCRIPTIONS = ["Sukienka lniana", "Koszula w kratę", "Powieść kryminalna", "Wazon kryształowy", "Filiżanka Ćmielów",
                 "Płyta winylowa jazz", "Puzzle 1000 el.", "Lampa stołowa", "Sweter wełniany", "Botki skórzane",
                 "Torebka retro", "Obrus haftowany", "Czajnik elektryczny", "Gra planszowa", "Kurtka zimowa"]
 COLOURS = ["zielona", "czarna", "niebieska", "czerwona", "szara", "biała", "brązowa", "beżowa"]
 SEARCH_WORDS = ["lniana", "kryształowy", "wełniany", "ćmielów", "planszowa", "zimowa", "retro", "jazz"]
-PIN = "4321"
 
 
 def build_app(folder: Path):

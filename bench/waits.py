@@ -252,7 +252,7 @@ def scan_painted(app, codes: list[str], *, short: int = 40, long_rounds: int = 4
     from lukluk_pos.serve import background_server
     from tests.browser import CHROMIUM_ARGS
 
-    from .run import PIN
+    from .people import PIN
 
     executable = shutil.which("chromium") or shutil.which("chromium-browser")
     if executable is None:

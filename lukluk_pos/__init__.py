@@ -48,7 +48,7 @@ def create_app(config: Config | None = None, *, migrations: bool = True) -> Flas
     with app.app_context():
         configure_engine(db.engine)
 
-    from . import api, auth, cash, catalog, fiscal, intake, invoicing, printing, reports, stock, till
+    from . import api, auth, cash, catalog, counter, fiscal, intake, invoicing, printing, reports, stock, till  # noqa: F401
     from .core.views import bp as core_bp
 
     app.register_blueprint(core_bp)
@@ -93,6 +93,7 @@ def _listen() -> None:
     """Connect the areas that listen to what others announce (``core.events``; the table is in
     docs/architecture.md). Connecting the same listener again (another app in the same process) changes
     nothing; the order of connection is the order they are asked."""
+    from .cash import service as cash
     from .core import events
     from .fiscal import listeners as fiscal
     from .invoicing import service as invoicing
@@ -108,6 +109,8 @@ def _listen() -> None:
     events.category_on_fiscal_receipts.connect(fiscal.category_on_fiscal_receipts, weak=False)
     events.receipts_mode_changed.connect(till.refuse_exempt_with_flagged_goods, weak=False)
     events.invoiced_to_businesses.connect(invoicing.invoiced_to_businesses, weak=False)
+    events.session_for_sale.connect(cash.session_for_sale_asked, weak=False)
+    events.sale_refunded.connect(invoicing.correct_refund, weak=False)
 
 
 def _sqlite_file(url: str | None, instance_path: Path) -> Path | None:

@@ -145,6 +145,11 @@ def session_for_sale(till_id: int) -> TillSession:
     return found
 
 
+def session_for_sale_asked(_sender, *, till_id: int) -> TillSession:
+    """The till asks (``core.events.session_for_sale``) before it writes a sale: see ``session_for_sale``."""
+    return session_for_sale(till_id)
+
+
 def _basket_open(till_id: int) -> bool:
     return db.session.scalar(select(Sale.id).where(Sale.till_id == till_id, Sale.status == OPEN_SQL)) is not None
 

@@ -48,3 +48,13 @@ receipts_mode_changed = _signals.signal("receipts-mode-changed")
 #: Asked by the fiscal area for the exemption's limit: ``start``, ``end``. The invoicing area answers the
 #: sales of the period invoiced to a business buyer, less their refunds (they are outside the limit).
 invoiced_to_businesses = _signals.signal("invoiced-to-businesses")
+
+#: Asked by the till before it writes a sale, a void or a refund: ``till_id``. The drawer (``cash``) answers
+#: the till's open session, locked against the day's close while the sale is written into it (the sale
+#: takes its id and business day), or raises ``TillNotOpen`` with the reason (no float counted, day closed).
+session_for_sale = _signals.signal("session-for-sale")
+
+#: Sent by the till when a refund is written, in its transaction (a refund asked again with its key is not
+#: sent again): ``refund`` (the refund's Sale) and ``user_id``. Invoicing documents an invoiced sale's
+#: refund with a correcting invoice.
+sale_refunded = _signals.signal("sale-refunded")

@@ -514,3 +514,9 @@ def invoiced_to_businesses(_sender, *, start: date, end: date) -> int:
     back = db.session.scalar(select(func.coalesce(func.sum(Sale.total_minor), 0)).where(
         Sale.refund_of_id.in_(invoiced), Sale.status == SaleStatus.COMPLETED, Sale.business_date <= end))
     return int(sold or 0) - int(back or 0)
+
+
+def correct_refund(_sender, *, refund: Sale, user_id: int) -> None:
+    """Listening to the till (``core.events.sale_refunded``): an invoiced sale's refund is documented by a
+    correcting invoice, in the refund's transaction."""
+    correct_for_refund(refund, user_id=user_id, today=refund.business_date)

@@ -17,15 +17,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ..auth.models import User
 from ..auth.service import approve
-from ..cash import service as cash
 from ..catalog import service as catalog
 from ..catalog.models import Category, Item, ItemKind, ItemStatus
-from ..core import audit, validation
+from ..core import audit, events, validation
 from ..core.errors import ApprovalRequired, DomainError, Forbidden, InvalidInput, NotFound
 from ..core.models import FiscalMode, Shop, next_value, utcnow
 from ..core.money import MAX_MINOR, format_money, percent_of
 from ..extensions import db
-from ..invoicing import service as invoicing
 from . import pricing
 from .models import OPEN_SQL, Payment, PaymentMethod, Sale, SaleKind, SaleLine, SaleStatus, Till, transition
 
@@ -120,7 +118,7 @@ def _basket_for_change(till_id: int, user: User, *, create: bool, lines: bool = 
         if db.engine.dialect.name != "sqlite":
             sale = open_basket(till_id, lock=True, lines=lines)
         if sale is None:
-            cash.session_for_sale(till_id)  # a new basket needs the till open (its float counted)
+            _session_for_sale(till_id)  # a new basket needs the till open (its float counted)
             sale = Sale(till_id=till_id, opened_by_id=user.id)
             db.session.add(sale)
             db.session.flush()
@@ -382,7 +380,7 @@ def void(till_id: int, user: User, reason) -> Sale:
     """Cancel the open basket with a reason; its items go back to stock."""
     reason = validation.text(reason, field="reason", max_len=200)
     sale = _basket_for_change(till_id, user, create=False)
-    opened = cash.session_for_sale(till_id)
+    opened = _session_for_sale(till_id)
     _release(sale.lines)
     transition(sale, SaleStatus.VOIDED)
     sale.session_id, sale.business_date = opened.id, opened.business_date
@@ -410,6 +408,15 @@ def refuse_exempt_with_flagged_goods(_sender, *, mode: FiscalMode) -> None:
         raise DomainError(_l("An open basket holds goods that must be registered on a fiscal device from the first "
                              "sale: finish or cancel that sale before switching to non-fiscal receipts."),
                           field="fiscal_mode")
+
+
+def _session_for_sale(till_id: int):
+    """The drawer's open session a sale is written into, held against the day's close while it is: asked
+    of the drawer (``core.events.session_for_sale``; ``cash`` answers, or refuses with the reason)."""
+    answers = events.answers(events.session_for_sale, till_id=till_id)
+    if len(answers) != 1:
+        raise RuntimeError("exactly one area must answer session_for_sale (cash)")
+    return answers[0]
 
 
 def restore_would_lose_a_basket() -> str:
@@ -505,7 +512,7 @@ def complete(till_id: int, user: User, *, key, payments: list[PaymentIn], buyer_
         raise KeyUsed(_l("The basket changed while you were paying: check it and pay again."))
     if not sale.lines:
         raise BasketEmpty()
-    opened = cash.session_for_sale(till_id)
+    opened = _session_for_sale(till_id)
     figures = totals(sale)
     rows = _settle(figures.total_minor, payments)
     number = next_value("receipt")  # before the sale's fields change, so they are written in one UPDATE
@@ -654,7 +661,7 @@ def refund(*, user: User, till_id: int, sale_id: int, lines: list[RefundLineIn],
     if not lines:
         raise InvalidInput(_l("Choose what to refund."), field="lines")
     approver = user if user.is_manager else authorise(user, approval)
-    opened = cash.session_for_sale(till(till_id).id)
+    opened = _session_for_sale(till(till_id).id)
     already = refunded_so_far(original)
     by_id = {line.id: line for line in original.lines}
     seen = set()
@@ -696,8 +703,8 @@ def refund(*, user: User, till_id: int, sale_id: int, lines: list[RefundLineIn],
         return _same_refund(done, till_id, sale_id, lines)
     audit.record("sale.refund", user_id=user.id, obj=doc, reason=reason, refund_of=original.number,
                  total=doc.total_minor, method=method.value, approved_by=approver.id)
-    # An invoiced sale's refund is documented by a correcting invoice, in this same transaction.
-    invoicing.correct_for_refund(doc, user_id=user.id, today=doc.business_date)
+    # Announced in this same transaction: an invoiced sale's refund is documented by a correcting invoice.
+    events.sale_refunded.send(None, refund=doc, user_id=user.id)
     return doc
 
 

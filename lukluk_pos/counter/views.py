@@ -1,4 +1,4 @@
-"""The till page and the refund page."""
+"""The till page and the refund page (routes on ``till.bp``)."""
 from __future__ import annotations
 
 import secrets
@@ -20,8 +20,8 @@ from ..core.money import format_money
 from ..extensions import db
 from ..fiscal import service as fiscal
 from ..printing import service as printing
-from . import bp, queries, service
-from .models import PaymentMethod, Till
+from ..till import bp, queries, service
+from ..till.models import PaymentMethod, Till
 
 
 def _till() -> Till:

@@ -93,6 +93,7 @@ def _recover_backup(app) -> None:
 
 
 def main() -> None:
+    from .core import notify
     from .invoicing.ksef import KsefWorker
     from .printing.worker import PrintWorker
 
@@ -104,9 +105,15 @@ def main() -> None:
     ksef_worker = KsefWorker(app)
     ksef_worker.start()  # sends invoices to KSeF from their queue, outside every web request
     print(f"LukLuk POS: http://{host}:{port}/  (Ctrl+C stops it)", flush=True)
+    # Under systemd (Type=notify, WatchdogSec): READY=1 once it answers, WATCHDOG=1 while it answers and
+    # its workers live (core/notify.py). Elsewhere nothing is sent.
+    stopping = threading.Event()
+    notify.supervise(notify.Notifier(), host=host, port=port, stop=stopping,
+                     alive=lambda: [w.label for w in (worker, ksef_worker) if not w.is_alive()])
     try:
         serve(app, host=host, port=port, threads=8, ident="LukLuk POS")
     finally:
+        stopping.set()
         worker.stop()
         ksef_worker.stop()
 

@@ -63,6 +63,11 @@ def create_app(config: Config | None = None, *, migrations: bool = True) -> Flas
     app.register_blueprint(fiscal.bp)
     app.register_blueprint(invoicing.bp)
     app.register_blueprint(api.bp)
+    from .reports.health import bp as health_bp
+    from .reports.health import doctor_command
+
+    app.register_blueprint(health_bp)
+    app.cli.add_command(doctor_command)
 
     _listen()
     from .auth.access import identify

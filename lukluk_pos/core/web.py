@@ -39,7 +39,7 @@ LANG_COOKIE = "lukluk_lang"
 TILL_COOKIE = "lukluk_till"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Reachable before the shop is set up.
-SETUP_ENDPOINTS = frozenset({"auth.setup", "static", "core.set_language", "api.openapi"})
+SETUP_ENDPOINTS = frozenset({"auth.setup", "static", "core.set_language", "api.openapi", "health.health"})
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

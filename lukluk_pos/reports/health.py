@@ -1,0 +1,149 @@
+"""Is the counter PC well? ``GET /health`` (no sign-in, no personal data: for systemd, a technician's
+script or a monitor) and ``flask doctor`` (the same in Polish, with what to do about each problem).
+
+Each check answers ``ok`` and its figures: the database answers; its schema is the installed version's
+(migrations at head); the print queue moves (nothing waiting longer than 10 minutes); in fiscal-printer
+mode, no sale waits for its fiscal receipt; the last backup is younger than 48 hours; the disk has at
+least 1 GB free. Not checked here yet (#29): the off-machine copy, and the PC's clock against the fiscal
+printer's (that needs the device's turn).
+"""
+from __future__ import annotations
+
+import shutil
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import click
+from flask import Blueprint, current_app, jsonify
+from flask.cli import with_appcontext
+from sqlalchemy import func, select, text
+
+from ..core.access import Access, access
+from ..core.models import FiscalMode, Shop, utcnow
+from ..extensions import db
+
+bp = Blueprint("health", __name__)
+
+QUEUE_LATE = timedelta(minutes=10)
+BACKUP_OLD = timedelta(hours=48)
+DISK_LOW = 1_000_000_000
+
+
+def _database() -> dict:
+    try:
+        db.session.execute(text("SELECT 1"))
+        return {"ok": True, "backend": db.engine.url.get_backend_name()}
+    except Exception as exc:  # noqa: BLE001 — any failure to answer is the answer
+        db.session.rollback()
+        return {"ok": False, "backend": db.engine.url.get_backend_name(), "error": type(exc).__name__}
+
+
+def _migrations() -> dict:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    folder = Path(__file__).resolve().parents[2] / "migrations"
+    head = ScriptDirectory(str(folder)).get_current_head()
+    current = MigrationContext.configure(db.session.connection()).get_current_revision()
+    return {"ok": current == head, "current": current, "head": head}
+
+
+def _print_queue() -> dict:
+    from ..printing.models import JobStatus, PrintJob
+
+    waiting = [JobStatus.PENDING, JobStatus.PRINTING, JobStatus.FAILED]
+    count, oldest = db.session.execute(select(func.count(), func.min(PrintJob.created_at))
+                                       .where(PrintJob.status.in_(waiting))).one()
+    seconds = int((utcnow() - oldest).total_seconds()) if oldest else 0
+    return {"ok": seconds < QUEUE_LATE.total_seconds(), "waiting": int(count or 0), "oldest_seconds": seconds}
+
+
+def _fiscal() -> dict:
+    from ..fiscal.models import FiscalRegistration, RegistrationStatus
+
+    shop = db.session.scalar(select(Shop).limit(1))
+    mode = shop.fiscal_mode.value if shop else None
+    waiting = 0
+    if shop is not None and shop.fiscal_mode is FiscalMode.PRINTER:
+        waiting = db.session.scalar(select(func.count()).select_from(FiscalRegistration)
+                                    .where(FiscalRegistration.status == RegistrationStatus.PENDING)) or 0
+    return {"ok": not waiting, "mode": mode, "sales_waiting": int(waiting)}
+
+
+def _backup() -> dict:
+    if db.engine.url.get_backend_name() != "sqlite":
+        return {"ok": True, "kind": "pg_dump"}  # PostgreSQL's own dumps: outside this check
+    files = sorted((Path(current_app.instance_path) / "backups").glob("lukluk-*.db"))
+    if not files:
+        return {"ok": False, "hours": None}
+    taken = datetime.strptime(files[-1].stem, "lukluk-%Y%m%d-%H%M%S")
+    hours = int((datetime.now() - taken).total_seconds() // 3600)
+    return {"ok": timedelta(hours=hours) < BACKUP_OLD, "hours": hours}
+
+
+def _disk() -> dict:
+    free = shutil.disk_usage(current_app.instance_path).free
+    return {"ok": free >= DISK_LOW, "free_bytes": free}
+
+
+def checks() -> dict:
+    database = _database()
+    found = {"database": database}
+    if database["ok"]:
+        found |= {"migrations": _migrations(), "print_queue": _print_queue(), "fiscal": _fiscal(),
+                  "backup": _backup()}
+    found["disk"] = _disk()
+    return {"ok": all(check["ok"] for check in found.values()), "checks": found}
+
+
+@bp.get("/health")
+@access(Access.PUBLIC)
+def health():
+    """200 when every check is ok, 503 otherwise; figures only, never a name or an amount."""
+    found = checks()
+    response = jsonify(found)
+    response.status_code = 200 if found["ok"] else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _advice(name: str, check: dict) -> str:
+    """One check in Polish, with what to do when it is not ok."""
+    if name == "database":
+        return "Baza danych odpowiada." if check["ok"] else \
+            "Baza danych nie odpowiada: uruchom komputer ponownie; jeśli to nie pomoże, przywróć kopię zapasową."
+    if name == "migrations":
+        return "Baza jest w wersji programu." if check["ok"] else \
+            "Baza nie jest w wersji programu: uruchom ponownie usługę (sudo systemctl restart lukluk)."
+    if name == "print_queue":
+        if check["ok"]:
+            return f"Kolejka wydruków: {check['waiting']} w kolejce."
+        return (f"Kolejka wydruków stoi od {check['oldest_seconds'] // 60} min ({check['waiting']} czeka): "
+                "sprawdź papier, kabel i zasilanie drukarki paragonów.")
+    if name == "fiscal":
+        if check["ok"]:
+            return "Urządzenie fiskalne: nic nie czeka."
+        return (f"{check['sales_waiting']} sprzedaży czeka na paragon fiskalny: wydrukuj je w „Do zarejestrowania” "
+                "(Raporty).")
+    if name == "backup":
+        if check["ok"]:
+            return "Kopia zapasowa jest świeża." if check.get("hours") is not None else "Kopie: pg_dump (PostgreSQL)."
+        if check.get("hours") is None:
+            return "Nie ma jeszcze kopii zapasowej: zamknij dzień albo uruchom „flask backup”."
+        return f"Ostatnia kopia zapasowa ma {check['hours']} godz.: uruchom „flask backup” i sprawdź dysk."
+    if name == "disk":
+        free = check["free_bytes"] / 1e9
+        return f"Wolne miejsce na dysku: {free:.1f} GB." if check["ok"] else \
+            f"Na dysku zostało tylko {free:.1f} GB: usuń zbędne pliki albo przenieś stare kopie."
+    return name
+
+
+@click.command("doctor")
+@with_appcontext
+def doctor_command() -> None:
+    """Check the counter PC (database, schema, print queue, fiscal device, backup, disk) and say what to do."""
+    found = checks()
+    for name, check in found["checks"].items():
+        click.echo(("✓ " if check["ok"] else "✗ ") + _advice(name, check))
+    if not found["ok"]:
+        raise SystemExit(1)

@@ -93,11 +93,12 @@ def _recover_backup(app) -> None:
 
 
 def main() -> None:
-    from .core import notify
+    from .core import logs, notify
     from .invoicing.ksef import KsefWorker
     from .printing.worker import PrintWorker
 
     app = start()
+    logs.configure(app.instance_path)
     _recover_backup(app)
     host, port = app.config["HOST"], app.config["PORT"]
     worker = PrintWorker(app)

@@ -43,3 +43,37 @@ def test_doctor_says_each_check_in_polish_with_what_to_do(app, shop):
     assert "✓ Baza danych odpowiada." in done.output
     assert "✗ Kolejka wydruków stoi od 40 min (1 czeka): sprawdź papier, kabel i zasilanie drukarki" in done.output
     assert "✗ Nie ma jeszcze kopii zapasowej" in done.output or "✓ Kopie: pg_dump" in done.output
+
+
+def test_each_request_is_one_log_line_and_an_error_page_gives_its_id(app, client, shop, tmp_path):
+    import logging
+
+    from lukluk_pos.core import logs
+    from lukluk_pos.core.access import Access
+
+    handler = logs.configure(str(tmp_path), environ={})
+    try:
+        static = client.get("/static/app.css")
+        static.close()
+        assert static.status_code == 200
+
+        def broken():
+            raise RuntimeError("a bug")
+
+        broken.access = Access.PUBLIC
+
+        app.view_functions["core.index"] = broken
+        failed = client.get("/")
+        handler.flush()
+    finally:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+    assert failed.status_code == 500
+    page = failed.get_data(as_text=True)
+    request_id = page.split("ten numer: ")[1].split(".")[0]
+    assert len(request_id) == 8
+    lines = (tmp_path / "logs" / "lukluk.log").read_text(encoding="utf-8").splitlines()
+    assert any("GET /static/app.css 200" in line and " ms id=" in line for line in lines)
+    assert any(f"Unexpected error on GET / (request {request_id})" in line for line in lines)
+    assert any("GET / 500" in line and f"id={request_id}" in line for line in lines)
+    assert oct((tmp_path / "logs" / "lukluk.log").stat().st_mode & 0o777) == "0o600"

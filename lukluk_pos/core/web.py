@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import logging
+import secrets
+import time
 from datetime import date, datetime
 from urllib.parse import urlsplit
 
@@ -152,12 +154,25 @@ def format_local(value) -> str:
     return babel_format_datetime(value.replace(tzinfo=None), _patterns()[1], locale=get_locale())
 
 
+#: One line per request: method, path, status, duration and the request's id (shown on an error page).
+requests_log = logging.getLogger("lukluk_pos.requests")
+
+
+def _log_request(response) -> None:
+    started = g.get("started")
+    if started is None:
+        return
+    requests_log.info("%s %s %s %.1f ms id=%s", request.method, request.path, response.status_code,
+                      (time.perf_counter() - started) * 1000, g.get("request_id", "-"))
+
+
 def init_app(app: Flask, *, identify) -> None:
     """The request plumbing. ``identify`` is hooked in by ``auth`` (the ground floor knows no person): it
     reads who is signed in into ``g`` and answers a response when they may not open the page."""
 
     @app.before_request
     def _load_person():
+        g.request_id, g.started = secrets.token_hex(4), time.perf_counter()  # said on an error page, logged
         set_read_only(request.method in SAFE_METHODS)
         if not app.extensions.get("lukluk_set_up"):
             if shop() is None:
@@ -197,6 +212,7 @@ def init_app(app: Flask, *, identify) -> None:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         if request.endpoint != "static":
             headers.setdefault("Cache-Control", "no-store")
+        _log_request(response)
         return response
 
     @app.errorhandler(DomainError)
@@ -238,11 +254,11 @@ def init_app(app: Flask, *, identify) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc):
         db.session.rollback()
-        log.exception("Unexpected error on %s %s", request.method, request.path)
+        log.exception("Unexpected error on %s %s (request %s)", request.method, request.path, g.get("request_id"))
         message = _("Something went wrong. Nothing was saved. Try again, and tell the manager if it repeats.")
         if is_api():
             return jsonify(error="internal", message=message), 500
-        return render_template("error.html", message=message, status=500), 500
+        return render_template("error.html", message=message, status=500, request_id=g.get("request_id")), 500
 
     @app.context_processor
     def _template_globals():

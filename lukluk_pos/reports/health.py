@@ -132,9 +132,9 @@ def _advice(name: str, check: dict) -> str:
             return "Nie ma jeszcze kopii zapasowej: zamknij dzień albo uruchom „flask backup”."
         return f"Ostatnia kopia zapasowa ma {check['hours']} godz.: uruchom „flask backup” i sprawdź dysk."
     if name == "disk":
-        free = check["free_bytes"] / 1e9
-        return f"Wolne miejsce na dysku: {free:.1f} GB." if check["ok"] else \
-            f"Na dysku zostało tylko {free:.1f} GB: usuń zbędne pliki albo przenieś stare kopie."
+        free = f"{check['free_bytes'] / 1e9:.1f}".replace(".", ",")  # the Polish decimal comma
+        return f"Wolne miejsce na dysku: {free} GB." if check["ok"] else \
+            f"Na dysku zostało tylko {free} GB: usuń zbędne pliki albo przenieś stare kopie."
     return name
 
 

@@ -130,7 +130,7 @@ def format_when(value) -> str:
 
 def format_day(value) -> str:
     """A day as the person's language writes it: 29.11.2026 (ISO only in files and the API). Takes a date,
-    a datetime's day or an ISO day as a report's figures keep it."""
+    an ISO day as a report's figures keep it, or a UTC moment (its day in the shop's time zone)."""
     if not value:
         return "—"
     if isinstance(value, str):
@@ -138,7 +138,7 @@ def format_day(value) -> str:
             value = date.fromisoformat(value[:10])
         except ValueError:
             return value
-    return format_date(value.date() if isinstance(value, datetime) else value, _patterns()[0])
+    return format_date(value, _patterns()[0])  # flask-babel moves a moment to the shop's time zone first
 
 
 def format_local(value) -> str:

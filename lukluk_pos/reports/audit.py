@@ -180,7 +180,7 @@ _DESCRIBE: dict[str, Callable] = {
     "invoice": lambda invoice, names: _("Invoice %(number)s", number=invoice.number),
     "apitoken": lambda token, names: _quoted(_("API token"), token.name),
     "stocktake": lambda take, names: _("Stock take: %(category)s", category=take.category.name),
-    "donationbatch": lambda batch, names: _("Donation of %(day)s", day=format_day(batch.received_at.date())),
+    "donationbatch": lambda batch, names: _("Donation of %(day)s", day=format_day(batch.received_at)),
     "adjustment": lambda row, names: _("Correction of %(day)s", day=format_day(row.affects_day)),
     "dayreopening": lambda row, names: _("Reopening of %(day)s", day=format_day(row.day)),
     "cashmovement": lambda row, names: "{} {}".format(movement_names().get(row.kind.value, row.kind.value),

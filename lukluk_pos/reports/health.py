@@ -1,4 +1,4 @@
-"""Is the counter PC well? ``GET /health`` (no sign-in, no personal data: for systemd, a technician's
+"""Is the counter PC well? ``GET /health`` (no sign-in, no personal data: for a technician's
 script or a monitor) and ``flask doctor`` (the same in Polish, with what to do about each problem).
 
 Each check answers ``ok`` and its figures: the database answers; its schema is the installed version's
@@ -99,10 +99,11 @@ def checks() -> dict:
 @bp.get("/health")
 @access(Access.PUBLIC)
 def health():
-    """200 when every check is ok, 503 otherwise; figures only, never a name or an amount."""
+    """The checks as JSON, ``"ok": false`` when one fails; figures only, never a name or an amount. Always
+    200: the page itself works, and a 5xx would read as the server's own fault (to a fuzzer, a proxy or a
+    monitor that only counts status codes); a monitor reads ``ok``."""
     found = checks()
     response = jsonify(found)
-    response.status_code = 200 if found["ok"] else 503
     response.headers["Cache-Control"] = "no-store"
     return response
 

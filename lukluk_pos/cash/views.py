@@ -207,15 +207,18 @@ def after_close(report: ZReport, *, user_id: int) -> None:
     ``backup_in_background``). None may undo the close; a failure is shown and logged."""
     from ..core.backup import BackupError, backup_in_background
 
+    # Read now: once the listeners commit, the report's row would be read again, and that read would wait
+    # behind the stock figures' thread, which is writing by then (seconds on a five-year shop).
+    day = report.day
     events.day_closed.send(None, report=report, user_id=user_id)
     # The closed day's page says it once: closed, where the report is, the backup (no flash repeats it).
     if db.engine.url.get_backend_name() != "sqlite":
         return
     try:
         current_app.extensions["lukluk_backup"] = backup_in_background(
-            current_app.instance_path, keep_days=current_app.config["BACKUP_KEEP_DAYS"], day=report.day)
+            current_app.instance_path, keep_days=current_app.config["BACKUP_KEEP_DAYS"], day=day)
     except (BackupError, OSError, RuntimeError) as exc:
-        log.error("Backup after closing %s failed to start: %s", report.day, exc)
+        log.error("Backup after closing %s failed to start: %s", day, exc)
         flash(_("The backup after closing failed: %(error)s", error=str(exc)), "error")
 
 

@@ -54,10 +54,13 @@ def on_the_floor_off_the_till() -> tuple[int, list[Category]]:
     kept_off = kept_off_the_till()
     if not kept_off:
         return 0, []
-    pieces = db.session.scalar(
-        select(func.coalesce(func.sum(Item.quantity_on_hand), 0))
-        .where(Item.status == IN_STOCK_SQL, Item.category_id.in_([c.id for c in kept_off])))
-    return int(pieces or 0), kept_off
+    on_floor = (Item.status == IN_STOCK_SQL, Item.category_id.in_([c.id for c in kept_off]))
+    # Unique pieces counted from the stock index alone (a five-year shop has tens of thousands on the
+    # floor); only the few bulk lots are read for their quantity.
+    unique = db.session.scalar(select(func.count()).select_from(Item).where(*on_floor, Item.kind == ItemKind.UNIQUE))
+    bulk = db.session.scalar(select(func.coalesce(func.sum(Item.quantity_on_hand), 0))
+                             .where(*on_floor, Item.kind == ItemKind.BULK))
+    return int(unique or 0) + int(bulk or 0), kept_off
 
 
 def off_the_till_message(category: Category) -> str:

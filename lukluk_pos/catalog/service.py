@@ -38,15 +38,18 @@ def categories(*, include_inactive: bool = False) -> list[Category]:
     return list(db.session.scalars(query))
 
 
-def kept_off_the_till() -> list[Category]:
+def kept_off_the_till(among: list[Category] | None = None) -> list[Category]:
     """The categories this shop's till refuses: in exempt mode (non-fiscal receipts), those the law wants
     on a fiscal device from the first sale (jewellery, records, electronics…). Said at intake, hidden from
-    the till's quick buttons and counted on the dashboard, so nobody learns it with a customer waiting."""
-    from ..core.models import FiscalMode, Shop
+    the till's quick buttons and counted on the dashboard, so nobody learns it with a customer waiting.
+    ``among``: the categories a page has read already (the till's quick buttons), so none are read again."""
+    from ..core.models import FiscalMode
+    from ..core.web import shop
 
-    if db.session.scalar(select(Shop.fiscal_mode)) is not FiscalMode.EXEMPT:
+    current = shop()
+    if current is None or current.fiscal_mode is not FiscalMode.EXEMPT:
         return []
-    return [c for c in categories() if c.fiscal_from_first_sale]
+    return [c for c in (categories() if among is None else among) if c.fiscal_from_first_sale]
 
 
 def on_the_floor_off_the_till() -> tuple[int, list[Category]]:

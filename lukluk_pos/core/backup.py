@@ -164,18 +164,24 @@ def recover(instance_path: str, *, keep_days: int) -> threading.Thread | None:
         return None
 
 
+def taken(instance_path: str) -> list[tuple[Path, datetime]]:
+    """The backups kept, oldest first, each with when it was taken (read from its name)."""
+    found = []
+    for path in sorted(backup_dir(instance_path).glob("lukluk-*.db")):
+        try:
+            found.append((path, datetime.strptime(path.stem, "lukluk-%Y%m%d-%H%M%S")))
+        except ValueError:
+            continue
+    return found
+
+
 def prune(instance_path: str, *, keep_days: int, now: datetime | None = None) -> list[Path]:
     """Remove backups older than ``keep_days`` (the newest one always stays), and dead half-written copies."""
     remove_partials(instance_path)
     limit = (now or datetime.now()) - timedelta(days=keep_days)
-    files = sorted(backup_dir(instance_path).glob("lukluk-*.db"))
     removed = []
-    for path in files[:-1]:
-        try:
-            taken = datetime.strptime(path.stem, "lukluk-%Y%m%d-%H%M%S")
-        except ValueError:
-            continue
-        if taken < limit:
+    for path, at in taken(instance_path)[:-1]:
+        if at < limit:
             path.unlink()
             removed.append(path)
     return removed

@@ -33,8 +33,9 @@ def _till() -> Till:
 def till_page():
     """The till: scan, quick buttons, basket, total and payment on one page."""
     current = _till()
+    categories = catalog.categories()
     return render_template(
-        "till/till.html", till=current, categories=catalog.categories(), off_till=catalog.kept_off_the_till(),
+        "till/till.html", till=current, categories=categories, off_till=catalog.kept_off_the_till(categories),
         basket=queries.basket(service.open_basket(current.id)), managers=managers(),
         quick_cash=[1000, 2000, 5000, 10000, 20000], session=cash.current_session(current.id), today=cash.today(),
         day_closed=cash.day_status(cash.today()) is DayStatus.CLOSED,

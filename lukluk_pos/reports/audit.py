@@ -101,12 +101,21 @@ class Names:
             for key, value in (event.details or {}).items():
                 if key in REFERENCES and isinstance(value, int) and not isinstance(value, bool):
                     wanted[REFERENCES[key]].add(value)
-        models = _models()
         self.rows: dict[str, dict[int, object]] = {}
+        self._load(wanted)
+        # Rows named through others: a print job by its sale, a tag colour rule by its category.
+        self._load({"sale": {job.sale_id for job in self.rows.get("printjob", {}).values() if job.sale_id},
+                    "category": {rule.category_id for rule in self.rows.get("rotationrule", {}).values()
+                                 if rule.category_id}})
+
+    def _load(self, wanted: dict[str, set[int]]) -> None:
+        models = _models()
         for kind, ids in wanted.items():
+            ids = ids - set(self.rows.get(kind, {}))
             model = models.get(kind)
-            if model is not None:
-                self.rows[kind] = {row.id: row for row in db.session.scalars(select(model).where(model.id.in_(ids)))}
+            if model is not None and ids:
+                found = db.session.scalars(select(model).where(model.id.in_(ids)))
+                self.rows.setdefault(kind, {}).update({row.id: row for row in found})
 
     def row(self, kind: str, row_id):
         return self.rows.get(kind, {}).get(row_id)
@@ -144,10 +153,8 @@ def _session(session, names: Names) -> str:
 
 
 def _job(job, names: Names) -> str:
-    from ..till.models import Sale
-
     what = job_names().get(job.kind.value, job.kind.value)
-    sale = db.session.get(Sale, job.sale_id) if job.sale_id else None
+    sale = names.row("sale", job.sale_id)
     return _("%(what)s: %(sale)s", what=what, sale=_sale(sale, names)) if sale is not None else what
 
 
@@ -158,9 +165,7 @@ def _donor(donor, names: Names) -> str:
 
 
 def _rule(rule, names: Names) -> str:
-    from ..catalog.models import Category
-
-    category = db.session.get(Category, rule.category_id) if rule.category_id else None
+    category = names.row("category", rule.category_id)
     return _quoted(_("Tag colour rule for"), category.name) if category else _("Tag colour rule for every category")
 
 

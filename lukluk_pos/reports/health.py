@@ -73,11 +73,12 @@ def _fiscal() -> dict:
 def _backup() -> dict:
     if db.engine.url.get_backend_name() != "sqlite":
         return {"ok": True, "kind": "pg_dump"}  # PostgreSQL's own dumps: outside this check
-    files = sorted((Path(current_app.instance_path) / "backups").glob("lukluk-*.db"))
-    if not files:
+    from ..core.backup import taken
+
+    kept = taken(current_app.instance_path)
+    if not kept:
         return {"ok": False, "hours": None}
-    taken = datetime.strptime(files[-1].stem, "lukluk-%Y%m%d-%H%M%S")
-    hours = int((datetime.now() - taken).total_seconds() // 3600)
+    hours = int((datetime.now() - kept[-1][1]).total_seconds() // 3600)
     return {"ok": timedelta(hours=hours) < BACKUP_OLD, "hours": hours}
 
 

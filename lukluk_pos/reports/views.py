@@ -286,9 +286,8 @@ def period_download(name: str, fmt: str):
 
 def _backup_status() -> dict:
     from datetime import datetime, timedelta
-    from pathlib import Path
 
-    from ..core.backup import read_status
+    from ..core.backup import read_status, taken
 
     if db.engine.url.get_backend_name() != "sqlite":
         return {"kind": "postgresql"}
@@ -298,12 +297,12 @@ def _backup_status() -> dict:
         last |= {"state": "failed", "error": _("it did not finish (the program stopped during the copy).")}
     if last.get("state") in ("running", "failed"):  # the backup after the last close: at work, or failed
         return {"kind": last["state"], "day": last.get("day", ""), "error": last.get("error", "")}
-    files = sorted((Path(current_app.instance_path) / "backups").glob("lukluk-*.db"))
-    if not files:
+    kept = taken(current_app.instance_path)
+    if not kept:
         return {"kind": "none"}
-    taken = datetime.strptime(files[-1].stem, "lukluk-%Y%m%d-%H%M%S")
-    return {"kind": "file", "name": files[-1].name, "hours": int((datetime.now() - taken).total_seconds() // 3600),
-            "count": len(files)}
+    path, at = kept[-1]
+    return {"kind": "file", "name": path.name, "hours": int((datetime.now() - at).total_seconds() // 3600),
+            "count": len(kept)}
 
 
 @bp.get("/")

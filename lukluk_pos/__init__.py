@@ -115,7 +115,14 @@ def _listen() -> None:
     events.receipts_mode_changed.connect(till.refuse_exempt_with_flagged_goods, weak=False)
     events.invoiced_to_businesses.connect(invoicing.invoiced_to_businesses, weak=False)
     events.session_for_sale.connect(cash.session_for_sale_asked, weak=False)
-    events.sale_refunded.connect(invoicing.correct_refund, weak=False)
+    # A sale, in this order: registered on the fiscal device, else its receipt queued. Nothing real hears
+    # a training sale (``events.real``).
+    events.sale_completed.connect(events.real(fiscal.register_sale), weak=False)
+    events.sale_completed.connect(events.real(printing.receipt_for_sale), weak=False)
+    # A refund, in this order: the correcting invoice, the fiscal register's entry, else its receipt.
+    events.sale_refunded.connect(events.real(invoicing.correct_refund), weak=False)
+    events.sale_refunded.connect(events.real(fiscal.register_refund), weak=False)
+    events.sale_refunded.connect(events.real(printing.receipt_for_refund), weak=False)
 
 
 def _sqlite_file(url: str | None, instance_path: Path) -> Path | None:

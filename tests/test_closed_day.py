@@ -23,6 +23,7 @@ from lukluk_pos.core.errors import DomainError
 from lukluk_pos.extensions import db
 from lukluk_pos.printing.models import JobKind, PrintJob
 from lukluk_pos.reports import exports
+from lukluk_pos.till import refunds
 from lukluk_pos.till import service as till
 from lukluk_pos.till.models import PaymentMethod
 from tests.conftest import PINS, in_app, shop_today
@@ -167,8 +168,8 @@ def test_closed_day_figures_never_move(ctx, shop, sales, events):
                     continue
                 try:
                     with db.session.begin_nested():
-                        till.refund(user=magda, till_id=1, sale_id=first.id, lines=[
-                            till.RefundLineIn(first.lines[0].id, 1)], method=first.payments[0].method,
+                        refunds.refund(user=magda, till_id=1, sale_id=first.id, lines=[
+                            refunds.RefundLineIn(first.lines[0].id, 1)], method=first.payments[0].method,
                             reason="Zwrot", approval=None, key=f"closed-day-refund-{n}")
                 except DomainError:  # refunded in full by an earlier event already
                     pass

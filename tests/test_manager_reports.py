@@ -20,6 +20,7 @@ from lukluk_pos.extensions import db
 from lukluk_pos.intake.models import Cause, ItemRemoval
 from lukluk_pos.reports import period
 from lukluk_pos.stock import service as stock
+from lukluk_pos.till import refunds
 from lukluk_pos.till import service as till
 from lukluk_pos.till.models import PaymentMethod
 from tests.conftest import in_app, shop_today
@@ -103,8 +104,8 @@ def test_reports_equal_the_raw_sales_and_the_day_reports(ctx, shop, days, plan):
                     raw["by_category"][name] = raw["by_category"].get(name, 0) + sold.total_minor
                 if spec["refund_first_line"] and done.total_minor:
                     first = done.lines[0]
-                    back_doc = till.refund(user=magda, till_id=1, sale_id=done.id, lines=[
-                        till.RefundLineIn(first.id, first.quantity)], method=method, reason="Zwrot", approval=None,
+                    back_doc = refunds.refund(user=magda, till_id=1, sale_id=done.id, lines=[
+                        refunds.RefundLineIn(first.id, first.quantity)], method=method, reason="Zwrot", approval=None,
                         key=f"hyp-r-{back}-{n}-{len(sales)}")
                     raw["net"] -= back_doc.total_minor
                     if spec["card"]:

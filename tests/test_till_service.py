@@ -8,9 +8,11 @@ from sqlalchemy import func, select
 from lukluk_pos.auth.models import User
 from lukluk_pos.auth.service import WrongApprovalPin
 from lukluk_pos.catalog.models import Category, Item, ItemStatus
+from lukluk_pos.core import events
 from lukluk_pos.core.errors import ApprovalRequired, InvalidInput
 from lukluk_pos.core.models import AuditEvent
 from lukluk_pos.extensions import db
+from lukluk_pos.till import refunds
 from lukluk_pos.till import service as till
 from lukluk_pos.till.models import (
     TRANSITIONS,
@@ -62,16 +64,21 @@ def test_completion_is_idempotent_by_key(ania, make_item):
     assert db.session.scalar(select(func.count()).select_from(Sale)) == 1
 
 
-def test_only_the_transaction_that_completed_a_sale_counts_it_as_completed_here(ania, make_item):
-    # The receipt is queued without looking for an earlier one only when this is true; one session (as
-    # in a test holding its app context) must not carry it into a later request's repeated key.
+def test_a_completion_is_announced_each_time_and_fresh_only_by_the_transaction_that_made_it(ania, make_item):
+    # The receipt is queued without looking for an earlier one only when fresh; one session (as in a test
+    # holding its app context) must not carry it into a later request's repeated key.
+    heard = []
+
+    def listener(_sender, **kw):
+        heard.append((kw["sale"].id, kw["fresh"], kw["training"], kw["user_id"]))
+
     till.add_code(TILL, ania, make_item()["code"])
-    first = till.complete(TILL, ania, key="here-key-123", payments=[till.PaymentIn(CARD)])
-    assert till.completed_here(first)
-    db.session.commit()
-    assert not till.completed_here(first)
-    again = till.complete(TILL, ania, key="here-key-123", payments=[till.PaymentIn(CARD)])
-    assert again is first and not till.completed_here(again)
+    with events.sale_completed.connected_to(listener):
+        first = till.complete(TILL, ania, key="here-key-123", payments=[till.PaymentIn(CARD)])
+        db.session.commit()
+        again = till.complete(TILL, ania, key="here-key-123", payments=[till.PaymentIn(CARD)])
+    assert again is first
+    assert heard == [(first.id, True, False, ania.id), (first.id, False, False, ania.id)]
 
 
 def test_split_payment_card_then_cash_with_change(ania):
@@ -257,13 +264,13 @@ def test_refund_part_of_a_sale_as_a_new_document(ania, make_item):
     assert db.session.get(Item, books["id"]).quantity_on_hand == 7
     dress_line, books_line = sale.lines
     with pytest.raises(ApprovalRequired):
-        till.refund(user=ania, till_id=TILL, sale_id=sale.id, lines=[till.RefundLineIn(dress_line.id, 1)],
+        refunds.refund(user=ania, till_id=TILL, sale_id=sale.id, lines=[refunds.RefundLineIn(dress_line.id, 1)],
                     method=CASH, reason="Za mała", approval=None, key="refund-key-1")
     db.session.rollback()
-    doc = till.refund(user=ania, till_id=TILL, sale_id=sale.id, method=CASH, reason="Za mała", key="refund-key-1",
+    doc = refunds.refund(user=ania, till_id=TILL, sale_id=sale.id, method=CASH, reason="Za mała", key="refund-key-1",
                       approval=till.Approval(person("Marek").id, "2222"),
-                      lines=[till.RefundLineIn(dress_line.id, 1, restock=True),
-                             till.RefundLineIn(books_line.id, 2, restock=False)])
+                      lines=[refunds.RefundLineIn(dress_line.id, 1, restock=True),
+                             refunds.RefundLineIn(books_line.id, 2, restock=False)])
     db.session.commit()
     assert (doc.kind, doc.refund_of_id, doc.number, doc.total_minor) == (SaleKind.REFUND, sale.id, 2, 3100)
     assert doc.payments[0].amount_minor == 3100
@@ -271,20 +278,20 @@ def test_refund_part_of_a_sale_as_a_new_document(ania, make_item):
     assert db.session.get(Item, books["id"]).quantity_on_hand == 7  # written off, not back on the shelf
     original = db.session.get(Sale, sale.id)
     assert (original.status, original.total_minor) == (SaleStatus.COMPLETED, 3400)  # untouched
-    again = till.refund(user=ania, till_id=TILL, sale_id=sale.id, method=CASH, reason="Za mała", key="refund-key-1",
-                        approval=None, lines=[till.RefundLineIn(books_line.id, 2, restock=False),
-                                              till.RefundLineIn(dress_line.id, 1)])
+    again = refunds.refund(user=ania, till_id=TILL, sale_id=sale.id, method=CASH, reason="Za mała", key="refund-key-1",
+                        approval=None, lines=[refunds.RefundLineIn(books_line.id, 2, restock=False),
+                                              refunds.RefundLineIn(dress_line.id, 1)])
     assert again.id == doc.id  # the same key and the same lines return the same refund
-    with pytest.raises(till.RefundKeyUsed):  # the same key for other lines is another refund: refused
-        till.refund(user=ania, till_id=TILL, sale_id=sale.id, method=CASH, reason="Za mała", key="refund-key-1",
-                    approval=None, lines=[till.RefundLineIn(dress_line.id, 1)])
+    with pytest.raises(refunds.RefundKeyUsed):  # the same key for other lines is another refund: refused
+        refunds.refund(user=ania, till_id=TILL, sale_id=sale.id, method=CASH, reason="Za mała", key="refund-key-1",
+                    approval=None, lines=[refunds.RefundLineIn(dress_line.id, 1)])
     with pytest.raises(till.TooMuch) as info:  # more back than was sold: the sale decides (409)
-        till.refund(user=person("Marek"), till_id=TILL, sale_id=sale.id, method=CARD, reason="x",
-                    approval=None, key="refund-key-2", lines=[till.RefundLineIn(books_line.id, 2)])
+        refunds.refund(user=person("Marek"), till_id=TILL, sale_id=sale.id, method=CARD, reason="x",
+                    approval=None, key="refund-key-2", lines=[refunds.RefundLineIn(books_line.id, 2)])
     assert info.value.params["count"] == 1
     db.session.rollback()
-    last = till.refund(user=person("Marek"), till_id=TILL, sale_id=sale.id, method=CARD, reason="Reszta",
-                       approval=None, key="refund-key-3", lines=[till.RefundLineIn(books_line.id, 1)])
+    last = refunds.refund(user=person("Marek"), till_id=TILL, sale_id=sale.id, method=CARD, reason="Reszta",
+                       approval=None, key="refund-key-3", lines=[refunds.RefundLineIn(books_line.id, 1)])
     assert last.total_minor == 300
     audit = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "sale.refund")).all()
     assert len(audit) == 2

@@ -11,7 +11,7 @@ from ..core.web import shop as current_shop
 from ..fiscal import service as fiscal
 from ..fiscal.device import FiscalError
 from ..printing import service as printing
-from ..till import queries
+from ..till import queries, refunds
 from ..till import service as till
 from ..till.models import PaymentMethod
 from . import bp
@@ -148,17 +148,12 @@ def complete(data: CompleteIn):
         )
         for p in data.payments
     ]
+    # Announced by the till: in fiscal-printer mode the sale is committed with its registration and the
+    # device has printed (or refused: the till shows it); otherwise its receipt is queued.
     sale = till.complete(_till_id(), g.user, key=data.key, payments=payments, buyer_nip=data.buyer_nip,
                          basket_id=data.basket_id)
     if not fiscal.printer_mode(current_shop()):  # the request's cached settings: no query on the till's path
-        # Printed after the commit, by the print worker; a fresh completion has no receipt to look for.
-        printing.queue_receipt(sale, user_id=g.user.id, fresh=till.completed_here(sale))
         return SaleOut.model_validate(queries.sale(sale))
-    # Fiscal-printer mode: the sale is committed with its registration, then the device prints the receipt.
-    try:
-        fiscal.sell(sale)
-    except FiscalError:
-        pass  # the sale is saved "to register" with the device's reason; the till shows it
     return _sale_out(till.completed(sale.id))
 
 
@@ -201,13 +196,12 @@ def sale_by_number(number: str):
 @endpoint(bp, "POST", "/sales/<int:sale_id>/refunds", summary="Refund some or all of a sale (manager's PIN)",
           access=Access.TILL, body=RefundIn, response=SaleOut, status=201, tag="refunds")
 def refund(sale_id: int, data: RefundIn):
-    doc = till.refund(
+    # Announced by the till: the correcting invoice, the fiscal register's entry or the receipt follow.
+    doc = refunds.refund(
         user=g.user, till_id=_till_id(), sale_id=sale_id, method=PaymentMethod(data.method), reason=data.reason,
-        approval=_approval(data), key=data.key,
-        lines=[till.RefundLineIn(line.line_id, line.quantity, line.restock) for line in data.lines],
+        approval=_approval(data), key=data.key, register=data.fiscal_register, buyer_name=data.buyer_name,
+        lines=[refunds.RefundLineIn(line.line_id, line.quantity, line.restock) for line in data.lines],
     )
-    if fiscal.record_refund(doc, kind=data.fiscal_register, buyer_name=data.buyer_name) is None:
-        printing.queue_receipt(doc, user_id=g.user.id)
     return SaleOut.model_validate(queries.sale(doc))
 
 

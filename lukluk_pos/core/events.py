@@ -8,6 +8,8 @@ listener that must stop what is being done raises ``DomainError`` and the sender
 """
 from __future__ import annotations
 
+import functools
+
 from blinker import Namespace
 
 _signals = Namespace()
@@ -54,7 +56,44 @@ invoiced_to_businesses = _signals.signal("invoiced-to-businesses")
 #: takes its id and business day), or raises ``TillNotOpen`` with the reason (no float counted, day closed).
 session_for_sale = _signals.signal("session-for-sale")
 
-#: Sent by the till when a refund is written, in its transaction (a refund asked again with its key is not
-#: sent again): ``refund`` (the refund's Sale) and ``user_id``. Invoicing documents an invoiced sale's
-#: refund with a correcting invoice.
+#: Sent by the till when a sale is completed, last in its work and in its transaction: ``sale``,
+#: ``user_id``, ``fresh`` (this request completed it; False when the same key is asked again and finds
+#: it done — the listeners answer again, each of them idempotent) and ``training``. The fiscal area
+#: registers it (fiscal-printer mode: it commits the sale with its registration, then the device prints;
+#: a device's fault is kept on the registration, never raised); printing queues its receipt (other
+#: modes). Nothing real listens to a training sale (``real``).
+sale_completed = _signals.signal("sale-completed")
+
+#: Sent by the till when a refund is written or asked again with its key, in the refund's transaction:
+#: ``refund`` (the refund's Sale), ``user_id``, ``fresh``, ``training`` and what the person said for the
+#: paperwork: ``register`` (fiscal-printer mode: "return" or "correction") and ``buyer_name``. Invoicing
+#: writes the correcting invoice of an invoiced sale (when fresh); the fiscal area writes the returns or
+#: corrections register's entry; printing queues the refund's receipt (not in fiscal-printer mode).
 sale_refunded = _signals.signal("sale-refunded")
+
+#: Sent by the till when an open basket is voided (at the till or by a manager from the back office), in
+#: its transaction: ``sale``, ``user_id`` and ``training``. Nothing outside the till acts on it today: the
+#: basket's items were released in the same transaction and no receipt, registration or invoice exists.
+sale_voided = _signals.signal("sale-voided")
+
+
+def training() -> bool:
+    """Whether the request at hand works in training (#30): set by the area that starts training on the
+    request's ``g``; False outside a request."""
+    from flask import g, has_app_context
+
+    return bool(has_app_context() and g.get("lukluk_training", False))
+
+
+@functools.cache  # one wrapper per listener: connecting it again (another app) changes nothing
+def real(listener):
+    """``listener`` for real work only: an announcement made in training (``training=True``) is not
+    heard by it, so a training sale cannot reach the fiscal device, an invoice or the shop's receipts."""
+
+    @functools.wraps(listener)
+    def hearing(sender, **kwargs):
+        if kwargs.get("training"):
+            return None
+        return listener(sender, **kwargs)
+
+    return hearing

@@ -19,8 +19,7 @@ from ..core.errors import DomainError
 from ..core.money import format_money
 from ..extensions import db
 from ..fiscal import service as fiscal
-from ..printing import service as printing
-from ..till import bp, queries, service
+from ..till import bp, queries, refunds, service
 from ..till.models import PaymentMethod, Till
 
 
@@ -124,21 +123,20 @@ def refund(sale_id: int):
         flash(translate(exc).describe(), "error")
         return redirect(url_for("till.refund_page", number=number)), 303
     try:
-        doc = service.refund(
+        doc = refunds.refund(
             user=g.user, till_id=_till().id, sale_id=sale_id, method=PaymentMethod(data.method),
             reason=data.reason, approval=service.Approval(data.approval.manager_id, data.approval.pin)
-            if data.approval else None, key=data.key,
-            lines=[service.RefundLineIn(x.line_id, x.quantity, x.restock) for x in data.lines])
-        entry = fiscal.record_refund(doc, kind=data.fiscal_register, buyer_name=data.buyer_name)
+            if data.approval else None, key=data.key, register=data.fiscal_register, buyer_name=data.buyer_name,
+            lines=[refunds.RefundLineIn(x.line_id, x.quantity, x.restock) for x in data.lines])
     except DomainError as exc:
         db.session.rollback()
         flash(exc.describe(), "error")
         return redirect(url_for("till.refund_page", number=number)), 303
+    entry = fiscal.register_entry_of(doc)  # written by the fiscal area as it heard of the refund
     if entry is not None:  # fiscal-printer mode: the return protocol to print and sign, no receipt
         flash(_("Refund no. %(number)s: pay back %(amount)s. Print the protocol for the buyer to sign.",
                 number=doc.number, amount=format_money(doc.total_minor)), "success")
         return redirect(url_for("fiscal.protocol", entry_id=entry.id)), 303
-    printing.queue_receipt(doc, user_id=g.user.id)
     flash(_("Refund no. %(number)s: pay back %(amount)s (%(method)s).", number=doc.number,
             amount=format_money(doc.total_minor),
             method=_("cash") if doc.payments[0].method is PaymentMethod.CASH else _("card")), "success")

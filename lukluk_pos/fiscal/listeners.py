@@ -1,15 +1,38 @@
 """What the fiscal area answers when others announce or ask (``core.events``): at the day's close, sales
 still waiting for their fiscal receipt keep the day open, and the device's daily report is printed once
 while the day closes (``service.daily_report``: marked before it prints, read back, never printed
-twice); for the catalogue, whether a category's goods are on fiscal receipts already."""
+twice); a completed sale is registered (fiscal-printer mode) and a refund written into the returns or
+corrections register; for the catalogue, whether a category's goods are on fiscal receipts already."""
 from __future__ import annotations
 
+from flask import has_request_context
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
+from ..core import web
 from ..core.errors import DomainError
 from . import service
 from .device import FiscalError
+
+
+def register_sale(_sender, *, sale, **_details) -> None:
+    """Listening to the till (``core.events.sale_completed``), in fiscal-printer mode: the sale is committed
+    with its registration, then the device prints its receipt (``service.sell``; asked again, the
+    registration decides, so nothing prints twice). A device's refusal or silence is kept on the
+    registration with its reason, and the till shows it with "Try again": it never undoes the sale."""
+    if not service.printer_mode(web.shop() if has_request_context() else None):  # the request's cached row
+        return
+    try:
+        service.sell(sale)
+    except FiscalError:
+        pass
+
+
+def register_refund(_sender, *, refund, register=None, buyer_name=None, **_details):
+    """Listening to the till (``core.events.sale_refunded``), in fiscal-printer mode: the refund's entry in
+    the returns or corrections register (``service.record_refund``; the same entry when asked again). A
+    refusal (no buyer's name for a return, the sale's own receipt not printed yet) undoes the refund."""
+    return service.record_refund(refund, kind=register, buyer_name=buyer_name)
 
 
 def waiting_sales(_sender, *, day) -> list[str]:

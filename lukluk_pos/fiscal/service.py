@@ -631,6 +631,11 @@ def refund_allowed(sale_id: int) -> None:
                              "till, or Sales waiting for a fiscal receipt), then make the refund."))
 
 
+def register_entry_of(doc: Sale) -> FiscalRegisterEntry | None:
+    """The returns or corrections register's entry of a refund, if it has one (fiscal-printer mode)."""
+    return db.session.scalar(select(FiscalRegisterEntry).where(FiscalRegisterEntry.refund_id == doc.id))
+
+
 def record_refund(doc: Sale, *, kind=None, buyer_name=None) -> FiscalRegisterEntry | None:
     """In fiscal-printer mode a refund is no fiscal receipt: it is written into the returns register
     (the customer brought goods back; the buyer confirms with their name) or, for an obvious mistake
@@ -641,7 +646,7 @@ def record_refund(doc: Sale, *, kind=None, buyer_name=None) -> FiscalRegisterEnt
     with quantity, the amount returned with its VAT rate and tax, the return's date."""
     if not printer_mode():
         return None
-    done = db.session.scalar(select(FiscalRegisterEntry).where(FiscalRegisterEntry.refund_id == doc.id))
+    done = register_entry_of(doc)
     if done is not None:  # the same refund asked again (its key repeated): the entry already made
         return done
     try:

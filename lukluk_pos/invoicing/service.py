@@ -516,7 +516,8 @@ def invoiced_to_businesses(_sender, *, start: date, end: date) -> int:
     return int(sold or 0) - int(back or 0)
 
 
-def correct_refund(_sender, *, refund: Sale, user_id: int) -> None:
+def correct_refund(_sender, *, refund: Sale, user_id: int, fresh: bool, **_details) -> None:
     """Listening to the till (``core.events.sale_refunded``): an invoiced sale's refund is documented by a
-    correcting invoice, in the refund's transaction."""
-    correct_for_refund(refund, user_id=user_id, today=refund.business_date)
+    correcting invoice, in the refund's transaction (once: not when the refund's key is asked again)."""
+    if fresh:
+        correct_for_refund(refund, user_id=user_id, today=refund.business_date)

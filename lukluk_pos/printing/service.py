@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select, update
 
 from ..core import audit, web
 from ..core.db import set_read_only
-from ..core.models import Shop, utcnow
+from ..core.models import FiscalMode, Shop, utcnow
 from ..extensions import db
 from ..till.models import PaymentMethod, Sale
 from . import devices, document, render
@@ -100,6 +100,28 @@ def queue_receipt(sale: Sale, *, user_id: int | None, fresh: bool = False) -> Pr
     if existing is not None:
         return existing
     return _job(JobKind.RECEIPT, None, user_id=user_id, sale_id=sale.id)
+
+
+def _fiscal_receipts() -> bool:
+    """Whether the fiscal printer prints the shop's receipts (then this printer prints none of them)."""
+    current = web.shop() if has_request_context() else db.session.scalar(select(Shop).limit(1))
+    return current is not None and current.fiscal_mode is FiscalMode.PRINTER
+
+
+def receipt_for_sale(_sender, *, sale: Sale, user_id: int | None, fresh: bool, **_details) -> PrintJob | None:
+    """Listening to the till (``core.events.sale_completed``): the sale's receipt, queued in its transaction
+    (once: a repeated completion finds the job made), unless the fiscal printer prints it."""
+    if _fiscal_receipts():
+        return None
+    return queue_receipt(sale, user_id=user_id, fresh=fresh)
+
+
+def receipt_for_refund(_sender, *, refund: Sale, user_id: int | None, **_details) -> PrintJob | None:
+    """Listening to the till (``core.events.sale_refunded``): the refund's receipt, unless the fiscal printer
+    prints the shop's receipts (a refund is then an entry in its returns or corrections register)."""
+    if _fiscal_receipts():
+        return None
+    return queue_receipt(refund, user_id=user_id)
 
 
 def compose(job: PrintJob, config: PrinterSettings | None = None, *, keep: bool = True) -> list[dict]:

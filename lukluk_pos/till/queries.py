@@ -6,7 +6,7 @@ from sqlalchemy import select
 from ..catalog.models import Item, ItemKind
 from ..core.money import format_money
 from ..extensions import db
-from . import pricing, service
+from . import pricing, refunds, service
 from .models import Sale, SaleLine, SaleStatus
 
 
@@ -75,7 +75,7 @@ def sale(doc: Sale, *, with_refundable: bool = False) -> dict:
     change = sum(p.change_minor for p in doc.payments)
     refundable = {}
     if with_refundable and doc.status is SaleStatus.COMPLETED:
-        done = service.refunded_so_far(doc)
+        done = refunds.refunded_so_far(doc)
         refundable = {str(line.id): line.quantity - done.get(line.id, (0, 0))[0] for line in doc.lines}
     return {
         "id": doc.id, "number": doc.number, "kind": doc.kind.value, "status": doc.status.value,

@@ -68,13 +68,6 @@ class Approval:
     pin: str
 
 
-@dataclass(frozen=True)
-class RefundLineIn:
-    line_id: int
-    quantity: int
-    restock: bool = True
-
-
 # --- the basket ---------------------------------------------------------------------------------
 
 def till_id_for(login) -> int | None:
@@ -391,6 +384,7 @@ def void(till_id: int, user: User, reason) -> Sale:
     audit.record("sale.void", user_id=user.id, obj=sale, reason=reason, lines=len(sale.lines),
                  total=figures.total_minor)
     db.session.flush()
+    events.sale_voided.send(None, sale=sale, user_id=user.id, training=events.training())
     return sale
 
 
@@ -496,17 +490,27 @@ def completion(till_id: int, key) -> Sale:
 def complete(till_id: int, user: User, *, key, payments: list[PaymentIn], buyer_nip: str | None = None,
              basket_id: int | None = None) -> Sale:
     """Take payment and complete the basket in one transaction; the same key returns the same sale (for the
-    same till and basket only: anything else is a 409, never someone else's sale)."""
+    same till and basket only: anything else is a 409, never someone else's sale). The completion is
+    announced last (``core.events.sale_completed``), asked again or not: the fiscal area registers the
+    sale, printing queues its receipt."""
+    sale, fresh = _complete(till_id, user, key=key, payments=payments, buyer_nip=buyer_nip, basket_id=basket_id)
+    events.sale_completed.send(None, sale=sale, user_id=user.id, fresh=fresh, training=events.training())
+    return sale
+
+
+def _complete(till_id: int, user: User, *, key, payments: list[PaymentIn], buyer_nip: str | None,
+              basket_id: int | None) -> tuple[Sale, bool]:
+    """The completion itself: the sale, and whether this transaction made it (not a repeated key)."""
     key = _check_key(key)
     buyer_nip = validation.nip(buyer_nip, field="buyer_nip") if buyer_nip else ""
     done = _by_key(key)
     if done is not None:
-        return _same_completion(done, till_id, basket_id)
+        return _same_completion(done, till_id, basket_id), False
     sale = open_basket(till_id, lock=True)
     if sale is None:
         done = _by_key(key)  # a twin request completed it while we waited for the lock
         if done is not None:
-            return _same_completion(done, till_id, basket_id)
+            return _same_completion(done, till_id, basket_id), False
         raise BasketEmpty()
     if basket_id is not None and basket_id != sale.id:
         raise KeyUsed(_l("The basket changed while you were paying: check it and pay again."))
@@ -558,19 +562,8 @@ def complete(till_id: int, user: User, *, key, payments: list[PaymentIn], buyer_
         done = _by_key(key)
         if done is None:
             raise
-        return _same_completion(done, till_id, basket_id)  # bound as above: never another till's sale
-    db.session.info[_COMPLETED_HERE] = (db.session().get_transaction(), sale.id)
-    return sale
-
-
-_COMPLETED_HERE = "lukluk_completed_here"
-
-
-def completed_here(sale: Sale) -> bool:
-    """Whether the session's current transaction is the one that completed ``sale`` (not a repeated key
-    that found it done): then nothing else can have been made for it yet, such as its receipt."""
-    transaction, sale_id = db.session.info.get(_COMPLETED_HERE, (None, None))
-    return sale_id == sale.id and transaction is not None and transaction is db.session().get_transaction()
+        return _same_completion(done, till_id, basket_id), False  # bound as above: never another till's sale
+    return sale, True
 
 
 def _settle(total_minor: int, payments: list[PaymentIn]) -> list[Payment]:
@@ -607,7 +600,7 @@ def _settle(total_minor: int, payments: list[PaymentIn]) -> list[Payment]:
     return rows
 
 
-# --- refunds ------------------------------------------------------------------------------------
+# --- completed sales ----------------------------------------------------------------------------
 
 def by_number(number) -> Sale:
     """A completed sale by its receipt number (scanned from the receipt's barcode or typed)."""
@@ -626,111 +619,3 @@ def completed(sale_id: int) -> Sale:
     if sale is None or sale.status is not SaleStatus.COMPLETED:
         raise NotFound(_l("Not found."))
     return sale
-
-
-def refunded_so_far(sale: Sale) -> dict[int, tuple[int, int]]:
-    """Per original line: quantity and amount already refunded."""
-    rows = db.session.execute(
-        select(SaleLine.refund_of_line_id, func.sum(SaleLine.quantity), func.sum(SaleLine.total_minor))
-        .join(Sale, Sale.id == SaleLine.sale_id)
-        .where(Sale.refund_of_id == sale.id, Sale.status == SaleStatus.COMPLETED)
-        .group_by(SaleLine.refund_of_line_id)
-    )
-    return {line_id: (int(qty), int(amount)) for line_id, qty, amount in rows}
-
-
-def refund_amount(line: SaleLine, quantity: int, already: tuple[int, int]) -> int:
-    """What ``quantity`` pieces of a sold line pay back: pro rata, the last pieces take the remainder."""
-    done_qty, done_amount = already
-    if done_qty + quantity == line.quantity:
-        return line.total_minor - done_amount
-    return line.total_minor * quantity // line.quantity
-
-
-def refund(*, user: User, till_id: int, sale_id: int, lines: list[RefundLineIn], method: PaymentMethod,
-           reason, approval: Approval | None, key) -> Sale:
-    """Refund some or all of a completed sale as a new document; items go back to stock or are written off."""
-    key = _check_key(key)
-    done = _by_key(key, SaleKind.REFUND)
-    if done is not None:
-        return _same_refund(done, till_id, sale_id, lines)
-    reason = validation.text(reason, field="reason", max_len=200)
-    original = db.session.scalar(select(Sale).where(Sale.id == sale_id).with_for_update())
-    if original is None or original.kind is not SaleKind.SALE or original.status is not SaleStatus.COMPLETED:
-        raise NotFound(_l("Only a completed sale can be refunded."))
-    if not lines:
-        raise InvalidInput(_l("Choose what to refund."), field="lines")
-    approver = user if user.is_manager else authorise(user, approval)
-    opened = _session_for_sale(till(till_id).id)
-    already = refunded_so_far(original)
-    by_id = {line.id: line for line in original.lines}
-    seen = set()
-    doc = Sale(kind=SaleKind.REFUND, status=SaleStatus.COMPLETED, till_id=till(till_id).id,
-               opened_by_id=user.id, cashier_id=user.id, refund_of_id=original.id, refund_reason=reason,
-               approved_by_id=approver.id, completion_key=key, completed_at=utcnow(),
-               session_id=opened.id, business_date=opened.business_date)
-    position = 0
-    for wanted in lines:
-        line = by_id.get(wanted.line_id)
-        if line is None or wanted.line_id in seen:
-            raise TooMuch(_l("This line is not on the receipt."), field="lines")
-        seen.add(wanted.line_id)
-        quantity = validation.quantity(wanted.quantity)
-        done_qty, done_amount = already.get(line.id, (0, 0))
-        if quantity > line.quantity - done_qty:
-            raise TooMuch(_l("%(item)s: at most %(count)d can still be refunded."), field="lines",
-                               item=line.description, count=line.quantity - done_qty)
-        amount = refund_amount(line, quantity, (done_qty, done_amount))
-        position += 1
-        doc.lines.append(SaleLine(
-            position=position, item_id=line.item_id, category_id=line.category_id,
-            description=line.description, vat_code=line.vat_code, unit_price_minor=line.unit_price_minor,
-            quantity=quantity, total_minor=amount, refund_of_line_id=line.id, restock=bool(wanted.restock),
-        ))
-        _return_item(line, quantity, bool(wanted.restock))
-    doc.total_minor = doc.subtotal_minor = sum(line.total_minor for line in doc.lines)
-    doc.item_count = sum(line.quantity for line in doc.lines)
-    doc.payments.append(Payment(method=method, amount_minor=doc.total_minor, tendered_minor=None))
-    doc.number = next_value("receipt")
-    db.session.add(doc)
-    try:
-        db.session.flush()
-    except IntegrityError:  # the same key, refunded by a twin on another connection
-        db.session.rollback()
-        done = _by_key(key, SaleKind.REFUND)
-        if done is None:
-            raise
-        return _same_refund(done, till_id, sale_id, lines)
-    audit.record("sale.refund", user_id=user.id, obj=doc, reason=reason, refund_of=original.number,
-                 total=doc.total_minor, method=method.value, approved_by=approver.id)
-    # Announced in this same transaction: an invoiced sale's refund is documented by a correcting invoice.
-    events.sale_refunded.send(None, refund=doc, user_id=user.id)
-    return doc
-
-
-class RefundKeyUsed(KeyUsed):
-    message = _l("This refund was already made for another receipt or other goods: the till checks what "
-                 "happened, then you can refund again.")
-
-
-def _same_refund(done: Sale, till_id: int, sale_id: int, lines: list[RefundLineIn]) -> Sale:
-    """A repeated refund gets its own document back: the same sale, till and lines (quantities and whether
-    they go back to stock); anything else under the same key is a 409, never another refund."""
-    asked = sorted((wanted.line_id, validation.quantity(wanted.quantity), bool(wanted.restock)) for wanted in lines)
-    made = sorted((line.refund_of_line_id, line.quantity, line.restock) for line in done.lines)
-    if done.refund_of_id != sale_id or done.till_id != till_id or asked != made:
-        raise RefundKeyUsed()
-    return done
-
-
-def _return_item(line: SaleLine, quantity: int, restock: bool) -> None:
-    if line.item_id is None:
-        return
-    item = line.item
-    if item.kind is ItemKind.BULK:
-        if restock:
-            item.quantity_on_hand += quantity
-    elif restock:
-        item.status, item.sold_at = ItemStatus.IN_STOCK, None
-    else:
-        item.status = ItemStatus.WRITTEN_OFF

@@ -212,11 +212,9 @@ def after_close(report: ZReport, *, user_id: int) -> None:
     day = report.day
     events.day_closed.send(None, report=report, user_id=user_id)
     # The closed day's page says it once: closed, where the report is, the backup (no flash repeats it).
-    if db.engine.url.get_backend_name() != "sqlite":
-        return
     try:
         current_app.extensions["lukluk_backup"] = backup_in_background(
-            current_app.instance_path, keep_days=current_app.config["BACKUP_KEEP_DAYS"], day=day)
+            current_app.instance_path, keep_days=current_app.config["BACKUP_KEEP_DAYS"], day=day, url=db.engine.url)
     except (BackupError, OSError, RuntimeError) as exc:
         log.error("Backup after closing %s failed to start: %s", day, exc)
         flash(_("The backup after closing failed: %(error)s", error=str(exc)), "error")
@@ -226,8 +224,6 @@ def _backup_state(day) -> str | None:
     """The backup after this day's close, as the closed day's page says it: running, ok, failed, or None."""
     from ..core.backup import read_status
 
-    if db.engine.url.get_backend_name() != "sqlite":
-        return None
     last = read_status(current_app.instance_path) or {}
     return last.get("state") if last.get("day") == day.isoformat() else None
 

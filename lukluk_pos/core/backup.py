@@ -1,22 +1,26 @@
-"""Hot backups of the SQLite database with SQLite's online backup API (never a file copy).
+"""Hot backups of the database: SQLite's online backup API (never a file copy), or ``pg_dump`` on PostgreSQL.
 
-A backup is consistent even while the till is selling: SQLite copies the pages under its own locks.
-Backups go to ``instance/backups/`` and older ones are pruned after a configurable number of days.
-PostgreSQL installations back up with ``pg_dump`` instead (see the README).
+A backup is consistent even while the till is selling: SQLite copies the pages under its own locks, and
+pg_dump reads one snapshot. Each is checked before it counts (SQLite's integrity_check; pg_restore reads
+the dump's whole table of contents). Backups go to ``instance/backups/`` and older ones are pruned after
+a configurable number of days; then they are sent off the machine (``offsite.py``) to the places the
+admin set. A restore always takes a backup of the database it replaces first.
 """
 from __future__ import annotations
 
 import json
 import logging
 import os
+import shutil
 import sqlite3
+import subprocess
 import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from ..extensions import db
-from . import private, process
+from . import offsite, private, process
 
 PAGES_PER_STEP = 256
 #: The outcome of the last backup taken after a close, read by the manager's dashboard.
@@ -64,10 +68,13 @@ def _copy(source: sqlite3.Connection, target: sqlite3.Connection, progress) -> N
 
 
 def make_backup(instance_path: str, *, keep_days: int, progress=None, now: datetime | None = None,
-                source_path: Path | None = None) -> Path:
-    """Copy the live database into ``instance/backups/lukluk-YYYYmmdd-HHMMSS.db``, check it, prune old ones."""
-    source_path = source_path or sqlite_path()
+                source_path: Path | None = None, url=None) -> Path:
+    """Back up the live database into ``instance/backups/lukluk-YYYYmmdd-HHMMSS.db`` (SQLite) or ``.dump``
+    (PostgreSQL, ``url``), check it, prune old ones."""
     now = now or datetime.now()
+    if source_path is None and url is not None and url.get_backend_name() == "postgresql":
+        return _pg_backup(instance_path, url, keep_days=keep_days, now=now)
+    source_path = source_path or sqlite_path()
     target = backup_dir(instance_path) / f"lukluk-{now:%Y%m%d-%H%M%S}.db"
     partial = target.with_suffix(".part")
     private.new_file(partial)  # 0600 before a byte is copied into it
@@ -82,6 +89,44 @@ def make_backup(instance_path: str, *, keep_days: int, progress=None, now: datet
     if result != "ok":
         partial.unlink(missing_ok=True)
         raise BackupError(f"Kopia nie przeszła sprawdzenia: {result}")
+    partial.rename(target)
+    prune(instance_path, keep_days=keep_days, now=now)
+    return target
+
+
+def _libpq(url) -> tuple[list[str], dict]:
+    """pg_dump's and pg_restore's connection arguments for a SQLAlchemy URL: the password in the
+    environment (never on the command line, where ``ps`` shows it)."""
+    env = os.environ.copy()
+    if url.password:
+        env["PGPASSWORD"] = str(url.password)
+    plain = url.set(drivername="postgresql", password=None).render_as_string(hide_password=False)
+    return ["--dbname", plain], env
+
+
+def _program(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        raise BackupError(f"Brak programu {name}: zainstaluj pakiet postgresql-client (instalator robi to sam).")
+    return found
+
+
+def _pg_backup(instance_path: str, url, *, keep_days: int, now: datetime) -> Path:
+    target = backup_dir(instance_path) / f"lukluk-{now:%Y%m%d-%H%M%S}.dump"
+    partial = private.new_file(target.with_suffix(".part"))
+    connect, env = _libpq(url)
+    done = subprocess.run([_program("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
+                           "--file", str(partial), *connect], env=env, capture_output=True, check=False)
+    if done.returncode != 0:
+        partial.unlink(missing_ok=True)
+        raise BackupError("pg_dump nie zrobił kopii: " + done.stderr.decode("utf-8", "replace").strip()[:300])
+    listed = subprocess.run([_program("pg_restore"), "--list", str(partial)], capture_output=True, check=False)
+    contents = listed.stdout.decode("utf-8", "replace")
+    if listed.returncode != 0 or "TABLE DATA public sale " not in contents \
+            or "TABLE DATA public alembic_version " not in contents:
+        partial.unlink(missing_ok=True)
+        raise BackupError("Kopia nie przeszła sprawdzenia (pg_restore --list): "
+                          + listed.stderr.decode("utf-8", "replace").strip()[:300])
     partial.rename(target)
     prune(instance_path, keep_days=keep_days, now=now)
     return target
@@ -106,12 +151,15 @@ def _write_status(instance_path: str, **status) -> None:
         log.error("Cannot record the backup's outcome in %s: %s", folder, exc)
 
 
-def backup_in_background(instance_path: str, *, keep_days: int, day) -> threading.Thread:
-    """After a day's close is committed: copy and check the database on a thread of its own, so the person
-    closing gets their answer at once (on a five-year shop the check alone takes seconds). The day is
-    already safe in the database; the outcome goes to ``backups/last-backup.json`` for the dashboard,
-    and a failure to the log. Not a daemon: a server stopping waits for the copy to finish."""
-    source = sqlite_path()
+def backup_in_background(instance_path: str, *, keep_days: int, day, url=None) -> threading.Thread:
+    """After a day's close is committed: back up and check the database on a thread of its own, then send
+    the copy off the machine (``offsite.send``), so the person closing gets their answer at once (on a
+    five-year shop the check alone takes seconds). The day is already safe in the database; the outcome
+    goes to ``backups/last-backup.json`` (and ``last-offsite.json``) for the dashboard, and a failure to
+    the log. Not a daemon: a server stopping waits for the copy to finish. ``url``: the database's (the
+    app's engine), PostgreSQL backs up with pg_dump."""
+    url = url if url is not None else db.engine.url
+    source = None if url.get_backend_name() == "postgresql" else sqlite_path()
     # The process doing it is written down: a status "running" whose process is gone is seen at the next
     # start (``recover``), which tidies and takes the copy again.
     _write_status(instance_path, day=day.isoformat(), state="running", process=process.identity())
@@ -119,16 +167,30 @@ def backup_in_background(instance_path: str, *, keep_days: int, day) -> threadin
     def run():
         with _ONE_AT_A_TIME:
             try:
-                path = make_backup(instance_path, keep_days=keep_days, source_path=source)
+                path = make_backup(instance_path, keep_days=keep_days, source_path=source, url=url)
             except Exception as exc:  # noqa: BLE001 — whatever stops it, the dashboard must not say "running"
                 log.exception("Backup after closing %s failed", day)
                 _write_status(instance_path, day=day.isoformat(), state="failed", error=str(exc)[:300])
-            else:
-                _write_status(instance_path, day=day.isoformat(), state="ok", file=path.name)
+                return
+            _write_status(instance_path, day=day.isoformat(), state="ok", file=path.name)
+            try:
+                offsite.send(instance_path, path)
+            except Exception:  # noqa: BLE001 — the local backup stands; the off-machine status says the rest
+                log.exception("Off-machine copy after closing %s failed", day)
 
     thread = threading.Thread(target=run, name=f"backup-after-close-{day}")
     thread.start()
     return thread
+
+
+def take(instance_path: str, *, keep_days: int, url, progress=None, send: bool = True) -> tuple[Path, object]:
+    """A backup now (the ``backup`` command, the nightly timer, before a restore or an upgrade), one at a
+    time with the close's, and sent off the machine with ``send``: the file and the off-machine status
+    (None when not sent)."""
+    with _ONE_AT_A_TIME:
+        path = make_backup(instance_path, keep_days=keep_days, progress=progress, url=url)
+        return path, (offsite.send(instance_path, path) if send and offsite.read_settings(instance_path).places()
+                      else None)
 
 
 def remove_partials(instance_path: str, *, older_than: timedelta | None = PARTIAL_AGE) -> list[Path]:
@@ -167,12 +229,13 @@ def recover(instance_path: str, *, keep_days: int) -> threading.Thread | None:
 def taken(instance_path: str) -> list[tuple[Path, datetime]]:
     """The backups kept, oldest first, each with when it was taken (read from its name)."""
     found = []
-    for path in sorted(backup_dir(instance_path).glob("lukluk-*.db")):
+    for path in sorted([*backup_dir(instance_path).glob("lukluk-*.db"),
+                        *backup_dir(instance_path).glob("lukluk-*.dump")]):
         try:
             found.append((path, datetime.strptime(path.stem, "lukluk-%Y%m%d-%H%M%S")))
         except ValueError:
             continue
-    return found
+    return sorted(found, key=lambda pair: pair[1])
 
 
 def prune(instance_path: str, *, keep_days: int, now: datetime | None = None) -> list[Path]:
@@ -204,15 +267,38 @@ def _why_not_restore() -> str:
     return ""
 
 
-def restore(file: Path, *, force: bool, progress=None) -> None:
-    """Replace the live database's contents with a backup's (online, through the backup API).
+def restore(file: Path, *, force: bool, progress=None, keep_days: int = 30) -> Path:
+    """Replace the live database's contents with a backup's: SQLite online, through the backup API; a
+    PostgreSQL dump with pg_restore, in one transaction. The database it replaces is backed up first
+    (returned: the way back). Refused while a till is open (a session not yet counted) or holds a basket,
+    unless forced; the file must pass its check and be a LukLuk database of this kind."""
+    from flask import current_app
 
-    Refused while a till is open (a session not yet counted) or holds a basket, unless forced; the file must pass integrity_check and be
-    a LukLuk database."""
-    target_path = sqlite_path()
     file = Path(file).resolve()
     if not file.is_file():
         raise BackupError(f"Nie ma pliku {file}.")
+    postgres = db.engine.url.get_backend_name() == "postgresql"
+    if postgres != (file.suffix == ".dump"):
+        raise BackupError("Ta kopia pochodzi z innej bazy (SQLite ↔ PostgreSQL) niż ta instalacja: przywróć ją "
+                          "na komputerze z taką samą bazą.")
+    if postgres:
+        _check_dump(file)
+    else:
+        _check_sqlite(file)
+    refused = "" if force else _why_not_restore()
+    if refused:
+        raise BackupError(refused)
+    before = make_backup(current_app.instance_path, keep_days=keep_days, url=db.engine.url)
+    db.session.remove()
+    db.engine.dispose()
+    if postgres:
+        _pg_restore(file)
+    else:
+        _sqlite_restore(file, progress)
+    return before
+
+
+def _check_sqlite(file: Path) -> None:
     try:
         result = integrity(file)
         check = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
@@ -225,11 +311,27 @@ def restore(file: Path, *, force: bool, progress=None) -> None:
         raise BackupError(f"To nie jest kopia bazy LukLuk: {exc}") from None
     if result != "ok":
         raise BackupError(f"Plik nie przeszedł sprawdzenia: {result}")
-    refused = "" if force else _why_not_restore()
-    if refused:
-        raise BackupError(refused)
-    db.session.remove()
-    db.engine.dispose()
+
+
+def _check_dump(file: Path) -> None:
+    listed = subprocess.run([_program("pg_restore"), "--list", str(file)], capture_output=True, check=False)
+    contents = listed.stdout.decode("utf-8", "replace")
+    if listed.returncode != 0 or "TABLE DATA public sale " not in contents:
+        raise BackupError("To nie jest kopia bazy LukLuk (pg_restore jej nie czyta).")
+
+
+def _pg_restore(file: Path) -> None:
+    connect, env = _libpq(db.engine.url)
+    done = subprocess.run([_program("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
+                           "--single-transaction", "--exit-on-error", *connect, str(file)],
+                          env=env, capture_output=True, check=False)
+    if done.returncode != 0:
+        raise BackupError("pg_restore nie przywrócił kopii (baza została bez zmian): "
+                          + done.stderr.decode("utf-8", "replace").strip()[-300:])
+
+
+def _sqlite_restore(file: Path, progress) -> None:
+    target_path = sqlite_path()
     source = sqlite3.connect(f"file:{file}?mode=ro", uri=True)
     live = sqlite3.connect(target_path, timeout=30)
     try:
@@ -244,3 +346,59 @@ def restore(file: Path, *, force: bool, progress=None) -> None:
     finally:
         source.close()
         live.close()
+
+
+def try_migrations(file: Path, instance_path: str) -> str:
+    """Bring a copy of a backup to this version's schema and compare it with the program's models
+    (``flask db upgrade`` and ``flask db check`` on the copy, in a process of their own), before an upgrade
+    switches: the live database is not touched. SQLite's copy is checked by integrity_check too; a
+    PostgreSQL dump is restored into a scratch database beside the live one, dropped after. Returns what
+    was done; raises ``BackupError`` with the migration's own complaint."""
+    import sys
+    import tempfile
+
+    from sqlalchemy import create_engine, text
+
+    file = Path(file).resolve()
+    project = Path(__file__).resolve().parents[2]
+    scratch = Path(tempfile.mkdtemp(prefix="upgrade-check-", dir=private.folder(Path(instance_path) / "backups")))
+    live = db.engine.url
+    engine = None
+    try:
+        if file.suffix == ".dump":
+            name = f"{live.database}_upgrade_check"[:63]
+            engine = create_engine(live.set(database="postgres"), isolation_level="AUTOCOMMIT")
+            with engine.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            copy_url = live.set(database=name)
+            connect, env = _libpq(copy_url)
+            done = subprocess.run([_program("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error",
+                                   *connect, str(file)], env=env, capture_output=True, check=False)
+            if done.returncode != 0:
+                raise BackupError("Kopii nie da się odtworzyć do sprawdzenia: "
+                                  + done.stderr.decode("utf-8", "replace").strip()[-300:])
+            url = copy_url.render_as_string(hide_password=False)
+        else:
+            _check_sqlite(file)
+            copy = scratch / "lukluk.db"
+            shutil.copyfile(file, copy)
+            url = f"sqlite:///{copy}"
+        env = os.environ | {"LUKLUK_DATABASE_URL": url, "LUKLUK_INSTANCE_PATH": str(scratch / "instance")}
+        for step in (["db", "upgrade"], ["db", "check"]):
+            done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *step], cwd=project, env=env,
+                                  capture_output=True, check=False)
+            if done.returncode != 0:
+                said = (done.stderr or done.stdout).decode("utf-8", "replace").strip().splitlines()
+                raise BackupError(f"flask {' '.join(step)} na kopii: " + " ".join(said[-3:])[:500])
+        if file.suffix != ".dump":
+            result = integrity(scratch / "lukluk.db")
+            if result != "ok":
+                raise BackupError(f"Kopia po migracjach nie przeszła sprawdzenia: {result}")
+        return f"Migracje tej wersji przeszły na kopii {file.name}; schemat zgadza się z programem."
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        if engine is not None:
+            with engine.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            engine.dispose()

@@ -10,9 +10,12 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     @app.cli.command("backup")
-    def backup_command() -> None:
-        """Take a hot backup of the SQLite database into instance/backups (online backup API)."""
-        from .backup import BackupError, make_backup
+    @click.option("--no-offsite", is_flag=True, help="Keep the copy on this PC only (do not send it off).")
+    def backup_command(no_offsite: bool) -> None:
+        """Back up the database into instance/backups (SQLite online backup or pg_dump), check it, and send
+        it off the machine to the places set under Settings → Backups (the nightly timer runs this)."""
+        from ..extensions import db
+        from .backup import BackupError, take
         from .progress import Progress
 
         bar = None
@@ -23,23 +26,92 @@ def init_app(app: Flask) -> None:
             bar.advance(done - bar.done)
 
         try:
-            path = make_backup(app.instance_path, keep_days=app.config["BACKUP_KEEP_DAYS"], progress=progress)
+            path, sent = take(app.instance_path, keep_days=app.config["BACKUP_KEEP_DAYS"], url=db.engine.url,
+                              progress=progress, send=not no_offsite)
         except BackupError as exc:
             raise click.ClickException(str(exc)) from None
         if bar:
             bar.finish()
-        click.echo(f"Kopia zapisana: {path} ({path.stat().st_size:,} B, integrity_check: ok)")
+        click.echo(f"Kopia zapisana: {path} ({path.stat().st_size:,} B, sprawdzona)")
+        if sent is None:
+            click.echo("Poza komputer: nie wysłano (brak ustawionych miejsc)." if not no_offsite else
+                       "Poza komputer: pominięto (--no-offsite).")
+            return
+        for place in sent.places:
+            click.echo(f"Poza komputer → {place.address}: "
+                       + (f"wysłana i odczytana (kopia {place.snapshot})" if place.state == "ok" else place.error))
+        if sent.failed():
+            raise SystemExit(1)
 
     @app.cli.command("restore")
-    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.argument("file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--from", "place", metavar="ADDRESS",
+                  help="Restore from off the machine: the USB stick's folder or the restic repository, as on "
+                       "the recovery sheet.")
+    @click.option("--key", help="The key from the recovery sheet (with --from).")
+    @click.option("--snapshot", default="latest", show_default=True, help="Which copy (with --from).")
+    @click.option("--list", "list_only", is_flag=True, help="List the copies at --from and stop.")
     @click.option("--force", is_flag=True, help="Restore even while a till is open or has a basket.")
-    def restore_command(file: Path, force: bool) -> None:
-        """Replace the database's contents with a backup (refused while a till is open, unless --force)."""
+    def restore_command(file: Path | None, place: str | None, key: str | None, snapshot: str, list_only: bool,
+                        force: bool) -> None:
+        """Replace the database's contents with a backup: a FILE on this PC, or the newest copy (or
+        --snapshot) from off the machine with --from and --key. The database it replaces is backed up
+        first; then the schema is brought to this version. Refused while a till is open, unless --force."""
+        from . import offsite
         from .backup import BackupError, restore
 
+        if (file is None) == (place is None):
+            raise click.UsageError("Podaj plik kopii albo --from ADRES (z arkusza odtworzeniowego).")
+        if place is not None and not key:
+            raise click.UsageError("Podaj --key: klucz z arkusza odtworzeniowego.")
         try:
-            restore(file, force=force)
-        except BackupError as exc:
+            if place is not None and list_only:
+                found = offsite.snapshots(offsite.place_at(place), _key_file(app, key))
+                for copy in found:
+                    click.echo(f"{copy['short_id']}  {copy['time'][:19].replace('T', ' ')}  "
+                               f"{', '.join(copy.get('paths', []))}")
+                return
+            if place is not None:
+                click.echo(f"Pobieranie kopii z {place}…")
+                file = offsite.fetch(place, key, Path(app.instance_path) / "backups", snapshot=snapshot)
+                click.echo(f"Pobrano: {file.name} ({file.stat().st_size:,} B)")
+            before = restore(file, force=force, keep_days=app.config["BACKUP_KEEP_DAYS"])
+        except (BackupError, offsite.OffsiteError) as exc:
             raise click.ClickException(str(exc)) from None
+        finally:
+            if place is not None:
+                _key_file(app, None)
+        click.echo(f"Poprzednia baza zachowana jako {before}.")
+        from flask_migrate import upgrade
+
+        upgrade()  # a copy from an older version is brought to this one's schema
         click.echo(f"Przywrócono bazę z {file}.")
 
+    _upgrade_check(app)
+
+
+def _upgrade_check(app: Flask) -> None:
+    @app.cli.command("upgrade-check")
+    @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    def upgrade_check_command(file: Path) -> None:
+        """Try this version's migrations on a copy of a backup FILE (the live database is not touched):
+        the upgrade runs it before it switches versions."""
+        from .backup import BackupError, try_migrations
+
+        try:
+            click.echo(try_migrations(file, app.instance_path))
+        except BackupError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+def _key_file(app: Flask, key: str | None) -> Path:
+    """The sheet's key in a 0600 file for restic while listing (removed again with ``key=None``)."""
+    from . import private
+
+    path = Path(app.instance_path) / "backups" / ".list-key"
+    if key is None:
+        path.unlink(missing_ok=True)
+        return path
+    private.folder(path.parent)
+    private.new_file(path).write_text(key.strip())
+    return path

@@ -3,9 +3,10 @@ script or a monitor) and ``flask doctor`` (the same in Polish, with what to do a
 
 Each check answers ``ok`` and its figures: the database answers; its schema is the installed version's
 (migrations at head); the print queue moves (nothing waiting longer than 10 minutes); in fiscal-printer
-mode, no sale waits for its fiscal receipt; the last backup is younger than 48 hours; the disk has at
-least 1 GB free. Not checked here yet (#29): the off-machine copy, and the PC's clock against the fiscal
-printer's (that needs the device's turn).
+mode, no sale waits for its fiscal receipt; the last backup (SQLite's or pg_dump's) is younger than 48
+hours; an off-machine copy is set and its newest good copy younger than 48 hours, no place failing; the
+disk has at least 1 GB free. Not checked here: the PC's clock against the fiscal printer's (the device
+tells only its date; the fiscal area compares that before each receipt).
 """
 from __future__ import annotations
 
@@ -71,8 +72,6 @@ def _fiscal() -> dict:
 
 
 def _backup() -> dict:
-    if db.engine.url.get_backend_name() != "sqlite":
-        return {"ok": True, "kind": "pg_dump"}  # PostgreSQL's own dumps: outside this check
     from ..core.backup import taken
 
     kept = taken(current_app.instance_path)
@@ -82,9 +81,35 @@ def _backup() -> dict:
     return {"ok": timedelta(hours=hours) < BACKUP_OLD, "hours": hours}
 
 
+def _offsite() -> dict:
+    """The copies off the machine: set, fresh, no place failing (figures only: no address, which may
+    carry a host name or a user)."""
+    from ..core import offsite
+
+    places = offsite.read_settings(current_app.instance_path).places()
+    status = offsite.read_status(current_app.instance_path)
+    last = status.last_ok()
+    hours = int((datetime.now() - last).total_seconds() // 3600) if last else None
+    failing = len(status.failed())
+    fresh = hours is not None and timedelta(hours=hours) < BACKUP_OLD
+    return {"ok": bool(places) and fresh and not failing, "places": len(places), "hours": hours,
+            "failing": failing}
+
+
 def _disk() -> dict:
     free = shutil.disk_usage(current_app.instance_path).free
     return {"ok": free >= DISK_LOW, "free_bytes": free}
+
+
+def needs_a_person() -> list[str]:
+    """What the dashboard's single line says: each failing check in words with what to do (the schema is
+    left out: the service brings it to the program's version at every start, and reading the migrations
+    costs the dashboard its speed)."""
+    found = {"database": _database()}
+    if found["database"]["ok"]:
+        found |= {"print_queue": _print_queue(), "fiscal": _fiscal(), "backup": _backup(), "offsite": _offsite()}
+    found["disk"] = _disk()
+    return [_advice(name, check) for name, check in found.items() if not check["ok"]]
 
 
 def checks() -> dict:
@@ -92,7 +117,7 @@ def checks() -> dict:
     found = {"database": database}
     if database["ok"]:
         found |= {"migrations": _migrations(), "print_queue": _print_queue(), "fiscal": _fiscal(),
-                  "backup": _backup()}
+                  "backup": _backup(), "offsite": _offsite()}
     found["disk"] = _disk()
     return {"ok": all(check["ok"] for check in found.values()), "checks": found}
 
@@ -129,15 +154,35 @@ def _advice(name: str, check: dict) -> str:
                 "(Raporty).")
     if name == "backup":
         if check["ok"]:
-            return "Kopia zapasowa jest świeża." if check.get("hours") is not None else "Kopie: pg_dump (PostgreSQL)."
+            return "Kopia zapasowa jest świeża."
         if check.get("hours") is None:
             return "Nie ma jeszcze kopii zapasowej: zamknij dzień albo uruchom „flask backup”."
         return f"Ostatnia kopia zapasowa ma {check['hours']} godz.: uruchom „flask backup” i sprawdź dysk."
+    if name == "offsite":
+        return offsite_advice(check)
     if name == "disk":
         free = f"{check['free_bytes'] / 1e9:.1f}".replace(".", ",")  # the Polish decimal comma
         return f"Wolne miejsce na dysku: {free} GB." if check["ok"] else \
             f"Na dysku zostało tylko {free} GB: usuń zbędne pliki albo przenieś stare kopie."
     return name
+
+
+def offsite_advice(check: dict) -> str:
+    """The off-machine copy in words (doctor, the dashboard's line)."""
+    from ..core import offsite
+
+    if not check["places"]:
+        return ("Kopie poza komputerem nie są ustawione: awaria dysku zabierze wszystko. Ustaw pendrive albo "
+                "repozytorium w Ustawienia → Kopie zapasowe i wydrukuj arkusz odtworzeniowy.")
+    if check["failing"]:
+        failed = offsite.read_status(current_app.instance_path).failed()
+        return "Kopia poza komputerem nie powiodła się: " + " ".join(p.error for p in failed)
+    if check["hours"] is None:
+        return "Nie ma jeszcze kopii poza komputerem: zamknij dzień albo uruchom „flask backup”."
+    if not check["ok"]:
+        return (f"Ostatnia kopia poza komputerem ma {check['hours']} godz.: podłącz pendrive albo sprawdź "
+                "internet i uruchom „flask backup”.")
+    return f"Kopia poza komputerem: {check['hours']} godz. temu."
 
 
 @click.command("doctor")

@@ -289,8 +289,6 @@ def _backup_status() -> dict:
 
     from ..core.backup import read_status, taken
 
-    if db.engine.url.get_backend_name() != "sqlite":
-        return {"kind": "postgresql"}
     last = read_status(current_app.instance_path) or {}
     if last.get("state") == "running" and last.get("at", "") < (datetime.now() - timedelta(hours=1)).isoformat():
         # Still "running" an hour on: the server stopped during the copy, which never finished.
@@ -305,6 +303,19 @@ def _backup_status() -> dict:
             "count": len(kept)}
 
 
+def _offsite_status() -> dict:
+    """The newest good copy off the machine, its age (red after 48 hours), and any place failing."""
+    from datetime import datetime
+
+    from ..core import offsite
+
+    status = offsite.read_status(current_app.instance_path)
+    last = status.last_ok()
+    hours = int((datetime.now() - last).total_seconds() // 3600) if last else None
+    return {"set": bool(offsite.read_settings(current_app.instance_path).places()), "hours": hours,
+            "stale": hours is None or hours >= offsite.STALE_HOURS, "failed": status.failed()}
+
+
 @bp.get("/")
 @access(Access.MANAGER)
 def dashboard():
@@ -316,7 +327,7 @@ def dashboard():
     from ..intake import service as intake
     from ..stock import service as stock
     from ..till import service as till
-    from . import period
+    from . import health, period
 
     today = cash.today()
     monday = today - timedelta(days=today.weekday())
@@ -335,7 +346,8 @@ def dashboard():
         printer=printing.status(), backup=_backup_status(), open_tills=cash.open_sessions(),
         open_baskets=len(till.open_baskets()),
         closed=cash.day_status(today) is DayStatus.CLOSED, exemption=fiscal.exemption(today),
-        off_till=catalog.on_the_floor_off_the_till())
+        off_till=catalog.on_the_floor_off_the_till(), attention=health.needs_a_person(),
+        offsite=_offsite_status())
 
 
 @bp.get("/audit")

@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 FLASK := $(VENV)/bin/flask --app wsgi
 
-.PHONY: run test lint demo bench soak-fiscal soak-ksef translations catalog chromium clean
+.PHONY: run test lint demo bench soak-fiscal soak-ksef translations catalog chromium restic upgrade clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -40,14 +40,25 @@ chromium:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
 	  echo "chromium is not installed and cannot be installed here: browser tests will skip"; }
 
+# Debian's restic and rclone (its restic REST server) for the off-machine copies' tests (#29).
+restic:
+	@{ command -v restic >/dev/null && command -v rclone >/dev/null; } || { [ "$$(id -u)" = 0 ] && \
+	  command -v apt-get >/dev/null && (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq restic rclone >/dev/null \
+	  || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq restic rclone >/dev/null)) || \
+	  echo "restic/rclone are not installed and cannot be installed here: the off-machine copy tests will skip"; }
+
+# On the shop's PC, from a newer version's folder: the upgrade with its rollback (install.sh explains).
+upgrade:
+	sudo ./install.sh
+
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check lukluk_pos tests bench config.py wsgi.py
 	$(VENV)/bin/lint-imports
 
-test: $(VENV)/.installed-dev catalog chromium lint
+test: $(VENV)/.installed-dev catalog chromium restic lint
 	$(PY) -m pytest -q
 
-bench: $(VENV)/.installed-dev catalog chromium
+bench: $(VENV)/.installed-dev catalog chromium restic
 	$(PY) -m bench.run
 	$(PY) -m bench.slow_printer --out bench-slow-printer.json
 

@@ -1,5 +1,7 @@
-"""Hot backups with SQLite's backup API, pruning, and restore (refused while a basket is open)."""
+"""Hot backups (SQLite's backup API, pg_dump on PostgreSQL), pruning, and restore (refused while a basket is
+open; the database it replaces is backed up first)."""
 import sqlite3
+import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -21,13 +23,15 @@ def test_backup_restores_into_a_new_file_that_passes_integrity_check(app, client
                                                                      tmp_path):
     _sell(client, sign_in, make_item, "backup-sale-1")
     result = app.test_cli_runner().invoke(args=["backup"])
-    if backend == "postgresql":
-        assert result.exit_code == 1 and "pg_dump" in result.output
-        return
     assert result.exit_code == 0, result.output
+    assert "sprawdzona" in result.output and "nie wysłano (brak ustawionych miejsc)" in result.output
+    if backend == "postgresql":  # pg_dump's custom format, read whole by pg_restore before it counts
+        [copy] = (tmp_path / "instance" / "backups").glob("lukluk-*.dump")
+        listed = subprocess.run(["pg_restore", "--list", str(copy)], capture_output=True, text=True, check=True)
+        assert "TABLE DATA public sale " in listed.stdout
+        return
     [copy] = (tmp_path / "instance" / "backups").glob("lukluk-*.db")
     assert backup.integrity(copy) == "ok"
-    assert "integrity_check: ok" in result.output
     # Restored into a brand-new file, it is whole and holds the sale.
     fresh = tmp_path / "restored.db"
     with sqlite3.connect(copy) as source, sqlite3.connect(fresh) as target:
@@ -40,31 +44,38 @@ def test_backup_restores_into_a_new_file_that_passes_integrity_check(app, client
 def test_restore_puts_the_backup_back_and_refuses_while_a_basket_is_open(app, client, sign_in, make_item, backend,
                                                                          tmp_path):
     runner = app.test_cli_runner()
-    if backend == "postgresql":  # PostgreSQL is restored with pg_restore, and the command says so
-        (tmp_path / "x.db").write_bytes(b"")
-        result = runner.invoke(args=["restore", str(tmp_path / "x.db")])
-        assert result.exit_code == 1 and "pg_dump" in result.output
-        return
     _sell(client, sign_in, make_item, "before-backup")
     assert runner.invoke(args=["backup"]).exit_code == 0
-    [copy] = Path(app.instance_path, "backups").glob("lukluk-*.db")
+    [copy] = [path for path, _at in backup.taken(app.instance_path)]
     _sell(client, sign_in, make_item, "after-backup")
     client.post("/api/v1/till/basket/lines", json={"code": make_item()["code"]})  # an open basket
     refused = runner.invoke(args=["restore", str(copy)])
     assert refused.exit_code == 1 and "otwarty koszyk" in refused.output
     forced = runner.invoke(args=["restore", str(copy), "--force"])
     assert forced.exit_code == 0, forced.output
+    assert "Poprzednia baza zachowana jako" in forced.output
     with app.app_context():
         db.session.remove()
         assert db.session.scalar(select(func.count()).select_from(Sale)) == 1  # back to the backup
+        db.session.remove()
+    # The database it replaced (two sales and a basket) was backed up first: the way back.
+    before, _ = backup.taken(app.instance_path)[-1]
+    assert before != copy
+    assert runner.invoke(args=["restore", str(before), "--force"]).exit_code == 0
+    with app.app_context():
+        db.session.remove()
+        assert db.session.scalar(select(func.count()).select_from(Sale)) == 3  # two sales and the basket
 
 
 def test_a_file_that_is_not_a_lukluk_database_is_refused(app, tmp_path, backend):
-    junk = tmp_path / "junk.db"
+    junk = tmp_path / ("junk.dump" if backend == "postgresql" else "junk.db")
     junk.write_bytes(b"not a database at all" * 100)
     result = app.test_cli_runner().invoke(args=["restore", str(junk), "--force"])
-    expected = "pg_dump" if backend == "postgresql" else "To nie jest kopia bazy LukLuk"
-    assert result.exit_code == 1 and expected in result.output
+    assert result.exit_code == 1 and "To nie jest kopia bazy LukLuk" in result.output
+    other = tmp_path / ("other.db" if backend == "postgresql" else "other.dump")
+    other.write_bytes(b"x")
+    result = app.test_cli_runner().invoke(args=["restore", str(other), "--force"])
+    assert result.exit_code == 1 and "z innej bazy" in result.output
 
 
 def test_old_backups_are_pruned_but_the_newest_stays(tmp_path):

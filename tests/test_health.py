@@ -14,15 +14,14 @@ from tests.conftest import in_app
 def test_health_answers_without_a_sign_in_and_names_what_is_wrong(app, client, shop, backend):
     first = client.get("/health")
     body = first.get_json()
-    assert set(body["checks"]) == {"database", "migrations", "print_queue", "fiscal", "backup", "disk"}
+    assert set(body["checks"]) == {"database", "migrations", "print_queue", "fiscal", "backup", "offsite", "disk"}
     assert body["checks"]["database"]["ok"] and body["checks"]["migrations"]["ok"]
     assert body["checks"]["migrations"]["current"] == body["checks"]["migrations"]["head"]
     assert body["checks"]["print_queue"] == {"ok": True, "waiting": 0, "oldest_seconds": 0}
     assert first.status_code == 200  # always: the body says whether the PC is well
-    if backend == "sqlite":  # no backup yet on a new shop: not ok (PostgreSQL's are pg_dump's)
-        assert body["ok"] is False and body["checks"]["backup"] == {"ok": False, "hours": None}
-    else:
-        assert body["ok"] is True
+    # A new shop: no backup yet, and no place set off the machine — both not ok, on either database.
+    assert body["ok"] is False and body["checks"]["backup"] == {"ok": False, "hours": None}
+    assert body["checks"]["offsite"] == {"ok": False, "places": 0, "hours": None, "failing": 0}
     text = json.dumps(body)
     for private in ("Magda", "Marek", "Ania", "LukLuk", "Morska", "5851234568"):
         assert private not in text
@@ -43,7 +42,8 @@ def test_doctor_says_each_check_in_polish_with_what_to_do(app, shop):
     assert done.exit_code == 1, done.output
     assert "✓ Baza danych odpowiada." in done.output
     assert "✗ Kolejka wydruków stoi od 40 min (1 czeka): sprawdź papier, kabel i zasilanie drukarki" in done.output
-    assert "✗ Nie ma jeszcze kopii zapasowej" in done.output or "✓ Kopie: pg_dump" in done.output
+    assert "✗ Nie ma jeszcze kopii zapasowej" in done.output
+    assert "✗ Kopie poza komputerem nie są ustawione: awaria dysku zabierze wszystko." in done.output
 
 
 def test_each_request_is_one_log_line_and_an_error_page_gives_its_id(app, client, shop, tmp_path):

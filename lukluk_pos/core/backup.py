@@ -71,7 +71,7 @@ def make_backup(instance_path: str, *, keep_days: int, progress=None, now: datet
                 source_path: Path | None = None, url=None) -> Path:
     """Back up the live database into ``instance/backups/lukluk-YYYYmmdd-HHMMSS.db`` (SQLite) or ``.dump``
     (PostgreSQL, ``url``), check it, prune old ones."""
-    now = now or datetime.now()
+    now = _free_name(instance_path, now or datetime.now())
     if source_path is None and url is not None and url.get_backend_name() == "postgresql":
         return _pg_backup(instance_path, url, keep_days=keep_days, now=now)
     source_path = source_path or sqlite_path()
@@ -92,6 +92,15 @@ def make_backup(instance_path: str, *, keep_days: int, progress=None, now: datet
     partial.rename(target)
     prune(instance_path, keep_days=keep_days, now=now)
     return target
+
+
+def _free_name(instance_path: str, now: datetime) -> datetime:
+    """The moment a new backup is named by, moved on a second while a backup of that second exists (the
+    copy a restore takes of the database it replaces may come in the same second as the one restored)."""
+    folder = backup_dir(instance_path)
+    while any((folder / f"lukluk-{now:%Y%m%d-%H%M%S}{suffix}").exists() for suffix in (".db", ".dump")):
+        now += timedelta(seconds=1)
+    return now
 
 
 def _libpq(url) -> tuple[list[str], dict]:

@@ -82,12 +82,34 @@ def init_app(app: Flask) -> None:
             if place is not None:
                 _key_file(app, None)
         click.echo(f"Poprzednia baza zachowana jako {before}.")
+        if place is not None:
+            _put_back_sealing_key(app, file)
         from flask_migrate import upgrade
 
         upgrade()  # a copy from an older version is brought to this one's schema
         click.echo(f"Przywrócono bazę z {file}.")
 
     _upgrade_check(app)
+
+
+def _put_back_sealing_key(app: Flask, fetched: Path) -> None:
+    """The sealing key that came with an off-machine copy goes where the restored database expects it (the
+    KSeF token and certificate are sealed with it); this PC's own, if different, is kept beside."""
+    import os
+    from datetime import datetime
+
+    from . import offsite, private
+
+    came = offsite.sealing_key_beside(fetched)
+    if came is None:
+        return
+    target = Path(app.instance_path) / offsite.SEALING_KEY
+    if target.is_file() and target.read_bytes() != came.read_bytes():
+        os.replace(target, target.with_name(f"{target.name}.before-restore-{datetime.now():%Y%m%d-%H%M%S}"))
+    if not target.is_file():
+        private.new_file(target).write_bytes(came.read_bytes())
+    came.unlink()
+    click.echo("Klucz pieczętujący (token KSeF, certyfikat) przywrócony z kopii.")
 
 
 def _upgrade_check(app: Flask) -> None:

@@ -12,8 +12,9 @@ The places and the key belong to this PC, not to the shop's history: they live i
 places. Credentials a remote place needs (S3 keys, an SFTP key) come from the service's environment
 (``/etc/lukluk/lukluk.env``), as restic reads them.
 
-Each copy is one snapshot holding one file (``lukluk.db`` or, on PostgreSQL, ``lukluk.dump``), host
-``lukluk`` and tag ``lukluk``, so a new PC with another name finds it. After sending, the copy is read
+Each copy is one snapshot holding the backup (``lukluk.db`` or, on PostgreSQL, ``lukluk.dump``) and the
+instance's sealing key (``data.key``: the KSeF token and certificate are sealed with it in the database),
+host ``lukluk`` and tag ``lukluk``, so a new PC with another name finds it. After sending, the copy is read
 back from the place and compared, byte for byte (SHA-256), with the local backup; then restic's own
 policy prunes it to the shop's retention (days, weeks, months). The outcome of every place goes to
 ``backups/last-offsite.json`` for the dashboard, ``/health`` and ``flask doctor``; a failure is said
@@ -33,10 +34,13 @@ from datetime import datetime
 from pathlib import Path
 
 from . import private
+from .sealing import KEY_FILE as KEY_FILE_SEALING
 
 SETTINGS_FILE = "offsite.json"
 KEY_FILE = "offsite-key"
 STATUS_FILE = "last-offsite.json"
+#: The instance's sealing key, sent inside each encrypted snapshot.
+SEALING_KEY = KEY_FILE_SEALING
 #: The folder inside a USB stick or mounted folder that holds the restic repository.
 FOLDER_REPOSITORY = "lukluk-kopie"
 HOST = TAG = "lukluk"
@@ -130,8 +134,15 @@ def restic() -> str | None:
 
 # --- talking to restic ---------------------------------------------------------------------------
 
+def _link(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # another file system, or links not allowed: a copy, 0600
+        shutil.copyfile(source, private.new_file(target))
+
+
 def _run(place: Place, key_file: Path, *args: str, stdin=None, stdout=subprocess.PIPE,
-         timeout: float = STEP_TIMEOUT) -> subprocess.CompletedProcess:
+         timeout: float = STEP_TIMEOUT, cwd: Path | None = None) -> subprocess.CompletedProcess:
     program = restic()
     if program is None:
         raise OffsiteError("Program restic nie jest zainstalowany: uruchom ponownie instalator "
@@ -141,7 +152,7 @@ def _run(place: Place, key_file: Path, *args: str, stdin=None, stdout=subprocess
     env.pop("RESTIC_PASSWORD_COMMAND", None)
     try:
         return subprocess.run([program, "--no-cache", *args], stdin=stdin, stdout=stdout,
-                              stderr=subprocess.PIPE, env=env, timeout=timeout, check=False)
+                              stderr=subprocess.PIPE, env=env, timeout=timeout, check=False, cwd=cwd)
     except subprocess.TimeoutExpired:
         raise OffsiteError(_unreachable(place) + " (nie odpowiada od " + f"{int(timeout)} s)") from None
 
@@ -240,9 +251,23 @@ def send_to(place: Place, backup: Path, *, instance_path: str, settings: Setting
     key_file = key_path(instance_path)
     _open(place, key_file, instance_path, create=True)
     name = snapshot_name(backup)
-    with open(backup, "rb") as source:
-        sent = _run(place, key_file, "backup", "--json", "--host", HOST, "--tag", TAG, "--stdin",
-                    "--stdin-filename", name, stdin=source)
+    # The snapshot holds the backup and the instance's sealing key (``sealing.py``), both at its top: the
+    # copy is encrypted with this PC's key, and without data.key a new PC could not open the KSeF token
+    # and certificate the database keeps sealed. Staged by hard links beside the backups (no copy).
+    stage = private.folder(backup.parent / ".offsite-stage")
+    for old in stage.iterdir():
+        old.unlink()
+    _link(backup, stage / name)
+    names = [name]
+    sealing_key = Path(instance_path) / SEALING_KEY
+    if sealing_key.is_file():
+        _link(sealing_key, stage / SEALING_KEY)
+        names.append(SEALING_KEY)
+    try:
+        sent = _run(place, key_file, "backup", "--json", "--host", HOST, "--tag", TAG, *names, cwd=stage)
+    finally:
+        for old in stage.iterdir():
+            old.unlink()
     if sent.returncode != 0:
         raise _fail(place, sent)
     snapshot = ""
@@ -385,6 +410,19 @@ def fetch(address: str, key_text: str, target_folder: Path, *, snapshot: str = "
             partial.unlink(missing_ok=True)
             raise _fail(place, got)
         os.replace(partial, target)
+        if any(Path(p).name == SEALING_KEY for p in chosen.get("paths", [])):
+            sealed = private.new_file(target.with_name(target.stem + "." + SEALING_KEY))
+            with open(sealed, "wb") as out:
+                got = _run(place, key_file, "dump", chosen["id"], "/" + SEALING_KEY, stdout=out)
+            if got.returncode != 0:
+                sealed.unlink(missing_ok=True)
+                raise _fail(place, got)
         return target
     finally:
         key_file.unlink(missing_ok=True)
+
+
+def sealing_key_beside(fetched: Path) -> Path | None:
+    """The sealing key that came with a fetched copy, if it did."""
+    path = fetched.with_name(fetched.stem + "." + SEALING_KEY)
+    return path if path.is_file() else None

@@ -5,7 +5,9 @@ every backup of the database. They are stored sealed (Fernet from ``cryptography
 HMAC-SHA256) with a key kept in the instance folder, ``data.key``, made on first use and readable by the
 server's user only (0600). A backup of the database holds the sealed text only; a stolen backup or a
 ``pg_dump`` gives no secret away. Restoring onto another computer without ``data.key`` keeps everything
-but these secrets, which the admin types again (the settings page says so).
+but these secrets, which the admin types again (the settings page says so). The copies sent off the
+machine (``offsite.py``) carry ``data.key`` inside their encrypted snapshot, so a restore from them on a
+new PC (``flask restore --from``) brings the secrets back too.
 
 Text written before sealing existed (no ``sealed:v1:`` prefix) is read as it is and sealed when written
 next; migration f0b2c4d6e8a1 seals what an installation already holds.

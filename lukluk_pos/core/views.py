@@ -101,6 +101,7 @@ def recovery_sheet():
         flash(_("Set a USB stick or a repository first: the sheet names them."), "error")
         return redirect(url_for("core.backups"))
     audit.record("backup.sheet", user_id=g.user.id)
+    db.session.commit()  # a GET is not committed by the request: the showing of the key is kept
     response = make_response(render_template("core/recovery_sheet.html", settings=settings,
                                              key=offsite.key(instance), printed=datetime.now()))
     response.headers["Cache-Control"] = "no-store"

@@ -61,6 +61,7 @@ test: $(VENV)/.installed-dev catalog chromium restic lint
 bench: $(VENV)/.installed-dev catalog chromium restic
 	$(PY) -m bench.run
 	$(PY) -m bench.slow_printer --out bench-slow-printer.json
+	$(PY) -m bench.appliance --out bench-appliance.json
 
 # The fiscal printer's model-based test, long: many more examples and steps than CI runs, on both databases
 # and both printers, about one step in four a SIGKILL; figures appended to soak-fiscal.jsonl (see

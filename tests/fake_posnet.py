@@ -30,7 +30,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from lukluk_pos.fiscal.posnet import ETX, STX, TAB, crc16, parse_frame
@@ -71,6 +71,7 @@ class FakePosnet:
         self.drops: list[tuple[str, str]] = []
         self.slow = 0.0
         self.clock: date | None = None
+        self.drift = timedelta(0)  #: how far its clock's time of day is from Polish time
         self.connections = 0
         #: Called with (command, "before"/"after") around each command; returning "drop" closes the
         #: connection there (the stateful test and the SIGKILL loop use it to kill the server mid-receipt).
@@ -210,7 +211,9 @@ class FakePosnet:
         return self.clock or datetime.now(ZoneInfo("Europe/Warsaw")).date()  # a Polish device's clock
 
     def _rtcget(self, f):
-        return [("da", f"{self.today().isoformat()};12:00")]
+        # Its own clock: the day it is set to (or today in Poland), at Polish local time, plus any drift set.
+        moment = datetime.now(ZoneInfo("Europe/Warsaw")) + self.drift
+        return [("da", f"{self.today().isoformat()};{moment:%H:%M}")]
 
     def _sid(self, f):
         return [("nm", "FAKE POSNET THERMAL HD ONLINE"), ("vr", "2.01")]

@@ -120,3 +120,27 @@ def test_bad_device_settings_say_the_form_expected(text):
     with pytest.raises(ValueError) as refused:
         parse(text)
     assert ":" in str(refused.value) and "invalid literal" not in str(refused.value)
+
+
+def test_the_printers_clock_is_read_at_the_daily_report_and_a_drift_is_named(app, client, posnet):
+    """#29: /health and doctor say how far the fiscal printer's clock is from the PC's, as read at the last
+    daily report (never asked from /health itself)."""
+    from datetime import timedelta
+
+    from lukluk_pos.fiscal import service
+    from tests.conftest import in_app, shop_today
+
+    assert "clock_difference_minutes" not in client.get("/health").get_json()["checks"]["fiscal"]  # not read yet
+    with in_app(app):
+        service.daily_report(shop_today())
+    fiscal = client.get("/health").get_json()["checks"]["fiscal"]
+    assert fiscal["ok"] is True and abs(fiscal["clock_difference_minutes"]) <= 1  # to the minute it shows
+    posnet.drift = timedelta(minutes=20)  # its clock runs 20 minutes ahead of the PC's
+    with in_app(app):
+        service.daily_report(shop_today() + timedelta(days=1))
+    fiscal = client.get("/health").get_json()["checks"]["fiscal"]
+    assert fiscal["ok"] is False and fiscal["clock_difference_minutes"] in (19, 20)
+    doctor = app.test_cli_runner().invoke(args=["doctor"])
+    assert doctor.exit_code == 1
+    assert "✗ Zegar drukarki fiskalnej różni się od zegara komputera o 20 min" in doctor.output or \
+        "✗ Zegar drukarki fiskalnej różni się od zegara komputera o 19 min" in doctor.output

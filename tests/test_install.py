@@ -51,6 +51,11 @@ def test_the_installer_lays_out_the_program_data_and_service_and_repairs_without
                  "ExecStart=/opt/lukluk/current/.venv/bin/python -m lukluk_pos.serve", "WantedBy=multi-user.target"):
         assert line in text, line
     assert "Zainstalowano" in said
+    command = root / "usr/local/bin/lukluk"  # the counter PC's own commands (doctor, backup, restore, upgrade)
+    assert _mode(command) == 0o755 and "flask" in command.read_text()
+    assert (current / "VERSION").read_text().strip() == os.readlink(current).removeprefix("releases/")
+    for name in ("lukluk-backup.service", "lukluk-backup.timer"):
+        assert _mode(root / "etc/systemd/system" / name) == 0o644
     assert not (root / "etc/xdg/autostart/lukluk-kiosk.desktop").exists()  # only with --kiosk
 
     # The shop works for a while: its database and the admin's settings must survive a second run.
@@ -74,6 +79,7 @@ def test_the_installer_lays_out_the_program_data_and_service_and_repairs_without
 
     _install(root, "--uninstall")
     assert not app.exists() and not unit.exists() and (data / "lukluk.db").exists()  # the data stay
+    assert not command.exists() and not (root / "etc/systemd/system/lukluk-backup.timer").exists()
     _install(root, "--uninstall", "--purge")
     assert not data.exists() and not env.exists()
 
@@ -84,14 +90,21 @@ def test_the_unit_passes_systemd_analyze_verify(tmp_path):
     _install(root)
     venv = Path(os.environ.get("VIRTUAL_ENV") or ROOT / ".venv")
     (root / "opt/lukluk/current/.venv").symlink_to(venv)  # real python and flask, where the unit names them
-    unit = (root / "etc/systemd/system/lukluk.service").read_text()
-    for path in ("/opt/lukluk", "/etc/lukluk", "/var/lib/lukluk"):
-        unit = unit.replace(path, f"{root}{path}")
-    moved = tmp_path / "lukluk.service"
-    moved.write_text(unit)
-    done = subprocess.run(["systemd-analyze", "verify", "--man=no", str(moved)], capture_output=True, text=True,
+    moved_units = []
+    for name in ("lukluk.service", "lukluk-backup.service", "lukluk-backup.timer"):
+        text = (root / "etc/systemd/system" / name).read_text()
+        for path in ("/opt/lukluk", "/etc/lukluk", "/var/lib/lukluk"):
+            text = text.replace(path, f"{root}{path}")
+        (tmp_path / name).write_text(text)
+        moved_units.append(str(tmp_path / name))
+    unit = (tmp_path / "lukluk.service").read_text()
+    # The nightly backup's timer names its service; the service the app's backup command.
+    assert "ExecStart=" in (tmp_path / "lukluk-backup.service").read_text() and "backup" in \
+        (tmp_path / "lukluk-backup.service").read_text()
+    assert "OnCalendar=*-*-* 23:30:00" in (tmp_path / "lukluk-backup.timer").read_text()
+    done = subprocess.run(["systemd-analyze", "verify", "--man=no", *moved_units], capture_output=True, text=True,
                           timeout=60)
-    assert done.returncode == 0 and "lukluk.service" not in done.stderr, done.stderr
+    assert done.returncode == 0 and "lukluk" not in done.stderr, done.stderr
     broken = tmp_path / "broken.service"  # the check can fail: a command that is not there
     broken.write_text(unit.replace("bin/python -m", "bin/nothing -m"))
     assert subprocess.run(["systemd-analyze", "verify", "--man=no", str(broken)], capture_output=True,

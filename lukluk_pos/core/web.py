@@ -265,6 +265,9 @@ def init_app(app: Flask, *, identify) -> None:
         return {"current_user": g.get("user"), "current_login": g.get("login"), "shop": shop(),
                 "current_locale": str(get_locale())}
 
+    from .version import running
+
+    app.jinja_env.globals["lukluk_version"] = running
     app.add_template_filter(format_money, "money")
     app.add_template_filter(format_when, "datetime")
     app.add_template_filter(format_day, "date")

@@ -133,6 +133,9 @@ class FiscalDevice(Protocol):
     def clock_date(self):
         """The date on the device's clock, or None where the device does not say (then the shop's date)."""
 
+    def clock(self):
+        """The device's clock (its local time, to the minute), or None where the device does not say."""
+
     def vat_table(self) -> dict[str, str | None]:
         """Slot letter → our VAT code ("23", "8", "zw", …), None for a slot that is not active."""
 

@@ -109,6 +109,10 @@ class EmulatedPrinter:
             return Counters(daily_reports=len(memory["daily_reports"]), last_receipt=memory["last_receipt"],
                             transaction_open=memory["open"] is not None)
 
+    def clock(self):
+        """No clock of its own to read: None."""
+        return None
+
     def clock_date(self):
         """The emulator keeps the computer's clock: None (the service uses the shop's date)."""
         return None

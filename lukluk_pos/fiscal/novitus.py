@@ -206,6 +206,10 @@ class NovitusPrinter:
         return Counters(daily_reports=memory.daily_reports_count, last_receipt=int(last) if last.isdigit() else 0,
                         transaction_open=queue.requests_in_queue > 0)
 
+    def clock(self):
+        """No clock of its own to read: None."""
+        return None
+
     def clock_date(self) -> date | None:
         """NoviAPI's status has no clock: None (the service sends the computer's date, which the device checks
         against its own and refuses when they differ)."""

@@ -22,7 +22,7 @@ import itertools
 import socket
 import threading
 import time
-from datetime import date
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 
@@ -328,14 +328,17 @@ class PosnetPrinter:
 
     def clock_date(self) -> date | None:
         """The date on the device's clock (``rtcget``: ``da`` is ``yyyy-mm-dd;hh:mm``)."""
+        return _clock(self._rtc())[0]
+
+    def clock(self) -> datetime | None:
+        """The device's clock, to the minute (``rtcget``'s ``da``, in its local time)."""
+        return _clock(self._rtc())[1]
+
+    def _rtc(self) -> str:
         try:
-            text = self.command("rtcget").get("da", "")
+            return self.command("rtcget").get("da", "")
         finally:
             self.close()
-        try:
-            return date.fromisoformat(text[:10].replace(".", "-").replace("/", "-"))
-        except ValueError:
-            return None
 
     def vat_table(self) -> dict[str, str | None]:
         try:
@@ -428,3 +431,16 @@ def _totals(fields: dict[str, str]) -> DailyTotals:
     by_slot = {slot: int(fields.get("p" + slot.lower(), "0") or 0) for slot in SLOTS}
     return DailyTotals(number=int(fields.get("no", "0") or 0), by_slot={k: v for k, v in by_slot.items() if v},
                        receipts=int(fields.get("pn", "0") or 0))
+
+
+def _clock(text: str) -> tuple[date | None, datetime | None]:
+    """``rtcget``'s ``yyyy-mm-dd;hh:mm`` read as the day and, when the time is there too, the moment."""
+    day_text, _, hour = text.partition(";")
+    try:
+        day = date.fromisoformat(day_text[:10].replace(".", "-").replace("/", "-"))
+    except ValueError:
+        return None, None
+    try:
+        return day, datetime.combine(day, datetime.strptime(hour.strip()[:5], "%H:%M").time())
+    except ValueError:
+        return day, None

@@ -588,7 +588,10 @@ def daily_report(day: date, *, blockers=None) -> dict:
                 for slot, amount in totals.by_slot.items():
                     code = table.get(slot) or slot
                     by_vat[code] = by_vat.get(code, 0) + amount
-                on_device = dev.clock_date() or shop_today()
+                moment = dev.clock()
+                on_device = moment.date() if moment is not None else (dev.clock_date() or shop_today())
+                if moment is not None:
+                    clock_read(moment)
                 mark = _report_mark(key, day) or FiscalDailyReport(device=key, business_date=day)
                 mark.reports_before, mark.by_vat, mark.receipts = before.daily_reports, by_vat, totals.receipts
                 mark.device_date, mark.status = on_device, DailyReportStatus.MARKED
@@ -607,6 +610,39 @@ def daily_report(day: date, *, blockers=None) -> dict:
                      receipts=mark.receipts, recovered=printed)
         db.session.commit()
         return _report_figures(mark)
+
+
+CLOCK_FILE = "fiscal-clock.json"
+
+
+def clock_read(moment) -> None:
+    """The device's clock as read at the daily report, beside the PC's (the shop's local time), kept for
+    ``/health`` and ``flask doctor``: a PC whose clock drifts would date sales other than the device does."""
+    import json
+    from datetime import datetime
+
+    from ..cash.service import zone
+
+    here = datetime.now(zone()).replace(tzinfo=None)
+    record = {"read_at": utcnow().isoformat(timespec="seconds"),
+              "difference_seconds": int((moment - here).total_seconds())}
+    path = Path(current_app.instance_path) / CLOCK_FILE
+    try:
+        partial = path.with_suffix(".part")
+        partial.write_text(json.dumps(record))
+        partial.replace(path)
+    except OSError as exc:
+        log.warning("Cannot keep the fiscal printer's clock reading: %s", exc)
+
+
+def clock_difference() -> dict | None:
+    """The last reading of the device's clock against the PC's: seconds (device minus PC) and when."""
+    import json
+
+    try:
+        return json.loads((Path(current_app.instance_path) / CLOCK_FILE).read_text())
+    except (OSError, ValueError):
+        return None
 
 
 # --- the returns and corrections registers ------------------------------------------------------

@@ -5,8 +5,9 @@ Each check answers ``ok`` and its figures: the database answers; its schema is t
 (migrations at head); the print queue moves (nothing waiting longer than 10 minutes); in fiscal-printer
 mode, no sale waits for its fiscal receipt; the last backup (SQLite's or pg_dump's) is younger than 48
 hours; an off-machine copy is set and its newest good copy younger than 48 hours, no place failing; the
-disk has at least 1 GB free. Not checked here: the PC's clock against the fiscal printer's (the device
-tells only its date; the fiscal area compares that before each receipt).
+disk has at least 1 GB free; in fiscal-printer mode, the printer's clock was within 5 minutes of the PC's
+when last read (at the daily report: ``/health`` never asks the device itself, which a monitor's polling
+would otherwise keep busy between receipts).
 """
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ bp = Blueprint("health", __name__)
 QUEUE_LATE = timedelta(minutes=10)
 BACKUP_OLD = timedelta(hours=48)
 DISK_LOW = 1_000_000_000
+#: The fiscal printer's clock may be this far from the PC's (it shows minutes only).
+CLOCK_OFF = timedelta(minutes=5)
 
 
 def _database() -> dict:
@@ -68,7 +71,16 @@ def _fiscal() -> dict:
     if shop is not None and shop.fiscal_mode is FiscalMode.PRINTER:
         waiting = db.session.scalar(select(func.count()).select_from(FiscalRegistration)
                                     .where(FiscalRegistration.status == RegistrationStatus.PENDING)) or 0
-    return {"ok": not waiting, "mode": mode, "sales_waiting": int(waiting)}
+    found = {"ok": not waiting, "mode": mode, "sales_waiting": int(waiting)}
+    if shop is not None and shop.fiscal_mode is FiscalMode.PRINTER:
+        from ..fiscal.service import clock_difference
+
+        reading = clock_difference()
+        if reading is not None:  # read at each daily report (the device is not asked from here)
+            minutes = round(reading["difference_seconds"] / 60)
+            found |= {"clock_difference_minutes": minutes, "clock_read_at": reading["read_at"]}
+            found["ok"] = found["ok"] and abs(reading["difference_seconds"]) <= CLOCK_OFF.total_seconds()
+    return found
 
 
 def _backup() -> dict:
@@ -119,7 +131,9 @@ def checks() -> dict:
         found |= {"migrations": _migrations(), "print_queue": _print_queue(), "fiscal": _fiscal(),
                   "backup": _backup(), "offsite": _offsite()}
     found["disk"] = _disk()
-    return {"ok": all(check["ok"] for check in found.values()), "checks": found}
+    from ..core.version import running
+
+    return {"ok": all(check["ok"] for check in found.values()), "version": running(), "checks": found}
 
 
 @bp.get("/health")
@@ -148,10 +162,20 @@ def _advice(name: str, check: dict) -> str:
         return (f"Kolejka wydruków stoi od {check['oldest_seconds'] // 60} min ({check['waiting']} czeka): "
                 "sprawdź papier, kabel i zasilanie drukarki paragonów.")
     if name == "fiscal":
-        if check["ok"]:
-            return "Urządzenie fiskalne: nic nie czeka."
-        return (f"{check['sales_waiting']} sprzedaży czeka na paragon fiskalny: wydrukuj je w „Do zarejestrowania” "
-                "(Raporty).")
+        said = []
+        if check["sales_waiting"]:
+            said.append(f"{check['sales_waiting']} sprzedaży czeka na paragon fiskalny: wydrukuj je w „Do "
+                        "zarejestrowania” (Raporty).")
+        minutes = check.get("clock_difference_minutes")
+        if minutes is not None and abs(minutes) > CLOCK_OFF.total_seconds() // 60:
+            said.append(f"Zegar drukarki fiskalnej różni się od zegara komputera o {abs(minutes)} min (przy ostatnim "
+                        "raporcie dobowym): ustaw zegar komputera (albo włącz jego synchronizację z internetem); "
+                        "zegara drukarki nie zmienia się samemu — to robi serwisant.")
+        if said:
+            return " ".join(said)
+        if minutes is not None:
+            return f"Urządzenie fiskalne: nic nie czeka; zegar zgodny z komputerem ({minutes:+d} min)."
+        return "Urządzenie fiskalne: nic nie czeka."
     if name == "backup":
         if check["ok"]:
             return "Kopia zapasowa jest świeża."
@@ -190,6 +214,7 @@ def offsite_advice(check: dict) -> str:
 def doctor_command() -> None:
     """Check the counter PC (database, schema, print queue, fiscal device, backup, disk) and say what to do."""
     found = checks()
+    click.echo(f"LukLuk POS, wersja {found['version']}")
     for name, check in found["checks"].items():
         click.echo(("✓ " if check["ok"] else "✗ ") + _advice(name, check))
     if not found["ok"]:

@@ -21,6 +21,7 @@ EXPECTED = {
     "auth.edit_user": ADMIN,
     "auth.unlock_user": ADMIN,
     "auth.settings": ADMIN,
+    "core.backups": ADMIN, "core.send_backup": ADMIN, "core.recovery_sheet": ADMIN,
     "auth.add_till": ADMIN,
     "auth.use_till_here": ADMIN,
     "catalog.categories": MANAGER,

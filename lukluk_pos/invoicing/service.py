@@ -507,13 +507,27 @@ def month_table(rows: list[Invoice], month: str):
 def invoiced_to_businesses(_sender, *, start: date, end: date) -> int:
     """Listening to the fiscal area's question (``core.events.invoiced_to_businesses``): sales of the period
     invoiced to a business buyer, less what was refunded of them — outside the exemption's limit."""
-    invoiced = (select(Sale.id).join(Invoice, Invoice.sale_id == Sale.id).join(Buyer, Buyer.id == Invoice.buyer_id)
-                .where(Buyer.kind == BuyerKind.BUSINESS, Sale.status == SaleStatus.COMPLETED,
-                       Sale.business_date >= start, Sale.business_date <= end))
-    sold = db.session.scalar(select(func.coalesce(func.sum(Sale.total_minor), 0)).where(Sale.id.in_(invoiced)))
-    back = db.session.scalar(select(func.coalesce(func.sum(Sale.total_minor), 0)).where(
-        Sale.refund_of_id.in_(invoiced), Sale.status == SaleStatus.COMPLETED, Sale.business_date <= end))
-    return int(sold or 0) - int(back or 0)
+    # Driven from the invoices (a shop issues few): asked as one query, SQLite walked the whole year's
+    # sales probing each for an invoice, then every sale before the period's end for its refunds (113 ms
+    # on the five-year shop, the dashboard's largest part). The ids are read first, then summed by key.
+    ids = list(db.session.scalars(select(Invoice.sale_id).join(Buyer, Buyer.id == Invoice.buyer_id)
+                                  .where(Buyer.kind == BuyerKind.BUSINESS, Invoice.sale_id.is_not(None))))
+    total = 0
+    for first in range(0, len(ids), 500):
+        in_period = list(db.session.scalars(select(Sale.id).where(
+            Sale.id.in_(ids[first:first + 500]), Sale.status == SaleStatus.COMPLETED, Sale.business_date >= start,
+            Sale.business_date <= end)))
+        if not in_period:
+            continue
+        total += int(db.session.scalar(select(func.coalesce(func.sum(Sale.total_minor), 0))
+                                       .where(Sale.id.in_(in_period))) or 0)
+        # Their refunds (one made later in the period counts too), found by the refund_of_id index; the
+        # period's end is applied here (as a condition on the day, SQLite walked the day index instead).
+        total -= sum(amount for amount, day in db.session.execute(
+            select(Sale.total_minor, Sale.business_date).where(Sale.refund_of_id.in_(in_period),
+                                                               Sale.status == SaleStatus.COMPLETED))
+            if day is not None and day <= end)
+    return total
 
 
 def correct_refund(_sender, *, refund: Sale, user_id: int, fresh: bool, **_details) -> None:

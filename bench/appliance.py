@@ -9,8 +9,12 @@ closed: the copy's size is what matters here)."""
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import shutil
+import socket
+import subprocess
+import sys
 import tempfile
 import time
 from datetime import datetime
@@ -31,6 +35,47 @@ def _timed(what: str, action):
     seconds = round(time.perf_counter() - started, 2)
     print(f"  {what}: {seconds} s", flush=True)
     return seconds, value
+
+
+def release_tree(dest: Path, version: str) -> Path:
+    """This checkout's files as a release archive holds them (tracked and new, not ignored), with VERSION."""
+    project = Path(__file__).resolve().parent.parent
+    names = subprocess.run(["git", "-C", str(project), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                           capture_output=True, check=True).stdout.split(b"\0")
+    for name in filter(None, names):
+        source = project / name.decode()
+        if source.is_file():
+            target = dest / name.decode()
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    (dest / "VERSION").write_text(version + "\n")
+    return dest
+
+
+def time_upgrade(folder: Path, database: Path) -> float:
+    """install.sh from one release, the five-year database put in its place, then install.sh from the next:
+    the whole upgrade (backup, migrations on a copy, switch, start, health) timed. Under --root, with this
+    virtualenv for both releases (pip is not timed)."""
+    root = folder / "pc"
+
+    def install(tree: Path) -> None:
+        done = subprocess.run(["bash", str(tree / "install.sh"), "--root", str(root), "--owner", getpass.getuser(),
+                               "--venv-from", sys.prefix], capture_output=True, text=True, timeout=1800)
+        if done.returncode != 0:
+            raise RuntimeError(done.stdout[-2000:] + done.stderr[-2000:])
+
+    install(release_tree(folder / "release-a", "bench-a"))
+    data = root / "var/lib/lukluk"
+    shutil.copy2(database, data / "lukluk.db")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = root / "etc/lukluk/lukluk.env"
+    env.write_text(env.read_text().replace("LUKLUK_PORT=5000", f"LUKLUK_PORT={port}"))
+    tree = release_tree(folder / "release-b", "bench-b")
+    started = time.perf_counter()
+    install(tree)
+    return round(time.perf_counter() - started, 2)
 
 
 def main(argv=None) -> int:
@@ -88,6 +133,8 @@ def main(argv=None) -> int:
                 assert done.exit_code == 0, done.output
 
             results["restore_s"], _ = _timed("restore on a new PC from the off-machine copy", restore)
+        results["upgrade_s"], _ = _timed("an upgrade with install.sh (backup, migrations on a copy, switch, "
+                                         "start, /health)", lambda: time_upgrade(folder, path))  # the checked backup: a self-contained file
         results["meta"] = {"items": args.items, "sales": args.sales,
                            "when": datetime.now().isoformat(timespec="seconds")}
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")

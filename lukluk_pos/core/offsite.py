@@ -29,6 +29,8 @@ import os
 import secrets
 import shutil
 import subprocess
+import threading
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -176,7 +178,7 @@ def _words(place: Place, stderr: bytes) -> str:
         return (f"Brak miejsca w {place.address}: usuń z niego inne pliki albo użyj większego nośnika. "
                 "Kopia na tym komputerze jest zachowana.")
     if any(word in low for word in ("connection refused", "dial tcp", "no such host", "i/o timeout",
-                                    "network is unreachable", "connection reset", "tls:", "eof")):
+                                    "network is unreachable", "connection reset", "tls:", "unexpected eof")):
         return _unreachable(place) + "."
     if "permission denied" in low or "read-only file system" in low:
         return (f"Brak prawa zapisu w {place.address}: pendrive może być zablokowany do zapisu albo folder "
@@ -254,9 +256,11 @@ def send_to(place: Place, backup: Path, *, instance_path: str, settings: Setting
     # The snapshot holds the backup and the instance's sealing key (``sealing.py``), both at its top: the
     # copy is encrypted with this PC's key, and without data.key a new PC could not open the KSeF token
     # and certificate the database keeps sealed. Staged by hard links beside the backups (no copy).
-    stage = private.folder(backup.parent / ".offsite-stage")
-    for old in stage.iterdir():
-        old.unlink()
+    # One stage folder, always the same path (restic finds the previous snapshot by it); sends are one at
+    # a time across processes (``_one_sender``).
+    stage = backup.parent / ".offsite-stage"
+    shutil.rmtree(stage, ignore_errors=True)
+    private.folder(stage)
     _link(backup, stage / name)
     names = [name]
     sealing_key = Path(instance_path) / SEALING_KEY
@@ -266,8 +270,7 @@ def send_to(place: Place, backup: Path, *, instance_path: str, settings: Setting
     try:
         sent = _run(place, key_file, "backup", "--json", "--host", HOST, "--tag", TAG, *names, cwd=stage)
     finally:
-        for old in stage.iterdir():
-            old.unlink()
+        shutil.rmtree(stage, ignore_errors=True)
     if sent.returncode != 0:
         raise _fail(place, sent)
     snapshot = ""
@@ -284,21 +287,27 @@ def send_to(place: Place, backup: Path, *, instance_path: str, settings: Setting
     program = restic()
     env = os.environ | {"RESTIC_REPOSITORY": place.repository, "RESTIC_PASSWORD_FILE": str(key_file)}
     digest = hashlib.sha256()
-    try:
-        with subprocess.Popen([program, "--no-cache", "dump", snapshot, "/" + name],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) as reading:
+    with subprocess.Popen([program, "--no-cache", "dump", snapshot, "/" + name], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, env=env) as reading:
+        # A place that stops answering mid-read must not hold the backup's thread for ever: killed after the
+        # step's time, the read ends and is said as unreachable.
+        watchdog = threading.Timer(STEP_TIMEOUT, reading.kill)
+        watchdog.start()
+        try:
             for block in iter(lambda: reading.stdout.read(1 << 20), b""):
                 digest.update(block)
             error = reading.stderr.read()
-            reading.wait(timeout=STEP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        raise OffsiteError(_unreachable(place) + " (odczyt kopii nie skończył się)") from None
+            reading.wait()
+        finally:
+            watchdog.cancel()
+    if reading.returncode < 0:
+        raise OffsiteError(_unreachable(place) + " (odczyt kopii nie skończył się)")
     if reading.returncode != 0:
         raise _fail(place, subprocess.CompletedProcess([], reading.returncode, b"", error))
     if digest.hexdigest() != _sha256(backup):
         raise OffsiteError(f"Kopia w {place.address} różni się od kopii na tym komputerze: spróbuj ponownie; "
                            "jeśli się powtarza, nośnik może być uszkodzony.")
-    pruned = _run(place, key_file, "forget", "--host", HOST, "--tag", TAG, "--prune",
+    pruned = _run(place, key_file, "forget", "--host", HOST, "--tag", TAG, "--group-by", "host,tags", "--prune",
                   "--keep-daily", str(settings.keep_daily), "--keep-weekly", str(settings.keep_weekly),
                   "--keep-monthly", str(settings.keep_monthly))
     if pruned.returncode != 0:  # the copy is there and read back; only the tidying failed
@@ -342,14 +351,38 @@ def read_status(instance_path: str) -> Status:
 
 def _write_status(instance_path: str, status: Status) -> None:
     folder = private.folder(Path(instance_path) / "backups")
-    partial = folder / (STATUS_FILE + ".part")
+    partial = private.new_file(folder / (STATUS_FILE + ".part"))
     partial.write_text(json.dumps({"places": [asdict(p) for p in status.places]}))
     os.replace(partial, folder / STATUS_FILE)
+
+
+@contextmanager
+def _one_sender(instance_path: str):
+    """One sender at a time across processes (the server's copy after a close and the nightly timer's):
+    restic would refuse one of them at its pruning lock. An advisory lock on a file beside the backups
+    (POSIX; elsewhere the copies are not serialised across processes)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        yield
+        return
+    path = private.new_file(private.folder(Path(instance_path) / "backups") / ".offsite.lock")
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def send(instance_path: str, backup: Path, *, now: datetime | None = None) -> Status:
     """Send ``backup`` to every place set; each place's outcome is recorded (the others are still tried
     when one fails). Nothing is raised: a failure is in the status, in words, and in the log."""
+    with _one_sender(instance_path):
+        return _send(instance_path, backup, now=now)
+
+
+def _send(instance_path: str, backup: Path, *, now: datetime | None) -> Status:
     settings = read_settings(instance_path)
     before = {(p.kind, p.address): p for p in read_status(instance_path).places}
     status = Status()

@@ -9,7 +9,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.csrf]
 
 MENUS = {"Sklep": ["Pulpit", "Przegląd towarów", "Towary", "Kategorie", "Cennik", "Kolor metki i rotacja"],
          "Raporty": ["Raporty okresowe", "Dni", "Faktury", "Dziennik zdarzeń"],
-         "Ustawienia": ["Osoby", "Ustawienia sklepu", "Drukarka", "Drukarka fiskalna", "Ustawienia faktur", "Konta"]}
+         "Ustawienia": ["Osoby", "Ustawienia sklepu", "Drukarka", "Drukarka fiskalna", "Ustawienia faktur", "Konta",
+                        "Kopie zapasowe"]}
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])

@@ -81,6 +81,6 @@ def problems(action: str, details: dict) -> list[str]:
             shown = show(value, names)
             if key not in {"printer", "fiscal_printer", "profile", "error", "reference", "ksef_number", "sha256",
                            "number", "corrects", "series", "code", "found", "remembered", "session", "description",
-                           "name", "category", "till", "colours", "folder", "repository"} and RAW.search(shown):
+                           "name", "category", "till", "colours", "folder", "repository", "copy", "previous"} and RAW.search(shown):
                 found.append(f"{action}: {key}={value!r} reads {shown!r}")
     return found

@@ -19,3 +19,19 @@ def chromium_path() -> str:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+def sign_in_with_password(page, name: str) -> None:
+    """A manager or the admin signs in with their password on the sign-in page, as a person does, and the
+    page has left the sign-in page."""
+    import re
+
+    from playwright.sync_api import expect
+
+    from tests.conftest import PASSWORDS
+
+    page.goto("/sign-in/manager")
+    page.get_by_label("Hasło").fill(PASSWORDS[name])
+    page.get_by_label("Imię i nazwisko").select_option(label=name)
+    page.get_by_role("button", name="Zaloguj").click()
+    expect(page).not_to_have_url(re.compile(r"/sign-in"))

@@ -4,6 +4,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import sign_in_with_password
+
 pytestmark = [pytest.mark.browser, pytest.mark.csrf]
 
 
@@ -171,9 +173,7 @@ def test_every_back_office_page_passes_axe(page, make_item, axe_check, shop):
     axe_check(page, "PIN")
     page.goto("/sign-in/manager")
     axe_check(page, "manager sign-in")
-    page.get_by_label("Hasło").fill("tajnehaslo1")
-    page.get_by_label("Imię i nazwisko").select_option(label="Magda")
-    page.get_by_role("button", name="Zaloguj").click()
+    sign_in_with_password(page, "Magda")
     for path in ["/manage/items", f"/manage/items/{item['id']}", "/manage/items/new", "/manage/categories",
                  "/manage/categories/1", "/manage/categories/new", "/admin/users", f"/admin/users/{shop['Ania']}",
                  "/admin/users/new", "/admin/settings", "/till", "/till/refund", "/till/refund?number=77", "/till/baskets",
@@ -257,10 +257,7 @@ def test_a_sale_with_the_printer_offline_then_a_reprint(page, app, make_item, ax
     finally:
         worker.stop()
         fake.close()
-    page.goto("/sign-in/manager")
-    page.get_by_label("Imię i nazwisko").select_option(label="Magda")
-    page.get_by_label("Hasło").fill("tajnehaslo1")
-    page.get_by_role("button", name="Zaloguj").click()
+    sign_in_with_password(page, "Magda")
     page.goto("/admin/printer")
     expect(page.get_by_role("heading", name="Drukarka", exact=True)).to_be_visible()
     axe_check(page, "printer page")
@@ -328,10 +325,7 @@ def test_manager_intake_pages_pass_axe(page, app, make_item, axe_check):
         db.session.add(DonationBatch(source=Source.INDIVIDUAL, donor=donor, received_by_id=1))
         db.session.commit()
         donor_id = donor.id
-    page.goto("/sign-in/manager")
-    page.get_by_label("Imię i nazwisko").select_option(label="Magda")
-    page.get_by_label("Hasło").fill("tajnehaslo1")
-    page.get_by_role("button", name="Zaloguj").click()
+    sign_in_with_password(page, "Magda")
     for path in ["/intake/guide", "/intake/guide/1", "/intake/rotation", f"/intake/donors/{donor_id}/erase"]:
         page.goto(path)
         axe_check(page, path)

@@ -1,12 +1,12 @@
 """#29 in the browser, in Polish: the admin sets the USB stick under Ustawienia → Kopie zapasowe, prints the
 recovery sheet and sends a copy now; the dashboard then says how old the copy off the machine is. axe-core
 on each page."""
-import re
 
 import pytest
 from playwright.sync_api import expect
 
 from lukluk_pos.core import offsite
+from tests.browser import sign_in_with_password
 from tests.offsite_support import need, usb_stick
 
 pytestmark = [pytest.mark.browser, pytest.mark.csrf]
@@ -16,11 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.csrf]
 def test_the_admin_sets_a_usb_stick_prints_the_sheet_and_sends_a_copy(page, app, shop, axe_check, tmp_path):
     need("restic")
     page.set_viewport_size({"width": 1024, "height": 768})
-    page.goto("/sign-in/manager")
-    page.get_by_label("Hasło").fill("tajnehaslo1")
-    page.get_by_label("Imię i nazwisko").select_option(label="Magda")
-    page.get_by_role("button", name="Zaloguj").click()
-    expect(page).not_to_have_url(re.compile(r"/sign-in"))
+    sign_in_with_password(page, "Magda")
     nav = page.get_by_role("navigation", name="Menu główne")
     nav.get_by_text("Ustawienia", exact=True).click()
     nav.get_by_role("link", name="Kopie zapasowe", exact=True).click()

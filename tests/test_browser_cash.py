@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 from lukluk_pos.auth.models import User
 from lukluk_pos.cash import service as cash
 from lukluk_pos.extensions import db
+from tests.browser import sign_in_with_password
 from tests.conftest import in_app, shop_today
 from tests.test_browser import sign_in_by_pin, till_ready
 
@@ -115,10 +116,7 @@ def test_closing_a_till_and_the_day_in_the_browser(page, app, shop, make_item, a
     expect(page.locator("main")).to_contain_text("jest zamknięty")
 
     # The manager's day pages.
-    page.goto("/sign-in/manager")
-    page.get_by_label("Hasło").fill("tajnehaslo1")
-    page.get_by_label("Imię i nazwisko").select_option(label="Magda")
-    page.get_by_role("button", name="Zaloguj").click()
+    sign_in_with_password(page, "Magda")
     page.goto("/reports/days")
     expect(page.locator("table").first).to_contain_text(_polish_today())
     axe_check(page, "days")

@@ -1,5 +1,4 @@
 """End-to-end in headless Chromium: a fiscal sale runs out of paper, the volunteer fixes it and retries."""
-import re
 from pathlib import Path
 
 import pytest
@@ -9,6 +8,7 @@ from sqlalchemy import select
 from lukluk_pos.core.models import FiscalMode, Shop
 from lukluk_pos.extensions import db
 from lukluk_pos.fiscal.emulator import FILE_NAME, EmulatedPrinter
+from tests.browser import sign_in_with_password
 from tests.conftest import in_app
 from tests.test_browser import sign_in_by_pin
 
@@ -58,11 +58,7 @@ def test_the_fiscal_pages_pass_axe(page, app, shop, axe_check):
         current = db.session.scalar(select(Shop))
         current.fiscal_mode, current.fiscal_printer = FiscalMode.PRINTER, "emulator"
         db.session.commit()
-    page.goto("/sign-in/manager")
-    page.get_by_label("Hasło").fill("tajnehaslo1")
-    page.get_by_label("Imię i nazwisko").select_option(label="Magda")
-    page.get_by_role("button", name="Zaloguj").click()
-    expect(page).not_to_have_url(re.compile(r"/sign-in"))
+    sign_in_with_password(page, "Magda")
     for path in ("/admin/fiscal", "/fiscal/waiting", "/fiscal/registers", "/till/refund"):
         page.goto(path)
         axe_check(page, path)

@@ -5,6 +5,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import sign_in_with_password
+
 pytestmark = [pytest.mark.browser, pytest.mark.csrf]
 
 MENUS = {"Sklep": ["Pulpit", "Przegląd towarów", "Towary", "Kategorie", "Cennik", "Kolor metki i rotacja"],
@@ -16,11 +18,7 @@ MENUS = {"Sklep": ["Pulpit", "Przegląd towarów", "Towary", "Kategorie", "Cenni
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_the_admins_header_is_one_row_at_1366_px_and_every_page_is_in_a_menu(page, shop, axe_check):
     page.set_viewport_size({"width": 1366, "height": 768})
-    page.goto("/sign-in/manager")
-    page.get_by_label("Hasło").fill("tajnehaslo1")
-    page.get_by_label("Imię i nazwisko").select_option(label="Magda")
-    page.get_by_role("button", name="Zaloguj").click()
-    expect(page).not_to_have_url(re.compile(r"/sign-in"))
+    sign_in_with_password(page, "Magda")
     header = page.locator("header.top")
     tops = header.evaluate("(h) => [...h.querySelectorAll('.brand, nav > ul > li, .who > *')]"
                            ".map((e) => e.getBoundingClientRect().top)")

@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from lukluk_pos.invoicing import ksef
+from tests.browser import sign_in_with_password
 from tests.conftest import shop_today
 from tests.fake_ksef import FakeKsef
 from tests.invoicing_support import use_ksef, work_queue
@@ -71,11 +72,7 @@ def test_a_volunteer_invoices_the_sale_just_made_from_the_till(page, app, shop, 
 
 
 def test_the_managers_invoicing_pages_and_the_gift_confirmation_pass_axe(page, app, shop, axe_check):
-    page.goto("/sign-in/manager")
-    page.get_by_label("Hasło").fill("tajnehaslo1")
-    page.get_by_label("Imię i nazwisko").select_option(label="Magda")
-    page.get_by_role("button", name="Zaloguj").click()
-    expect(page).not_to_have_url(re.compile(r"/sign-in"))
+    sign_in_with_password(page, "Magda")
     for path in ("/invoices", "/buyers", "/admin/invoicing"):
         page.goto(path)
         axe_check(page, path)
@@ -126,10 +123,7 @@ def test_the_manager_sees_each_invoices_way_to_ksef_on_faktury(page, app, shop, 
         service.issue(sale_id=ids[2], buyer_id=service.find_buyer("5260001246").id, user=person, today=shop_today())
         db.session.commit()
     work_queue(app)  # KSeF unreachable: offline24
-    page.goto("/sign-in/manager")
-    page.get_by_label("Hasło").fill("haslomarka1")
-    page.get_by_label("Imię i nazwisko").select_option(label="Marek")
-    page.get_by_role("button", name="Zaloguj").click()
+    sign_in_with_password(page, "Marek")
     page.goto("/invoices")
     rows = page.locator("main table").last.locator("tbody tr")
     expect(rows).to_have_count(3)

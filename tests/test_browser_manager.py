@@ -9,16 +9,14 @@ from playwright.sync_api import expect
 from lukluk_pos.catalog.models import Item, ItemStatus
 from lukluk_pos.core.models import utcnow
 from lukluk_pos.extensions import db
+from tests.browser import sign_in_with_password
 from tests.conftest import in_app, shop_today
 
 pytestmark = [pytest.mark.browser, pytest.mark.csrf]
 
 
 def _manager(page):
-    page.goto("/sign-in/manager")
-    page.get_by_label("Hasło").fill("haslomarka1")
-    page.get_by_label("Imię i nazwisko").select_option(label="Marek")
-    page.get_by_role("button", name="Zaloguj").click()
+    sign_in_with_password(page, "Marek")
 
 
 def test_old_stock_found_pulled_by_scanning_and_reported(page, app, make_item, axe_check):

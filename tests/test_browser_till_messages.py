@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from lukluk_pos.extensions import db
+from tests.browser import sign_in_with_password
 from tests.test_browser import sign_in_by_pin
 
 pytestmark = [pytest.mark.browser, pytest.mark.csrf]
@@ -123,10 +124,7 @@ def _luminance(rgb: str) -> float:
 
 def test_a_refused_form_focuses_its_first_field_in_error_and_the_focus_ring_is_seen(page, make_item):
     item = make_item()
-    page.goto("/sign-in/manager")
-    page.get_by_label("Imię i nazwisko").select_option(label="Magda")
-    page.get_by_label("Hasło").fill("tajnehaslo1")
-    page.get_by_role("button", name="Zaloguj").click()
+    sign_in_with_password(page, "Magda")
     page.goto(f"/manage/items/{item['id']}")
     page.get_by_label("Cena (zł)").fill("abc")
     page.get_by_role("button", name="Zapisz").click()

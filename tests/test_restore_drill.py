@@ -100,6 +100,10 @@ def test_the_disk_died_drill_restores_every_row_and_every_day_on_a_new_pc(app, d
         db.engine.dispose()
     after = _tables(fresh_database)
     assert set(after) == set(before)
+    # The restore is written into the restored log, after everything it brought back.
+    restored_event = [row for row in after["audit_event"] if "'backup.restore'" in row]
+    assert len(restored_event) == 1 and "'copy': 'restored-" in restored_event[0]
+    after["audit_event"].remove(restored_event[0])
     for table in before:
         assert after[table] == before[table], table
     assert _day_reports(new_pc) == reports

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.appliance import release_tree
+
 PROJECT = Path(__file__).resolve().parent.parent
 VENV = Path(os.environ.get("VIRTUAL_ENV") or PROJECT / ".venv")
 
@@ -39,19 +41,14 @@ def _tree(commit: str, dest: Path) -> Path:
     return dest
 
 
-def _working_tree(dest: Path, version: str) -> Path:
-    """This checkout's files as a release archive would hold them (tracked and new, not ignored)."""
-    files = subprocess.run(["git", "-C", str(PROJECT), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                           capture_output=True, check=True).stdout.split(b"\0")
-    for name in filter(None, files):
-        source = PROJECT / name.decode()
-        if source.is_file():
-            target = dest / name.decode()
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(source.read_bytes())
-            target.chmod(source.stat().st_mode)
-    (dest / "VERSION").write_text(version + "\n")
-    return dest
+def _add_migration(tree: Path, root: Path, name: str, revision: str, upgrade: str, doc: str) -> None:
+    """A migration of the test's own on top of ``tree``'s head: ``upgrade`` is its function's body."""
+    head = subprocess.run([str(VENV / "bin/python"), "-m", "flask", "--app", "wsgi", "db", "heads"], cwd=tree,
+                          env=_env(root), capture_output=True, text=True, check=True).stdout.split()[0]
+    (tree / "migrations/versions" / name).write_text(
+        f'"""{doc}"""\nfrom alembic import op\n\n'
+        f'revision = "{revision}"\ndown_revision = "{head}"\nbranch_labels = None\ndepends_on = None\n\n\n'
+        f'def upgrade():\n{upgrade}\n\n\ndef downgrade():\n    pass\n')
 
 
 def _env(root: Path) -> dict:
@@ -121,7 +118,7 @@ def test_an_upgrade_from_the_previous_commit_keeps_every_row_and_runs_the_new_ve
     database = root / "var/lib/lukluk/lukluk.db"
     before = _contents(database)
     previous = os.readlink(root / "opt/lukluk/current")
-    new = _working_tree(base / "new-ok", "next")
+    new = release_tree(base / "new-ok", "next")
     done = _install(new, root, "--venv-from", str(VENV))
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Zaktualizowano do wersji next" in done.stdout and "Migracje sprawdzone na kopii bazy" in done.stdout
@@ -144,14 +141,10 @@ def test_a_failing_migration_stops_the_upgrade_before_the_switch_with_the_data_u
     database = root / "var/lib/lukluk/lukluk.db"
     before = _contents(database)
     previous = os.readlink(root / "opt/lukluk/current")
-    new = _working_tree(base / "new-bad", "broken")
-    head = subprocess.run([str(VENV / "bin/python"), "-m", "flask", "--app", "wsgi", "db", "heads"], cwd=new,
-                          env=_env(root), capture_output=True, text=True, check=True).stdout.split()[0]
-    (new / "migrations/versions/ffff_deliberately_failing.py").write_text(
-        '"""A migration that fails half-way (the test\'s)."""\nfrom alembic import op\n\n'
-        f'revision = "ffffdeadbeef"\ndown_revision = "{head}"\nbranch_labels = None\ndepends_on = None\n\n\n'
-        'def upgrade():\n    op.execute("UPDATE category SET name = name || \' (zepsuta)\'")\n'
-        '    raise RuntimeError("deliberately failing migration")\n\n\ndef downgrade():\n    pass\n')
+    new = release_tree(base / "new-bad", "broken")
+    _add_migration(new, root, "ffff_deliberately_failing.py", "ffffdeadbeef", doc="A migration that fails half-way.",
+                   upgrade='    op.execute("UPDATE category SET name = name || \' (zepsuta)\'")\n'
+                           '    raise RuntimeError("deliberately failing migration")')
     done = _install(new, root, "--venv-from", str(VENV))
     assert done.returncode == 1, done.stdout + done.stderr
     assert "Aktualizacja przerwana: migracje nowej wersji nie przeszły na kopii bazy" in done.stderr
@@ -167,15 +160,10 @@ def test_a_version_that_does_not_start_is_rolled_back_with_the_database_from_the
     database = root / "var/lib/lukluk/lukluk.db"
     before = _contents(database)
     previous = os.readlink(root / "opt/lukluk/current")
-    new = _working_tree(base / "new-dead", "dead")
-    head = subprocess.run([str(VENV / "bin/python"), "-m", "flask", "--app", "wsgi", "db", "heads"], cwd=new,
-                          env=_env(root), capture_output=True, text=True, check=True).stdout.split()[0]
+    new = release_tree(base / "new-dead", "dead")
     # Its migration works (on the copy and then on the live database), but its server dies at start.
-    (new / "migrations/versions/eeee_renames_categories.py").write_text(
-        '"""A migration that changes the data (the test\'s)."""\nfrom alembic import op\n\n'
-        f'revision = "eeeefeedface"\ndown_revision = "{head}"\nbranch_labels = None\ndepends_on = None\n\n\n'
-        'def upgrade():\n    op.execute("UPDATE category SET name = name || \' (nowa)\'")\n\n\n'
-        'def downgrade():\n    pass\n')
+    _add_migration(new, root, "eeee_renames_categories.py", "eeeefeedface", doc="A migration that changes the data.",
+                   upgrade='    op.execute("UPDATE category SET name = name || \' (nowa)\'")')
     serve = new / "lukluk_pos/serve.py"
     serve.write_text(serve.read_text().replace("def main(", "def main(*_a, **_k):\n    raise SystemExit(3)\n\n\n"
                                                                "def _main_that_was(", 1))

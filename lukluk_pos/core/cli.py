@@ -66,7 +66,7 @@ def init_app(app: Flask) -> None:
             raise click.UsageError("Podaj --key: klucz z arkusza odtworzeniowego.")
         try:
             if place is not None and list_only:
-                found = offsite.snapshots(offsite.place_at(place), _key_file(app, key))
+                found = offsite.copies_at(place, key, Path(app.instance_path) / "backups")
                 for copy in found:
                     click.echo(f"{copy['short_id']}  {copy['time'][:19].replace('T', ' ')}  "
                                f"{', '.join(copy.get('paths', []))}")
@@ -78,15 +78,18 @@ def init_app(app: Flask) -> None:
             before = restore(file, force=force, keep_days=app.config["BACKUP_KEEP_DAYS"])
         except (BackupError, offsite.OffsiteError) as exc:
             raise click.ClickException(str(exc)) from None
-        finally:
-            if place is not None:
-                _key_file(app, None)
         click.echo(f"Poprzednia baza zachowana jako {before}.")
         if place is not None:
             _put_back_sealing_key(app, file)
         from flask_migrate import upgrade
 
         upgrade()  # a copy from an older version is brought to this one's schema
+        from ..extensions import db
+        from . import audit
+
+        # Written into the restored database, so the manager sees it beside the days it brought back.
+        audit.record("backup.restore", user_id=None, copy=file.name, previous=before.name)
+        db.session.commit()
         click.echo(f"Przywrócono bazę z {file}.")
 
     _upgrade_check(app)
@@ -124,16 +127,3 @@ def _upgrade_check(app: Flask) -> None:
             click.echo(try_migrations(file, app.instance_path))
         except BackupError as exc:
             raise click.ClickException(str(exc)) from None
-
-
-def _key_file(app: Flask, key: str | None) -> Path:
-    """The sheet's key in a 0600 file for restic while listing (removed again with ``key=None``)."""
-    from . import private
-
-    path = Path(app.instance_path) / "backups" / ".list-key"
-    if key is None:
-        path.unlink(missing_ok=True)
-        return path
-    private.folder(path.parent)
-    private.new_file(path).write_text(key.strip())
-    return path

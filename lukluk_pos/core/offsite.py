@@ -149,14 +149,20 @@ def _run(place: Place, key_file: Path, *args: str, stdin=None, stdout=subprocess
     if program is None:
         raise OffsiteError("Program restic nie jest zainstalowany: uruchom ponownie instalator "
                            "(sudo ./install.sh) albo zainstaluj pakiet restic.")
+    try:
+        return subprocess.run([program, "--no-cache", *args], stdin=stdin, stdout=stdout,
+                              stderr=subprocess.PIPE, env=_env(place, key_file), timeout=timeout, check=False,
+                              cwd=cwd)
+    except subprocess.TimeoutExpired:
+        raise OffsiteError(_unreachable(place) + " (nie odpowiada od " + f"{int(timeout)} s)") from None
+
+
+def _env(place: Place, key_file: Path) -> dict:
+    """restic's environment: the place and this key's file, nothing of a password set elsewhere."""
     env = os.environ | {"RESTIC_REPOSITORY": place.repository, "RESTIC_PASSWORD_FILE": str(key_file)}
     env.pop("RESTIC_PASSWORD", None)
     env.pop("RESTIC_PASSWORD_COMMAND", None)
-    try:
-        return subprocess.run([program, "--no-cache", *args], stdin=stdin, stdout=stdout,
-                              stderr=subprocess.PIPE, env=env, timeout=timeout, check=False, cwd=cwd)
-    except subprocess.TimeoutExpired:
-        raise OffsiteError(_unreachable(place) + " (nie odpowiada od " + f"{int(timeout)} s)") from None
+    return env
 
 
 def _unreachable(place: Place) -> str:
@@ -285,10 +291,9 @@ def send_to(place: Place, backup: Path, *, instance_path: str, settings: Setting
         raise OffsiteError(f"Kopia do {place.address} nie powiodła się: restic nie podał numeru kopii.")
     # Read back from the place and compared with the local backup: the copy is whole and this key opens it.
     program = restic()
-    env = os.environ | {"RESTIC_REPOSITORY": place.repository, "RESTIC_PASSWORD_FILE": str(key_file)}
     digest = hashlib.sha256()
     with subprocess.Popen([program, "--no-cache", "dump", snapshot, "/" + name], stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, env=env) as reading:
+                          stderr=subprocess.PIPE, env=_env(place, key_file)) as reading:
         # A place that stops answering mid-read must not hold the backup's thread for ever: killed after the
         # step's time, the read ends and is said as unreachable.
         watchdog = threading.Timer(STEP_TIMEOUT, reading.kill)
@@ -415,15 +420,41 @@ def snapshots(place: Place, key_file: Path) -> list[dict]:
     return sorted(json.loads(result.stdout or b"[]"), key=lambda s: s.get("time", ""))
 
 
+@contextmanager
+def _sheet_key(folder: Path, key_text: str):
+    """The recovery sheet's key, as typed, in a 0600 file for restic while it is needed."""
+    private.folder(folder)
+    key_file = private.new_file(folder / ".sheet-key")
+    try:
+        key_file.write_text(key_text.strip())
+        yield key_file
+    finally:
+        key_file.unlink(missing_ok=True)
+
+
+def copies_at(address: str, key_text: str, work_folder: Path) -> list[dict]:
+    """The shop's copies at a place named as on the recovery sheet, oldest first."""
+    with _sheet_key(work_folder, key_text) as key_file:
+        return snapshots(place_at(address), key_file)
+
+
+def _dump(place: Place, key_file: Path, snapshot_id: str, name: str, target: Path) -> None:
+    """One file of a snapshot written to ``target`` (0600), whole or not at all."""
+    partial = private.new_file(target.with_name(target.name + ".part"))
+    with open(partial, "wb") as out:
+        got = _run(place, key_file, "dump", snapshot_id, "/" + name, stdout=out)
+    if got.returncode != 0:
+        partial.unlink(missing_ok=True)
+        raise _fail(place, got)
+    os.replace(partial, target)
+
+
 def fetch(address: str, key_text: str, target_folder: Path, *, snapshot: str = "latest") -> Path:
     """Read a copy back from a place onto this PC, for a restore: ``address`` as on the recovery sheet (a
     folder — the USB stick — or a restic repository), the key as printed. Returns the file, 0600, in
-    ``target_folder``."""
+    ``target_folder``; the sealing key that came with it lies beside (``sealing_key_beside``)."""
     place = place_at(address)
-    private.folder(target_folder)
-    key_file = private.new_file(target_folder / ".restore-key")
-    try:
-        key_file.write_text(key_text.strip())
+    with _sheet_key(target_folder, key_text) as key_file:
         found = snapshots(place, key_file)
         if not found:
             raise OffsiteError(f"W {address} nie ma jeszcze żadnej kopii sklepu.")
@@ -432,27 +463,14 @@ def fetch(address: str, key_text: str, target_folder: Path, *, snapshot: str = "
         if chosen is None:
             raise OffsiteError(f"W {address} nie ma kopii {snapshot}: zobacz listę poleceniem "
                                "flask restore --list.")
-        name = next((Path(p).name for p in chosen.get("paths", []) if Path(p).name.startswith("lukluk.")),
-                    "lukluk.db")
+        names = [Path(p).name for p in chosen.get("paths", [])]
+        name = next((n for n in names if n.startswith("lukluk.")), "lukluk.db")
         when = datetime.fromisoformat(chosen["time"][:19]).strftime("%Y%m%d-%H%M%S")
         target = target_folder / f"restored-{when}{Path(name).suffix}"
-        partial = private.new_file(target.with_suffix(".part"))
-        with open(partial, "wb") as out:
-            got = _run(place, key_file, "dump", chosen["id"], "/" + name, stdout=out)
-        if got.returncode != 0:
-            partial.unlink(missing_ok=True)
-            raise _fail(place, got)
-        os.replace(partial, target)
-        if any(Path(p).name == SEALING_KEY for p in chosen.get("paths", [])):
-            sealed = private.new_file(target.with_name(target.stem + "." + SEALING_KEY))
-            with open(sealed, "wb") as out:
-                got = _run(place, key_file, "dump", chosen["id"], "/" + SEALING_KEY, stdout=out)
-            if got.returncode != 0:
-                sealed.unlink(missing_ok=True)
-                raise _fail(place, got)
+        _dump(place, key_file, chosen["id"], name, target)
+        if SEALING_KEY in names:
+            _dump(place, key_file, chosen["id"], SEALING_KEY, target.with_name(target.stem + "." + SEALING_KEY))
         return target
-    finally:
-        key_file.unlink(missing_ok=True)
 
 
 def sealing_key_beside(fetched: Path) -> Path | None:

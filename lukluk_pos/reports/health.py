@@ -103,7 +103,7 @@ def _offsite() -> dict:
     last = status.last_ok()
     hours = int((datetime.now() - last).total_seconds() // 3600) if last else None
     failing = len(status.failed())
-    fresh = hours is not None and timedelta(hours=hours) < BACKUP_OLD
+    fresh = hours is not None and hours < offsite.STALE_HOURS
     return {"ok": bool(places) and fresh and not failing, "places": len(places), "hours": hours,
             "failing": failing}
 
@@ -113,24 +113,27 @@ def _disk() -> dict:
     return {"ok": free >= DISK_LOW, "free_bytes": free}
 
 
-def needs_a_person() -> list[str]:
-    """What the dashboard's single line says: each failing check in words with what to do (the schema is
-    left out: the service brings it to the program's version at every start, and reading the migrations
-    costs the dashboard its speed)."""
-    found = {"database": _database()}
-    if found["database"]["ok"]:
-        found |= {"print_queue": _print_queue(), "fiscal": _fiscal(), "backup": _backup(), "offsite": _offsite()}
-    found["disk"] = _disk()
-    return [_advice(name, check) for name, check in found.items() if not check["ok"]]
-
-
-def checks() -> dict:
+def _found(*, migrations: bool = True) -> dict:
     database = _database()
     found = {"database": database}
     if database["ok"]:
-        found |= {"migrations": _migrations(), "print_queue": _print_queue(), "fiscal": _fiscal(),
-                  "backup": _backup(), "offsite": _offsite()}
+        if migrations:
+            found["migrations"] = _migrations()
+        found |= {"print_queue": _print_queue(), "fiscal": _fiscal(), "backup": _backup(), "offsite": _offsite()}
     found["disk"] = _disk()
+    return found
+
+
+def for_the_dashboard() -> tuple[list[str], dict | None]:
+    """The dashboard's single line — each failing check in words with what to do — and the off-machine
+    copy's check, read once. The schema is left out: the service brings it to the program's version at
+    every start, and reading the migrations costs the dashboard its speed."""
+    found = _found(migrations=False)
+    return [_advice(name, check) for name, check in found.items() if not check["ok"]], found.get("offsite")
+
+
+def checks() -> dict:
+    found = _found()
     from ..core.version import running
 
     return {"ok": all(check["ok"] for check in found.values()), "version": running(), "checks": found}

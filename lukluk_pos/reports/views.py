@@ -303,17 +303,15 @@ def _backup_status() -> dict:
             "count": len(kept)}
 
 
-def _offsite_status() -> dict:
-    """The newest good copy off the machine, its age (red after 48 hours), and any place failing."""
-    from datetime import datetime
-
+def _offsite_status(check: dict | None) -> dict:
+    """The newest good copy off the machine, its age (red after 48 hours), and any place failing in words."""
     from ..core import offsite
 
-    status = offsite.read_status(current_app.instance_path)
-    last = status.last_ok()
-    hours = int((datetime.now() - last).total_seconds() // 3600) if last else None
-    return {"set": bool(offsite.read_settings(current_app.instance_path).places()), "hours": hours,
-            "stale": hours is None or hours >= offsite.STALE_HOURS, "failed": status.failed()}
+    if check is None:  # the database did not answer: the single line says so
+        return {"set": True, "hours": None, "stale": True, "failed": []}
+    return {"set": bool(check["places"]), "hours": check["hours"],
+            "stale": check["hours"] is None or check["hours"] >= offsite.STALE_HOURS,
+            "failed": offsite.read_status(current_app.instance_path).failed() if check["failing"] else []}
 
 
 @bp.get("/")
@@ -337,6 +335,7 @@ def dashboard():
     def net(table):
         return sum(int(row[4]) for row in table.rows), sum(row[1] for row in table.rows)
 
+    attention, offsite_check = health.for_the_dashboard()
     aging = stock.aging()
     due = intake.rotation_due_counts(today)
     return render_template(
@@ -346,8 +345,8 @@ def dashboard():
         printer=printing.status(), backup=_backup_status(), open_tills=cash.open_sessions(),
         open_baskets=len(till.open_baskets()),
         closed=cash.day_status(today) is DayStatus.CLOSED, exemption=fiscal.exemption(today),
-        off_till=catalog.on_the_floor_off_the_till(), attention=health.needs_a_person(),
-        offsite=_offsite_status())
+        off_till=catalog.on_the_floor_off_the_till(), attention=attention,
+        offsite=_offsite_status(offsite_check))
 
 
 @bp.get("/audit")
